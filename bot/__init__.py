@@ -1,0 +1,1 @@
+"""permitbot: message in, reply out."""

@@ -1,0 +1,53 @@
+"""The two values that cross every boundary: an incoming chat message and the handler's result."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One chat message as any transport sees it; `time` is timezone-aware."""
+
+    text: str
+    time: datetime
+    sender: str = "console"
+    room: str | None = None  # None: a private chat
+    mentioned: bool = False
+    id: str = ""
+
+    @property
+    def is_private(self) -> bool:
+        return self.room is None
+
+    @property
+    def addressed(self) -> bool:
+        """Whether the asker spoke to the bot directly (private chat or @-mention)."""
+        return self.room is None or self.mentioned
+
+
+@dataclass
+class Result:
+    """What the handler decided for one message; `reply` is None when the bot stays silent."""
+
+    intent: str | None = None
+    confidence: float = 0.0
+    reply: str | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
+    candidates: list[tuple[str, float]] = field(default_factory=list)
+    private_reply: bool = False  # operator command answers go to the sender privately
+
+    @property
+    def replied(self) -> bool:
+        return self.reply is not None
+
+    def as_record(self) -> dict[str, Any]:
+        """The replay contract's result fields (see shared/spec/replay.md)."""
+        return {
+            "replied": self.replied,
+            "intent": self.intent,
+            "confidence": round(self.confidence, 4),
+            "reply": self.reply,
+            "facts": self.facts,
+        }

@@ -1,0 +1,1 @@
+"""The ways a message reaches the handler: console, replay, WeChat gateway."""

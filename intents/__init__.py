@@ -1,0 +1,1 @@
+"""Understanding a question: normalisation, segmentation, dates, intent matching."""

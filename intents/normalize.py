@@ -1,0 +1,51 @@
+"""Text normalisation shared by matching and date extraction: one canonical form per message."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import opencc
+
+_T2S = opencc.OpenCC("t2s")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+_SPACES = re.compile(r"\s+")
+# WeChat ends a mention with U+2005; people typing by hand use a space, or end the message.
+_MENTION = re.compile(r"@[^\s@]{1,20}(?:[\u2005 ]|$)")
+
+
+def to_halfwidth(text: str) -> str:
+    """Full-width ASCII letters, digits and punctuation become their half-width forms."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if code == 0x3000:
+            out.append(" ")
+        elif 0xFF01 <= code <= 0xFF5E:
+            out.append(chr(code - 0xFEE0))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+@lru_cache(maxsize=4096)
+def to_simplified(text: str) -> str:
+    """Traditional characters become simplified (OpenCC t2s)."""
+    return _T2S.convert(text)
+
+
+def strip_mentions(text: str, aliases: tuple[str, ...] = ()) -> str:
+    """Remove "@name" mentions: the bot's own aliases anywhere, any other name ended by a space."""
+    for alias in aliases:
+        text = text.replace("@" + alias, " ")
+    return _MENTION.sub(" ", text)
+
+
+def normalize(text: str, aliases: tuple[str, ...] = ()) -> str:
+    """Canonical form of a chat message: simplified, half-width, lower-case, mentions and control characters gone."""
+    text = unicodedata.normalize("NFC", text)
+    text = _CONTROL.sub("", text)
+    text = to_halfwidth(text)
+    text = strip_mentions(text, aliases)
+    text = _SPACES.sub(" ", text).strip().lower()
+    return to_simplified(text)
