@@ -1,0 +1,153 @@
+"""The message handler: one Incoming in, one Result out. Knows nothing of WeChat, consoles or files."""
+from __future__ import annotations
+
+import logging
+import re
+from datetime import timedelta
+
+from bot import policy, render
+from bot.config import Config
+from bot.conversation import ChatState, Conversations
+from bot.dated import DATED_INTENTS, answer_with_dates
+from bot.events import Incoming, Result
+from intents.matcher import IntentIndex, Match
+from intents.normalize import normalize
+from intents.scope import Scope
+from intents.segment import Segmenter
+from knowledge.faqfile import Entry
+from knowledge.store import KnowledgeStore
+
+logger = logging.getLogger(__name__)
+
+OUT_OF_SCOPE = "out_of_scope"
+_CHOICE = re.compile(r"^\s*([1-9])\s*$")
+_FOLLOW_UP = re.compile(r"^(那|那么|还有|另外|然后|那如果|如果)")
+
+
+class Bot:
+    """Holds the knowledge, the matcher and the chat memory; `handle` is the only entry point for messages."""
+
+    def __init__(self, store: KnowledgeStore, *, config: Config, segmenter: Segmenter | None = None):
+        self.store = store
+        self.config = config
+        self.segmenter = segmenter or Segmenter()
+        self.scope = Scope()
+        self.conversations = Conversations(carry=timedelta(minutes=config.carry_minutes))
+        self._version = -1
+        self.refresh()
+
+    @classmethod
+    def open(cls, config: Config) -> "Bot":
+        """Open the knowledge database (created and filled from the FAQ files when they changed)."""
+        store = KnowledgeStore.open(config.db_path)
+        store.sync_files()
+        return cls(store, config=config)
+
+    def refresh(self) -> None:
+        """Rebuild the matcher when the knowledge changed, in this process or another."""
+        version = self.store.data_version()
+        if version == self._version:
+            return
+        entries = self.store.entries()
+        self.entries: dict[str, Entry] = {entry.id: entry for entry in entries}
+        self.index = IntentIndex(entries, self.segmenter)
+        self._version = version
+        logger.info("matcher built from %d entries", len(entries))
+
+    # -- the entry point -------------------------------------------------------------------
+
+    def handle(self, msg: Incoming) -> Result:
+        """Decide the reply to one message; never raises for anything a chat member can send."""
+        try:
+            self.refresh()
+            return self._handle(msg)
+        except Exception:  # the dispatch boundary: a bug must cost one answer, not the bot
+            logger.exception("handler failed on message %s", msg.id or "?")
+            return Result(reply="抱歉，我这边出了点问题，请稍后再问，或回复“人工”。" if msg.addressed else None)
+
+    def _handle(self, msg: Incoming) -> Result:
+        raw = msg.text or ""
+        if policy.is_placeholder(raw):
+            return Result(intent=OUT_OF_SCOPE)
+        text = normalize(raw[: policy.MAX_QUESTION_CHARS], self.config.aliases)
+        state = self.conversations.get(msg.room, msg.sender, msg.time)
+        if not text:
+            return self._answer("bot.help", 1.0, msg, state, text) if msg.addressed else Result(intent=OUT_OF_SCOPE)
+        if state and state.choices and (choice := _CHOICE.match(text)):
+            number = int(choice.group(1))
+            if number <= len(state.choices):
+                return self._answer(state.choices[number - 1], 1.0, msg, state, state.last_text)
+        if self.scope.outside(text):
+            return self._out_of_scope(msg)
+        match = self.index.match(text)
+        if state and state.last_intent and _FOLLOW_UP.match(text) and self._weak(match):
+            match = self.index.match(state.last_text + " " + text)
+        return self._decide(match, msg, state, text)
+
+    # -- decisions -------------------------------------------------------------------------
+
+    def _weak(self, match: Match) -> bool:
+        return match.best is None or match.best[1] < policy.GROUP_CONFIDENCE
+
+    def _decide(self, match: Match, msg: Incoming, state: ChatState | None, text: str) -> Result:
+        best = match.best
+        if best is None or best[1] < policy.MIN_CONFIDENCE:
+            return Result(confidence=best[1] if best else 0.0, reply=render.CANNOT_HELP if msg.addressed else None,
+                          candidates=match.ranked)
+        entry_id, score = best
+        if self.entries[entry_id].catalog_id == OUT_OF_SCOPE:
+            return self._out_of_scope(msg, score)
+        rivals = self._rivals(match)
+        if len(rivals) > 1:
+            if not msg.addressed:
+                return Result(intent=self.entries[entry_id].catalog_id, confidence=score, candidates=match.ranked)
+            self.conversations.put(msg.room, msg.sender, ChatState(
+                updated=msg.time, last_text=text, choices=[entry.id for entry in rivals],
+                dates=state.dates if state else {},
+            ))
+            return Result(intent=self.entries[entry_id].catalog_id, confidence=score,
+                          reply=render.did_you_mean(rivals), candidates=match.ranked)
+        if not msg.addressed and not self._speaks_unasked(entry_id, score, text):
+            return Result(intent=self.entries[entry_id].catalog_id, confidence=score, candidates=match.ranked)
+        return self._answer(entry_id, score, msg, state, text, candidates=match.ranked)
+
+    def _rivals(self, match: Match) -> list[Entry]:
+        """The best entry and, when they are too close to call, up to two runners-up of other catalog intents."""
+        best_id, best_score = match.ranked[0]
+        rivals = [self.entries[best_id]]
+        for entry_id, score in match.ranked[1:]:
+            entry = self.entries[entry_id]
+            if best_score - score > policy.AMBIGUITY_MARGIN or len(rivals) == 3:
+                break
+            if entry.catalog_id not in {r.catalog_id for r in rivals} and entry.catalog_id != OUT_OF_SCOPE:
+                rivals.append(entry)
+        return rivals
+
+    def _speaks_unasked(self, entry_id: str, score: float, text: str) -> bool:
+        """An unmentioned group message gets an answer only when it is a confident, on-topic question."""
+        if entry_id.startswith("bot."):
+            return any(alias.lower() in text for alias in self.config.aliases)
+        return score >= policy.GROUP_CONFIDENCE and policy.looks_like_question(text)
+
+    def _out_of_scope(self, msg: Incoming, score: float = 1.0) -> Result:
+        return Result(intent=OUT_OF_SCOPE, confidence=score,
+                      reply=render.OUT_OF_SCOPE_MENTIONED if msg.addressed else None)
+
+    def _answer(self, entry_id: str, score: float, msg: Incoming, state: ChatState | None, text: str,
+                *, candidates: list[tuple[str, float]] | None = None) -> Result:
+        entry = self.entries[entry_id]
+        intent = entry.catalog_id
+        remembered = dict(state.dates) if state else {}
+        computed, facts = None, {}
+        if intent in DATED_INTENTS:
+            dated = answer_with_dates(intent, text, msg.time, remembered)
+            if dated is not None:
+                if dated.intent != intent and dated.intent in self.entries:
+                    entry, intent = self.entries[dated.intent], dated.intent
+                computed, facts = dated.text, dated.facts
+                remembered.update(dated.remembered)
+        self.conversations.put(msg.room, msg.sender, ChatState(
+            updated=msg.time, last_intent=intent, last_text=text, dates=remembered,
+        ))
+        return Result(intent=intent, confidence=score, reply=render.answer(entry, computed), facts=facts,
+                      candidates=candidates or [])

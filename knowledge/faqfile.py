@@ -1,0 +1,136 @@
+"""FAQ entries as reviewable TOML files: one file per entry, validated on load, written back on export."""
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import tomli_w
+
+FAQ_DIR = Path(__file__).parent / "faq"
+CATALOG_FILE = Path(__file__).parent / "catalog.toml"
+MAX_ANSWER_CHARS = 2000
+MAX_PHRASING_CHARS = 200
+_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
+_KEYS = {"id", "parent", "question", "phrasings", "answer", "sources", "reviewed"}
+
+
+class FaqError(ValueError):
+    """An FAQ entry is invalid; the message names the file (or origin), the entry and the problem."""
+
+
+@dataclass
+class Entry:
+    """One FAQ entry: an intent (catalog id or a finer id with its catalog parent) and its answer."""
+
+    id: str
+    question: str
+    answer: str
+    phrasings: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    reviewed: str = ""
+    parent: str | None = None
+    enabled: bool = True
+
+    @property
+    def catalog_id(self) -> str:
+        """The catalog id this entry reports as (its own id, or its declared parent's)."""
+        return self.parent or self.id
+
+
+def load_catalog(path: Path = CATALOG_FILE) -> dict[str, dict]:
+    with open(path, "rb") as handle:
+        return tomllib.load(handle)["intents"]
+
+
+def validate(entry: Entry, catalog: dict[str, dict], *, where: str) -> None:
+    """Raise FaqError naming `where` and the entry when the entry cannot be served."""
+
+    def fail(problem: str) -> None:
+        raise FaqError(f"{where}: entry {entry.id or '?'}: {problem}")
+
+    if not _ID.match(entry.id or ""):
+        fail("id must be lower-case words separated by dots, e.g. points.materials.job_change")
+    if entry.parent is not None and entry.parent not in catalog:
+        fail(f"unknown parent {entry.parent!r} (not an id of knowledge/catalog.toml)")
+    if entry.parent is None and entry.id not in catalog:
+        fail("id is not in the catalog; a finer intent must declare `parent`")
+    if not entry.question.strip():
+        fail("question is empty")
+    if not entry.answer.strip():
+        fail("answer is empty")
+    if len(entry.answer) > MAX_ANSWER_CHARS:
+        fail(f"answer is {len(entry.answer)} characters, more than {MAX_ANSWER_CHARS}")
+    seen: set[str] = set()
+    for phrasing in entry.phrasings:
+        if not phrasing.strip():
+            fail("a phrasing is empty")
+        if len(phrasing) > MAX_PHRASING_CHARS:
+            fail(f"phrasing {phrasing[:20]!r}… is longer than {MAX_PHRASING_CHARS} characters")
+        if phrasing in seen:
+            fail(f"phrasing {phrasing!r} appears twice")
+        seen.add(phrasing)
+
+
+def parse_entry(data: dict, *, where: str) -> Entry:
+    """Build an Entry from a TOML table, with a clear error for missing or mistyped keys."""
+    unknown = sorted(set(data) - _KEYS)
+    if unknown:
+        raise FaqError(f"{where}: entry {data.get('id', '?')}: unknown key(s) {', '.join(unknown)}")
+    for key, kind in (("id", str), ("question", str), ("answer", str)):
+        if not isinstance(data.get(key), kind):
+            raise FaqError(f"{where}: entry {data.get('id', '?')}: `{key}` must be a string")
+    for key in ("phrasings", "sources"):
+        value = data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise FaqError(f"{where}: entry {data['id']}: `{key}` must be a list of strings")
+    reviewed = data.get("reviewed", "")
+    return Entry(
+        id=data["id"],
+        question=data["question"].strip(),
+        answer=data["answer"].strip(),
+        phrasings=[p.strip() for p in data.get("phrasings", [])],
+        sources=list(data.get("sources", [])),
+        reviewed=str(reviewed),
+        parent=data.get("parent"),
+    )
+
+
+def load_faq_dir(directory: Path = FAQ_DIR, catalog: dict[str, dict] | None = None) -> list[Entry]:
+    """Load and validate every `*.toml` entry file; the first problem stops loading with FaqError."""
+    catalog = load_catalog() if catalog is None else catalog
+    entries: list[Entry] = []
+    ids: dict[str, Path] = {}
+    for path in sorted(directory.glob("*.toml")):
+        try:
+            with open(path, "rb") as handle:
+                data = tomllib.load(handle)
+        except tomllib.TOMLDecodeError as exc:
+            raise FaqError(f"{path}: not valid TOML: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise FaqError(f"{path}: not UTF-8 text") from exc
+        entry = parse_entry(data, where=str(path))
+        if entry.id != path.stem:
+            raise FaqError(f"{path}: entry {entry.id}: the file must be named {entry.id}.toml")
+        if entry.id in ids:
+            raise FaqError(f"{path}: entry {entry.id}: id already defined in {ids[entry.id]}")
+        validate(entry, catalog, where=str(path))
+        ids[entry.id] = path
+        entries.append(entry)
+    return entries
+
+
+def entry_to_toml(entry: Entry) -> str:
+    """The entry's reviewable file text, keys in a stable order."""
+    data: dict = {"id": entry.id}
+    if entry.parent:
+        data["parent"] = entry.parent
+    data.update(
+        question=entry.question,
+        phrasings=entry.phrasings,
+        answer=entry.answer + "\n",
+        sources=entry.sources,
+        reviewed=entry.reviewed,
+    )
+    return tomli_w.dumps(data, multiline_strings=True)
