@@ -1,0 +1,206 @@
+"""The permit and points date rules of domain.md as pure functions; the figures come from knowledge/policy.toml."""
+from __future__ import annotations
+
+import calendar as month_calendar
+import logging
+import tomllib
+from dataclasses import asdict, dataclass, fields
+from datetime import date, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+from intents.workdays import WorkdayCalendar, nth_workday_after
+
+logger = logging.getLogger(__name__)
+
+POLICY_PATH = Path(__file__).resolve().parent.parent / "knowledge" / "policy.toml"
+
+OFFICIAL = "official"
+WEEKENDS_ONLY = "weekends_only"
+
+TOO_EARLY = "too_early"
+IN_WINDOW = "in_window"
+GRACE = "grace"
+RECALCULATED = "recalculated"
+REAPPLY = "reapply"
+
+
+class PolicyError(ValueError):
+    """knowledge/policy.toml is missing a figure or has one that is not a positive whole number."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The figures of domain.md's table; `sources` says where each comes from."""
+
+    window_opens_days_before_expiry: int
+    window_closes_days_after_expiry: int
+    reapply_after_days_overdue: int
+    reregistration_wait_months: int
+    points_confirm_from_workday: int
+    points_confirm_typical_workday: int
+    points_deadline_days_after_endorsement: int
+    paper_submit_workday: int
+    result_typical_workday: int
+    result_expected_workday: int
+    sources: dict[str, str]
+
+
+def load_policy(path: Path = POLICY_PATH) -> Policy:
+    """Read the policy figures; raises PolicyError naming the figure that is wrong."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    values: dict[str, int] = {}
+    sources: dict[str, str] = {}
+    for field in fields(Policy):
+        if field.name == "sources":
+            continue
+        entry = data.get(field.name)
+        if not isinstance(entry, dict) or not isinstance(entry.get("value"), int) or entry["value"] < 1:
+            raise PolicyError(f"{path}: [{field.name}] needs `value`, a positive whole number")
+        if not isinstance(entry.get("source"), str):
+            raise PolicyError(f"{path}: [{field.name}] needs `source`")
+        values[field.name] = entry["value"]
+        sources[field.name] = entry["source"]
+    return Policy(**values, sources=sources)
+
+
+@lru_cache(maxsize=1)
+def policy() -> Policy:
+    """The process-wide policy, read once from knowledge/policy.toml."""
+    return load_policy()
+
+
+def _calendar_name(official: bool) -> str:
+    return OFFICIAL if official else WEEKENDS_ONLY
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later (or earlier), clamped to the end of a shorter month."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = month_calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
+
+
+def facts_of(result: object) -> dict[str, object]:
+    """A rule result as replay facts: dates as YYYY-MM-DD, None left out."""
+    out: dict[str, object] = {}
+    for key, value in asdict(result).items():  # type: ignore[call-overload]
+        if value is None:
+            continue
+        out[key] = value.isoformat() if isinstance(value, date) else value
+    return out
+
+
+def permit_status(days_to_expiry: int, *, rules: Policy | None = None) -> str:
+    """too_early / in_window / grace / recalculated / reapply for E − T in days."""
+    rules = rules or policy()
+    if days_to_expiry > rules.window_opens_days_before_expiry:
+        return TOO_EARLY
+    if days_to_expiry >= 0:
+        return IN_WINDOW
+    overdue = -days_to_expiry
+    if overdue <= rules.window_closes_days_after_expiry:
+        return GRACE
+    if overdue <= rules.reapply_after_days_overdue:
+        return RECALCULATED
+    return REAPPLY
+
+
+@dataclass(frozen=True)
+class PermitWindow:
+    """The endorsement window around an expiry date E, seen from the message date T."""
+
+    expiry_date: date | None
+    window_start: date | None
+    window_end: date | None
+    days_to_expiry: int
+    status: str
+
+
+def permit_window(expiry: date, today: date, *, rules: Policy | None = None) -> PermitWindow:
+    """Window E − 30 … E + 60, days to expiry and status."""
+    rules = rules or policy()
+    days = (expiry - today).days
+    return PermitWindow(
+        expiry_date=expiry,
+        window_start=expiry - timedelta(days=rules.window_opens_days_before_expiry),
+        window_end=expiry + timedelta(days=rules.window_closes_days_after_expiry),
+        days_to_expiry=days,
+        status=permit_status(days, rules=rules),
+    )
+
+
+def permit_overdue_days(overdue_days: int, *, rules: Policy | None = None) -> PermitWindow:
+    """Status when only "expired N days ago" is known: no expiry date is claimed."""
+    return PermitWindow(None, None, None, -overdue_days, permit_status(-overdue_days, rules=rules))
+
+
+@dataclass(frozen=True)
+class PointsAfterEndorsement:
+    """When the points can be confirmed after endorsement S, and by when they must be renewed."""
+
+    endorsed_date: date
+    points_confirm_from: date | None
+    points_confirm_typical_by: date | None
+    points_deadline: date
+    workday_calendar: str | None
+
+
+def points_deadline(endorsed: date, *, rules: Policy | None = None) -> PointsAfterEndorsement:
+    """S + 60 days only (the deadline question needs no working days)."""
+    rules = rules or policy()
+    deadline = endorsed + timedelta(days=rules.points_deadline_days_after_endorsement)
+    return PointsAfterEndorsement(endorsed, None, None, deadline, None)
+
+
+def points_after_endorsement(
+    endorsed: date, *, rules: Policy | None = None, calendar: WorkdayCalendar | None = None
+) -> PointsAfterEndorsement:
+    """Confirm from the 3rd working day after S, typically by the 7th; deadline S + 60."""
+    rules = rules or policy()
+    confirm_from, official_from = nth_workday_after(endorsed, rules.points_confirm_from_workday, calendar=calendar)
+    typical_by, official_by = nth_workday_after(endorsed, rules.points_confirm_typical_workday, calendar=calendar)
+    return PointsAfterEndorsement(
+        endorsed_date=endorsed,
+        points_confirm_from=confirm_from,
+        points_confirm_typical_by=typical_by,
+        points_deadline=endorsed + timedelta(days=rules.points_deadline_days_after_endorsement),
+        workday_calendar=_calendar_name(official_from and official_by),
+    )
+
+
+@dataclass(frozen=True)
+class PaperSubmission:
+    """The day the employer's HR may bring the paper materials after the online review."""
+
+    review_date: date
+    paper_submit_from: date
+    workday_calendar: str
+
+
+def paper_submit(review: date, *, rules: Policy | None = None, calendar: WorkdayCalendar | None = None) -> PaperSubmission:
+    """The 2nd working day after the review date."""
+    rules = rules or policy()
+    day, official = nth_workday_after(review, rules.paper_submit_workday, calendar=calendar)
+    return PaperSubmission(review, day, _calendar_name(official))
+
+
+@dataclass(frozen=True)
+class ProcessingResult:
+    """When the result of a submitted points application is to be expected."""
+
+    submitted_date: date
+    result_typical_by: date
+    result_expected_by: date
+    workday_calendar: str
+
+
+def processing_result(
+    submitted: date, *, rules: Policy | None = None, calendar: WorkdayCalendar | None = None
+) -> ProcessingResult:
+    """Typically by the 7th working day after submission, at the latest by the 20th."""
+    rules = rules or policy()
+    typical, official_typical = nth_workday_after(submitted, rules.result_typical_workday, calendar=calendar)
+    expected, official_expected = nth_workday_after(submitted, rules.result_expected_workday, calendar=calendar)
+    return ProcessingResult(submitted, typical, expected, _calendar_name(official_typical and official_expected))

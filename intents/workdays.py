@@ -1,0 +1,128 @@
+"""Working-day calendar: operator holiday files, the official PRC schedule, else weekends only."""
+from __future__ import annotations
+
+import logging
+import tomllib
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+import chinese_calendar
+
+logger = logging.getLogger(__name__)
+
+HOLIDAYS_DIR = Path(__file__).resolve().parent.parent / "knowledge" / "holidays"
+# The years whose schedule chinese_calendar ships (it raises NotImplementedError for the others).
+_LIBRARY_YEARS = frozenset(d.year for d in chinese_calendar.holidays) & frozenset(
+    d.year for d in chinese_calendar.workdays
+)
+
+
+class HolidayFileError(ValueError):
+    """An operator holiday file that cannot be used; the message says which file and why."""
+
+
+@dataclass(frozen=True)
+class YearSchedule:
+    """One year's departures from the Monday-to-Friday week, from an operator file."""
+
+    year: int
+    holidays: frozenset[date]  # days off, weekend or not
+    workdays: frozenset[date]  # make-up working days (调休)
+    source: str
+
+    def is_workday(self, day: date) -> bool:
+        if day in self.workdays:
+            return True
+        return day not in self.holidays and day.weekday() < 5
+
+
+def _parse_days(entries: object, year: int, field: str, path: Path) -> frozenset[date]:
+    if not isinstance(entries, list):
+        raise HolidayFileError(f"{path}: `{field}` must be a list of dates")
+    days: set[date] = set()
+    for entry in entries:
+        text = str(entry)
+        first_text, _, last_text = text.partition("..")
+        try:
+            first = date.fromisoformat(first_text.strip())
+            last = date.fromisoformat(last_text.strip()) if last_text else first
+        except ValueError:
+            raise HolidayFileError(f"{path}: `{field}` has {text!r}, not YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD") from None
+        if first.year != year or last.year != year or last < first:
+            raise HolidayFileError(f"{path}: `{field}` entry {text!r} is not an ordered range inside {year}")
+        days.update(first + timedelta(days=i) for i in range((last - first).days + 1))
+    return frozenset(days)
+
+
+def load_year_file(path: Path) -> YearSchedule:
+    """Read one `<year>.toml` holiday file; raises HolidayFileError when it cannot be used."""
+    try:
+        year = int(path.stem)
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as exc:  # a bad name, unreadable file or TOML syntax
+        raise HolidayFileError(f"{path}: {exc}") from None
+    source = data.get("source")
+    if not isinstance(source, str) or not source.strip():
+        raise HolidayFileError(f"{path}: `source` (where the schedule was published) is required")
+    return YearSchedule(
+        year=year,
+        holidays=_parse_days(data.get("holidays", []), year, "holidays", path),
+        workdays=_parse_days(data.get("workdays", []), year, "workdays", path),
+        source=source.strip(),
+    )
+
+
+class WorkdayCalendar:
+    """Answers "is this a working day, and do we know it officially?" for any date."""
+
+    def __init__(self, holidays_dir: Path = HOLIDAYS_DIR) -> None:
+        self.holidays_dir = holidays_dir
+        self._years: dict[int, YearSchedule | None] = {}
+
+    def _operator_year(self, year: int) -> YearSchedule | None:
+        if year not in self._years:
+            path = self.holidays_dir / f"{year}.toml"
+            schedule = None
+            if path.is_file():
+                try:
+                    schedule = load_year_file(path)
+                except HolidayFileError as exc:
+                    logger.error("ignoring holiday file: %s", exc)
+            self._years[year] = schedule
+        return self._years[year]
+
+    def is_workday(self, day: date) -> tuple[bool, bool]:
+        """(working day?, from an official or operator schedule?)."""
+        schedule = self._operator_year(day.year)
+        if schedule is not None:
+            return schedule.is_workday(day), True
+        if day.year in _LIBRARY_YEARS:
+            return chinese_calendar.is_workday(day), True
+        return day.weekday() < 5, False
+
+    def nth_workday_after(self, day: date, n: int) -> tuple[date, bool]:
+        """The n-th working day strictly after `day`, and whether every day looked at was official."""
+        if n < 1:
+            raise ValueError(f"n must be at least 1, got {n}")
+        official = True
+        found = 0
+        current = day
+        while found < n:
+            current += timedelta(days=1)
+            working, known = self.is_workday(current)
+            official = official and known
+            found += working
+        return current, official
+
+
+@lru_cache(maxsize=1)
+def default_calendar() -> WorkdayCalendar:
+    """The calendar over knowledge/holidays, shared by the process."""
+    return WorkdayCalendar()
+
+
+def nth_workday_after(day: date, n: int, *, calendar: WorkdayCalendar | None = None) -> tuple[date, bool]:
+    """The n-th working day strictly after `day` (never raises for a year nobody knows)."""
+    return (calendar or default_calendar()).nth_workday_after(day, n)
