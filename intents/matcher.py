@@ -11,7 +11,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
 from knowledge.faqfile import Entry
 from intents.segment import Segmenter
@@ -103,11 +103,11 @@ class IntentIndex:
         return Match(ranked[:limit])
 
     def _best_phrasing(self, words, weights, query_mass, query_joined, intent: _Intent) -> float:
-        fuzzy = process.cdist([query_joined], intent.joined, scorer=fuzz.ratio)[0] / 100.0
         best = 0.0
         query_set = set(words)
         for position, phrasing in enumerate(intent.phrasings):
             shared = query_set.intersection(phrasing)
             dice = 2 * sum(weights[w] for w in shared) / (query_mass + intent.masses[position])
-            best = max(best, 0.5 * dice + 0.5 * float(fuzzy[position]))
+            fuzzy = fuzz.ratio(query_joined, intent.joined[position]) / 100.0
+            best = max(best, 0.5 * dice + 0.5 * fuzzy)
         return best

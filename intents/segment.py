@@ -40,7 +40,9 @@ class Segmenter:
 
     def _words(self, text: str) -> tuple[str, ...]:
         out: list[str] = []
-        for token in self.tokenizer.lcut(text, HMM=True):
+        # Without HMM, unknown runs fall apart into single characters that synonyms and the index can
+        # still use, instead of being glued into new words no phrasing has ("内要续", "里续").
+        for token in self.tokenizer.lcut(text, HMM=False):
             token = token.strip()
             if not token or token in self.stopwords or not _KEEP.search(token):
                 continue
