@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
+from knowledge.faqfile import FAQ_DIR
+
 
 class ConfigError(Exception):
     """The configuration file or environment is unusable; the message says why."""
@@ -23,6 +25,7 @@ class Config:
     """Everything an operator can set; defaults suit the console."""
 
     db_path: Path = field(default_factory=default_db_path)
+    faq_dir: Path = FAQ_DIR  # the reviewable FAQ files the database is rebuilt from
     aliases: tuple[str, ...] = ("小助手", "permitbot")
     operators: frozenset[str] = frozenset()
     endpoint: str | None = None
@@ -31,11 +34,14 @@ class Config:
     room_replies_per_minute: int = 6
     repeat_cooldown_seconds: int = 600
     carry_minutes: int = 30
+    reconnect_max_seconds: int = 30  # the gateway transport's back-off cap
+    max_message_age_seconds: int = 600  # older messages (a backlog replayed after a reconnect) get no answer
     unanswered_keep: int = 5000
 
 
 _ENV = {
     "PERMITBOT_DB": "db_path",
+    "PERMITBOT_FAQ_DIR": "faq_dir",
     "WECHATY_PUPPET_SERVICE_ENDPOINT": "endpoint",
     "WECHATY_PUPPET_SERVICE_TOKEN": "token",
     "PERMITBOT_OPERATORS": "operators",

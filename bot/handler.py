@@ -40,7 +40,7 @@ class Bot:
     def open(cls, config: Config) -> "Bot":
         """Open the knowledge database (created and filled from the FAQ files when they changed)."""
         store = KnowledgeStore.open(config.db_path)
-        store.sync_files()
+        store.sync_files(config.faq_dir)
         return cls(store, config=config)
 
     def refresh(self) -> None:
