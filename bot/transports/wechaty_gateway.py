@@ -1,0 +1,451 @@
+"""The WeChat transport: `permitbot serve` answers through a Wechaty puppet-service gateway (the only Wechaty import)."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from grpclib.const import Status
+from grpclib.exceptions import GRPCError, ProtocolError, StreamTerminatedError
+from wechaty_puppet import EventType, MessageType, PuppetOptions
+from wechaty_puppet.exceptions import WechatyPuppetError
+from wechaty_puppet_service import PuppetService
+
+from bot.config import Config, ConfigError, load_config
+from bot.events import Incoming, Result
+from bot.throttle import Throttle
+
+logger = logging.getLogger(__name__)
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# Everything a lost, refused or half-open gateway connection raises; anything else is a bug.
+CONNECTION_ERRORS = (OSError, asyncio.TimeoutError, GRPCError, ProtocolError, StreamTerminatedError, WechatyPuppetError)
+# The Wechaty client libraries log through these, each with its own stderr handler.
+_WECHATY_LOGGERS = ("PuppetService", "WechatyPuppetServiceConfig", "WechatyPuppet.Schema.Base",
+                    "WechatyPuppet.Schemas.Event", "FileBox")
+
+RECONNECT_FIRST_SECONDS = 1.0
+CONNECT_TIMEOUT_SECONDS = 30.0  # from connecting to the first heartbeat or login
+PING_INTERVAL_SECONDS = 30.0  # a ding this often notices a half-open connection
+PING_TIMEOUT_SECONDS = 10.0
+ROOM_ALIAS_TTL = timedelta(minutes=10)
+QUEUE_LIMIT = 1000  # messages waiting for the handler; beyond this a flood is dropped
+
+
+class Handler(Protocol):
+    def handle(self, msg: Incoming) -> Result: ...
+
+
+class GatewayUnavailable(Exception):
+    """The gateway cannot be reached, refuses the token, or has no account logged in; the message says which."""
+
+
+# -- pure parts: what a gateway message means, and what to send back ---------------------------
+
+
+def message_time(timestamp: int, *, received: datetime) -> datetime:
+    """A gateway timestamp as Shanghai time: milliseconds per the protocol; some puppets send seconds; 0 is unknown."""
+    if timestamp <= 0:
+        return received.astimezone(SHANGHAI)
+    seconds = timestamp / 1000 if timestamp > 100_000_000_000 else timestamp
+    return datetime.fromtimestamp(seconds, SHANGHAI)
+
+
+def is_mentioned(text: str, mention_ids: list[str], *, self_id: str | None, names: list[str]) -> bool:
+    """The bot's id in the mention list, or "@<one of its names>" typed in the text."""
+    if self_id and self_id in mention_ids:
+        return True
+    return any(f"@{name}" in text for name in names if name)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One text to send: to a room (mentioning `mention_ids`) or to a contact's private chat."""
+
+    conversation: str
+    text: str
+    mention_ids: tuple[str, ...] = ()
+
+
+def deliveries(msg: Incoming, result: Result, *, talker_name: str, throttle: Throttle,
+               now: datetime) -> list[Delivery]:
+    """What to send for the handler's result: operator answers privately, room replies @-mention the asker."""
+    if result.reply is None:
+        return []
+    if result.private_reply:  # operator command answers: never throttled, never in the room
+        return [Delivery(msg.sender, result.reply)]
+    conversation = msg.room if msg.room is not None else f"private:{msg.sender}"
+    verdict = throttle.check(conversation, result.reply, now=now)
+    if verdict.text is None:
+        logger.info("held back a reply in %s (%s)", conversation, verdict.reason)
+        return []
+    if msg.room is None:
+        return [Delivery(msg.sender, verdict.text)]
+    return [Delivery(msg.room, f"@{talker_name} {verdict.text}", (msg.sender,))]
+
+
+def backoff(failures: int, *, cap: float) -> float:
+    """Seconds to wait before the next connection attempt: 1, 2, 4, … up to `cap`."""
+    return min(cap, RECONNECT_FIRST_SECONDS * 2 ** max(0, failures - 1))
+
+
+def _describe(exc: BaseException) -> str:
+    detail = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+
+
+# -- the connection ----------------------------------------------------------------------------
+
+
+class _RedactToken(logging.Filter):
+    """The client logs its token at every connection; keep it out of the journal."""
+
+    def __init__(self, token: str):
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.token:
+            record.msg = record.getMessage().replace(self.token, "***")
+            record.args = None
+        return True
+
+
+def _tame_wechaty_logging(token: str | None, *, verbose: bool) -> None:
+    """Route the client libraries' logs through ours, quiet unless --verbose, without the token."""
+    for name in _WECHATY_LOGGERS:
+        wechaty_logger = logging.getLogger(name)
+        wechaty_logger.handlers = []
+        wechaty_logger.propagate = True
+        wechaty_logger.setLevel(logging.DEBUG if verbose else logging.ERROR)
+        wechaty_logger.filters = [_RedactToken(token or "")]
+
+
+def _new_puppet(config: Config) -> PuppetService:
+    return PuppetService(PuppetOptions(end_point=config.endpoint, token=config.token))
+
+
+class WechatyTransport:
+    """Keeps one bot connected to one gateway for as long as it runs, and answers its messages."""
+
+    def __init__(self, config: Config, handler: Handler, *, clock: Callable[[], datetime] | None = None):
+        self.config = config
+        self.handler = handler
+        self.clock = clock or (lambda: datetime.now(SHANGHAI))
+        self.throttle = Throttle(replies_per_minute=config.room_replies_per_minute,
+                                 repeat_cooldown_seconds=config.repeat_cooldown_seconds)
+        self.self_id: str | None = None
+        self.self_name: str | None = None
+        self._room_alias: dict[str, tuple[str, datetime]] = {}
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        """Connect, answer, and reconnect with back-off whenever the gateway goes away, until `stop` is set."""
+        failures = 0
+        attempt = 0
+        while not stop.is_set():
+            attempt += 1
+            logger.info("connecting to gateway %s (attempt %d)", self.config.endpoint, attempt)
+            logged_in, reason = await self._session(stop)
+            if stop.is_set():
+                break
+            failures = 1 if logged_in else failures + 1
+            delay = backoff(failures, cap=self.config.reconnect_max_seconds)
+            logger.warning("gateway %s: %s; reconnecting in %.0f s", self.config.endpoint, reason, delay)
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+            except asyncio.TimeoutError:
+                pass
+        logger.info("stopped")
+
+    async def _session(self, stop: asyncio.Event) -> tuple[bool, str]:
+        """One connection, from start to loss. Returns whether the bot logged in and why the connection ended."""
+        puppet = _new_puppet(self.config)
+        queue: asyncio.Queue[str] = asyncio.Queue(maxsize=QUEUE_LIMIT)
+        connected = asyncio.Event()
+        logged_in = asyncio.Event()
+        self._room_alias.clear()
+
+        def on_message(payload: Any) -> None:
+            try:
+                queue.put_nowait(payload.message_id)
+            except asyncio.QueueFull:
+                logger.warning("dropped message %s: %d messages already waiting", payload.message_id, QUEUE_LIMIT)
+
+        async def on_login(payload: Any) -> None:
+            self.self_id = payload.contact_id
+            connected.set()
+            logged_in.set()
+            try:
+                contact = await puppet.contact_payload(payload.contact_id)
+                self.self_name = contact.name or None
+            except CONNECTION_ERRORS as exc:
+                logger.warning("could not read the bot's own name: %s", _describe(exc))
+            logger.info("logged in as %s (%s)", self.self_name or "?", self.self_id)
+
+        def on_logout(payload: Any) -> None:
+            logger.warning("logged out of WeChat (%s): %s", payload.contact_id, payload.data or "no reason given")
+            self.self_id = None
+
+        def on_scan(payload: Any) -> None:
+            logger.warning("the gateway has no account logged in; it waits for a QR code scan (status %s) %s",
+                           payload.status, payload.qrcode or "")
+
+        def on_error(payload: Any) -> None:
+            logger.warning("gateway error event: %s", payload)
+
+        puppet.on("message", on_message)
+        puppet.on("login", on_login)
+        puppet.on("logout", on_logout)
+        puppet.on("scan", on_scan)
+        puppet.on("heartbeat", lambda payload: connected.set())
+        puppet.on("error", on_error)
+
+        tasks = {
+            asyncio.create_task(puppet.start(), name="events"),
+            asyncio.create_task(self._work(puppet, queue), name="worker"),
+            asyncio.create_task(self._watch(puppet, connected), name="watchdog"),
+            asyncio.create_task(stop.wait(), name="stop"),
+        }
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self._close(puppet)
+        # When several ended together, the one that failed says most.
+        ended = sorted(done, key=lambda task: task.cancelled() or task.exception() is None)
+        return logged_in.is_set(), self._why(ended[0])
+
+    @staticmethod
+    def _why(task: asyncio.Task[Any]) -> str:
+        if task.cancelled():
+            return "cancelled"
+        exc = task.exception()
+        if exc is None:
+            return {"events": "the event stream ended", "watchdog": "no answer to a ping"}.get(task.get_name(), "done")
+        if isinstance(exc, GRPCError) and exc.status == Status.UNAUTHENTICATED:
+            return f"the gateway refused the token ({exc.message})"
+        if isinstance(exc, CONNECTION_ERRORS):
+            return _describe(exc)
+        raise exc  # not a connection problem: a bug, let it surface
+
+    @staticmethod
+    def _close(puppet: PuppetService) -> None:
+        """Close the connection only: `puppet.stop()` would also stop the gateway's puppet (and log the account out)."""
+        if puppet.channel is not None:
+            puppet.channel.close()
+
+    async def _watch(self, puppet: PuppetService, connected: asyncio.Event) -> None:
+        """Returns (ending the session) when the gateway does not say hello in time or stops answering pings."""
+        try:
+            await asyncio.wait_for(connected.wait(), timeout=CONNECT_TIMEOUT_SECONDS)
+        except asyncio.TimeoutError:
+            logger.warning("no heartbeat or login within %.0f s of connecting", CONNECT_TIMEOUT_SECONDS)
+            return
+        while True:
+            await asyncio.sleep(PING_INTERVAL_SECONDS)
+            try:
+                await asyncio.wait_for(puppet.ding("permitbot"), timeout=PING_TIMEOUT_SECONDS)
+            except CONNECTION_ERRORS as exc:
+                logger.warning("the gateway did not answer a ping: %s", _describe(exc))
+                return
+
+    async def _work(self, puppet: PuppetService, queue: asyncio.Queue[str]) -> None:
+        """Handles messages one at a time, in the order they came: replies keep the order of the questions."""
+        while True:
+            message_id = await queue.get()
+            try:
+                await self._on_message(puppet, message_id)
+            except CONNECTION_ERRORS as exc:
+                logger.warning("lost the gateway while answering message %s: %s", message_id, _describe(exc))
+            except Exception:  # the dispatch boundary: one bad message costs its answer, never the bot
+                logger.exception("failed to answer message %s", message_id)
+
+    async def _on_message(self, puppet: PuppetService, message_id: str) -> None:
+        try:
+            payload = await puppet.message_payload(message_id)
+        except IndexError:  # the client maps types by list index and fails on types newer than it knows
+            logger.debug("skipped message %s: a message type the client does not know", message_id)
+            return
+        msg = await self._incoming(puppet, payload)
+        if msg is None:
+            return
+        result = self.handler.handle(msg)
+        talker_name = await self._display_name(puppet, msg.room, msg.sender) if msg.room and result.reply else ""
+        for delivery in deliveries(msg, result, talker_name=talker_name, throttle=self.throttle, now=self.clock()):
+            await puppet.message_send_text(delivery.conversation, delivery.text,
+                                           mention_ids=list(delivery.mention_ids) or None)
+            logger.info("replied to %s in %s (intent %s)", msg.sender, delivery.conversation, result.intent)
+
+    async def _incoming(self, puppet: PuppetService, payload: Any) -> Incoming | None:
+        """The message as the handler sees it, or None when the bot must ignore it."""
+        if payload.type != MessageType.MESSAGE_TYPE_TEXT:
+            logger.debug("skipped message %s: not text (%s)", payload.id, payload.type)
+            return None
+        if payload.from_id == self.self_id:
+            return None  # the bot's own message, echoed back
+        room = payload.room_id or None
+        if room and self.config.allowed_rooms and room not in self.config.allowed_rooms:
+            logger.debug("skipped message %s: room %s is not allowed", payload.id, room)
+            return None
+        now = self.clock()
+        sent = message_time(payload.timestamp, received=now)
+        if now - sent > timedelta(seconds=self.config.max_message_age_seconds):
+            logger.info("skipped message %s: sent at %s, too long ago to answer", payload.id, sent.isoformat())
+            return None
+        text = payload.text or ""
+        mentioned = False
+        if room:
+            names = [*self.config.aliases, self.self_name or ""]
+            if self.self_id not in payload.mention_ids and "@" in text:
+                names.append(await self._bot_room_alias(puppet, room))
+            mentioned = is_mentioned(text, payload.mention_ids, self_id=self.self_id, names=names)
+        return Incoming(text=text, time=sent, sender=payload.from_id, room=room, mentioned=mentioned, id=payload.id)
+
+    async def _bot_room_alias(self, puppet: PuppetService, room: str) -> str:
+        """The bot's nickname in this room (what members type after "@"), cached for a while."""
+        cached = self._room_alias.get(room)
+        now = self.clock()
+        if cached and now - cached[1] < ROOM_ALIAS_TTL:
+            return cached[0]
+        alias = ""
+        if self.self_id:
+            member = await puppet.room_member_payload(room, self.self_id)
+            alias = member.room_alias or ""
+        self._room_alias[room] = (alias, now)
+        return alias
+
+    async def _display_name(self, puppet: PuppetService, room: str, contact_id: str) -> str:
+        """What the room shows for a member: their room nickname, else their WeChat name."""
+        member = await puppet.room_member_payload(room, contact_id)
+        return member.room_alias or member.name or contact_id
+
+
+# -- the health check --------------------------------------------------------------------------
+
+
+async def check_gateway(config: Config, *, timeout: float) -> tuple[str, str]:
+    """The logged-in account's (id, name), read without disturbing a bot already attached to the gateway."""
+    host, _, port = (config.endpoint or "").rpartition(":")
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(host, int(port)), timeout=timeout)
+        writer.close()
+    except (OSError, asyncio.TimeoutError) as exc:
+        raise GatewayUnavailable(f"cannot reach the gateway at {config.endpoint} within {timeout:.0f} s "
+                                 f"({type(exc).__name__}: {exc or 'timed out'})") from exc
+    puppet = _new_puppet(config)
+    # Not puppet.start(): it calls the gateway's stop() first, which would cut off a running bot's event stream.
+    puppet._init_puppet()
+    try:
+        return await asyncio.wait_for(_read_login(puppet), timeout=timeout)
+    except asyncio.TimeoutError as exc:
+        raise GatewayUnavailable(f"the gateway at {config.endpoint} answered but reported no logged-in account "
+                                 f"within {timeout:.0f} s") from exc
+    except GRPCError as exc:
+        if exc.status == Status.UNAUTHENTICATED:
+            raise GatewayUnavailable(f"the gateway at {config.endpoint} refused the token ({exc.message})") from exc
+        if exc.status == Status.ALREADY_EXISTS:
+            raise GatewayUnavailable(f"the gateway at {config.endpoint} is up, but another client holds its event "
+                                     "stream (a running `permitbot serve`?): that client's log shows the account") from exc
+        raise GatewayUnavailable(f"the gateway at {config.endpoint} failed: {exc.status.name} {exc.message}") from exc
+    except (OSError, ProtocolError, StreamTerminatedError) as exc:
+        raise GatewayUnavailable(f"the gateway at {config.endpoint} dropped the connection: {exc}") from exc
+    finally:
+        WechatyTransport._close(puppet)
+
+
+async def _read_login(puppet: PuppetService) -> tuple[str, str]:
+    """Waits on the event stream for the login event a gateway sends a new client when an account is logged in."""
+    async for event in puppet.puppet_stub.event():
+        payload = json.loads(event.payload or "{}")
+        if event.type == int(EventType.EVENT_TYPE_LOGIN):
+            contact = await puppet.contact_payload(payload["contactId"])
+            return payload["contactId"], contact.name
+        if event.type == int(EventType.EVENT_TYPE_SCAN):
+            logger.warning("the gateway waits for a QR code scan: %s", payload.get("qrcode"))
+    raise GatewayUnavailable("the gateway closed the event stream before reporting a logged-in account")
+
+
+# -- the command -------------------------------------------------------------------------------
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    serve = sub.add_parser(
+        "serve", help="answer in WeChat through a Wechaty gateway, until stopped",
+        description="Connects to a Wechaty puppet-service gateway (TLS off) and answers group and private "
+                    "messages, reconnecting whenever the gateway goes away. Logs go to stderr. "
+                    "Example: permitbot serve --endpoint 127.0.0.1:8788 --token $TOKEN --config permitbot.toml")
+    serve.add_argument("--endpoint", help="gateway HOST:PORT (default: WECHATY_PUPPET_SERVICE_ENDPOINT)")
+    serve.add_argument("--token", help="gateway token (default: WECHATY_PUPPET_SERVICE_TOKEN)")
+    serve.add_argument("--config", help="TOML configuration file")
+    serve.add_argument("--db", help="knowledge database path (default: ~/.local/share/permitbot/knowledge.db)")
+    serve.add_argument("--check", action="store_true",
+                       help="connect, print the logged-in account and exit (0: alive, 1: not)")
+    serve.add_argument("--timeout", type=float, default=10.0, help="seconds --check waits for the gateway (default 10)")
+    serve.set_defaults(func=run_serve)
+
+
+def _gateway_config(args: argparse.Namespace) -> Config:
+    from bot.cli import CliError
+
+    try:
+        config = load_config(args.config, db_path=args.db, endpoint=args.endpoint, token=args.token)
+    except ConfigError as exc:
+        raise CliError(str(exc)) from exc
+    if not config.endpoint:
+        raise CliError("no gateway endpoint: pass --endpoint HOST:PORT or set WECHATY_PUPPET_SERVICE_ENDPOINT "
+                       "(without it the client looks the token up on the internet)")
+    if ":" not in config.endpoint or not config.endpoint.rpartition(":")[2].isdigit():
+        raise CliError(f"gateway endpoint {config.endpoint!r} is not HOST:PORT")
+    if not config.token:
+        raise CliError("no gateway token: pass --token or set WECHATY_PUPPET_SERVICE_TOKEN")
+    return config
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    config = _gateway_config(args)
+    verbose = bool(getattr(args, "verbose", False))
+    _tame_wechaty_logging(config.token, verbose=verbose)
+    if logger.getEffectiveLevel() > logging.INFO:
+        logger.setLevel(logging.INFO)  # connections and logins belong in the service log even without -v
+    if args.check:
+        return _run_check(config, timeout=args.timeout)
+    from bot.cli import CliError
+    from bot.handler import Bot
+    from knowledge.faqfile import FaqError
+
+    try:
+        handler = Bot.open(config)
+    except (ConfigError, FaqError) as exc:
+        raise CliError(str(exc)) from exc
+    asyncio.run(_serve_until_signalled(WechatyTransport(config, handler)))
+    return 0
+
+
+def _run_check(config: Config, *, timeout: float) -> int:
+    started = time.monotonic()
+    try:
+        contact_id, name = asyncio.run(check_gateway(config, timeout=timeout))
+    except GatewayUnavailable as exc:
+        print(f"permitbot: {exc}", file=sys.stderr)
+        return 1
+    print(f"logged in as {name} ({contact_id}) at {config.endpoint}, checked in {time.monotonic() - started:.2f} s")
+    return 0
+
+
+async def _serve_until_signalled(transport: WechatyTransport) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await transport.serve(stop)
