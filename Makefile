@@ -20,5 +20,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	@$(BIN)/permitbot chat
 
-test: $(VENV)/.installed-test
+# The live tests' Wechaty gateway (Node): installed from the lockfile, again whenever it changes.
+tests/gateway/node_modules/.installed: tests/gateway/package-lock.json
+	@cd tests/gateway && npm ci --legacy-peer-deps --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test: $(VENV)/.installed-test tests/gateway/node_modules/.installed
 	@$(BIN)/python -m pytest
