@@ -12,6 +12,7 @@ FAQ_DIR = Path(__file__).parent / "faq"
 CATALOG_FILE = Path(__file__).parent / "catalog.toml"
 MAX_ANSWER_CHARS = 2000
 MAX_PHRASING_CHARS = 200
+OPERATOR_PREFIX = "op."  # finer intents added by operators without a catalog parent: op.1, op.2, …
 _ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
 _KEYS = {"id", "parent", "question", "phrasings", "answer", "sources", "reviewed"}
 
@@ -54,8 +55,8 @@ def validate(entry: Entry, catalog: dict[str, dict], *, where: str) -> None:
         fail("id must be lower-case words separated by dots, e.g. points.materials.job_change")
     if entry.parent is not None and entry.parent not in catalog:
         fail(f"unknown parent {entry.parent!r} (not an id of knowledge/catalog.toml)")
-    if entry.parent is None and entry.id not in catalog:
-        fail("id is not in the catalog; a finer intent must declare `parent`")
+    if entry.parent is None and entry.id not in catalog and not entry.id.startswith(OPERATOR_PREFIX):
+        fail(f"id is not in the catalog; a finer intent must declare `parent` (or be an {OPERATOR_PREFIX}… id)")
     if not entry.question.strip():
         fail("question is empty")
     if not entry.answer.strip():
@@ -122,15 +123,16 @@ def load_faq_dir(directory: Path = FAQ_DIR, catalog: dict[str, dict] | None = No
 
 
 def entry_to_toml(entry: Entry) -> str:
-    """The entry's reviewable file text, keys in a stable order."""
+    """The entry's reviewable file text in the house style of knowledge/faq: keys in a stable order,
+    one phrasing per line, the answer as a multi-line string, the sources on one line."""
     data: dict = {"id": entry.id}
     if entry.parent:
         data["parent"] = entry.parent
-    data.update(
-        question=entry.question,
-        phrasings=entry.phrasings,
-        answer=entry.answer + "\n",
-        sources=entry.sources,
-        reviewed=entry.reviewed,
-    )
-    return tomli_w.dumps(data, multiline_strings=True)
+    data.update(question=entry.question, phrasings=entry.phrasings, answer=entry.answer + "\n")
+    sources = ", ".join(_toml_value(source) for source in entry.sources)
+    return (tomli_w.dumps(data, multiline_strings=True, indent=2) + f"sources = [{sources}]\n"
+            + tomli_w.dumps({"reviewed": entry.reviewed}))
+
+
+def _toml_value(value: str) -> str:
+    return tomli_w.dumps({"v": value}).partition(" = ")[2].rstrip("\n")
