@@ -10,6 +10,7 @@ import sys
 COMMAND_MODULES = (
     "bot.console",
     "bot.transports.wechaty_gateway",
+    "bot.transports.replay",
 )
 
 

@@ -1,0 +1,568 @@
+"""Replay transport: `permitbot replay` runs historic messages through the live handler and evaluates the answers.
+
+The input and output formats are the contract of shared/spec/replay.md. Everything streams: one line
+is read, answered and written before the next, so memory stays flat however long the export is.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import logging
+import os
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO, Any, Iterable, Iterator, TextIO
+from zoneinfo import ZoneInfo
+
+from bot.evaluation import Comparison, Expectation, LabelError, LatencyHistogram, PreviousRun, Scorer, parse_bool, \
+    parse_expectation
+from bot.events import Incoming
+from bot.redact import redact
+
+logger = logging.getLogger(__name__)
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+BOM = b"\xef\xbb\xbf"
+JSONL, CSV = "jsonl", "csv"
+_JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
+_CSV_SUFFIXES = {".csv", ".tsv"}
+_SLASH_DATE = re.compile(r"^\d{4}/\d{1,2}/\d{1,2}")
+_SHORT_PARTS = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:([ T])(\d{1,2})(?=:))?")
+
+# How much of the run is kept in memory for the summary and report; the full lists are in the files.
+KEEP_SKIPPED = 200
+KEEP_MISSES = 500
+
+
+class InputError(Exception):
+    """The input as a whole cannot be read (missing file, CSV without a `text` or `time` column)."""
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Message:
+    """One usable input line: the Incoming for the handler, the id to copy and the labels to score."""
+
+    line: int
+    id: Any
+    incoming: Incoming
+    expect: Expectation = field(default_factory=Expectation)
+    label_problem: str | None = None  # an unreadable `expect`: the message is replayed but not scored
+
+
+@dataclass(frozen=True)
+class BadLine:
+    """A malformed line: reported with its number and skipped. `reason` never quotes message text."""
+
+    line: int
+    reason: str
+
+
+def parse_time(value: Any) -> datetime:
+    """An ISO 8601 time (also "2026/11/23 10:15"); without an offset it is Shanghai time. ValueError otherwise."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("not a time")
+    text = value.strip()
+    if _SLASH_DATE.match(text):
+        text = text.replace("/", "-", 2)
+    text = _SHORT_PARTS.sub(_pad_parts, text)
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
+
+
+def _pad_parts(match: re.Match[str]) -> str:
+    """2026-1-5 9:30 → 2026-01-05 09:30, which fromisoformat accepts."""
+    padded = f"{match[1]}-{int(match[2]):02d}-{int(match[3]):02d}"
+    return padded + (f"{match[4]}{int(match[5]):02d}" if match[4] else "")
+
+
+def to_message(line: int, raw: dict[str, Any]) -> Message | BadLine:
+    """Check one decoded line against the input contract."""
+    text = raw.get("text")
+    if text is None:
+        return BadLine(line, "missing text")
+    if not isinstance(text, str):
+        return BadLine(line, f"text is a {type(text).__name__}, not a string")
+    if not text.strip():
+        return BadLine(line, "empty text")
+    if raw.get("time") in (None, ""):
+        return BadLine(line, "missing time")
+    try:
+        moment = parse_time(raw["time"])
+    except ValueError:
+        return BadLine(line, "unparseable time (expected ISO 8601, e.g. 2026-11-23T10:15:00+08:00)")
+    try:
+        mentioned = bool(parse_bool(raw.get("mentioned")))
+    except ValueError:
+        return BadLine(line, "mentioned is not true or false")
+    message_id = raw.get("id")
+    if message_id is None or message_id == "":
+        message_id = line
+    room = raw.get("room")
+    sender = raw.get("sender")
+    incoming = Incoming(
+        text=text,
+        time=moment,
+        # Without a sender nobody's chat memory may reach this line: it is its own sender.
+        sender=str(sender) if sender not in (None, "") else f"(anonymous, line {line})",
+        room=str(room) if room not in (None, "") else None,
+        mentioned=mentioned,
+        id=str(message_id),
+    )
+    try:
+        expect, problem = parse_expectation(raw.get("expect")), None
+    except LabelError as exc:
+        expect, problem = Expectation(), str(exc)
+    return Message(line, message_id, incoming, expect, problem)
+
+
+def detect_format(name: str, head: bytes) -> str:
+    """By extension, else by the first character: `{` means JSON Lines, anything else CSV."""
+    suffix = Path(name).suffix.lower()
+    if suffix in _JSONL_SUFFIXES:
+        return JSONL
+    if suffix in _CSV_SUFFIXES:
+        return CSV
+    start = head[len(BOM):] if head.startswith(BOM) else head
+    return JSONL if start.lstrip()[:1] in (b"{", b"[") else CSV
+
+
+def _jsonl_lines(handle: IO[bytes]) -> Iterator[Message | BadLine]:
+    # Bytes, one line at a time: CRLF, a BOM and bad UTF-8 are dealt with per line, never for the whole file.
+    for number, raw in enumerate(handle, 1):
+        if number == 1 and raw.startswith(BOM):
+            raw = raw[len(BOM):]
+        raw = raw.strip()
+        if not raw:
+            continue
+        try:
+            decoded = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            yield BadLine(number, "not UTF-8")
+            continue
+        except json.JSONDecodeError as exc:
+            yield BadLine(number, f"bad JSON: {exc.msg} at column {exc.colno}")
+            continue
+        if not isinstance(decoded, dict):
+            yield BadLine(number, "not a JSON object")
+            continue
+        yield to_message(number, decoded)
+
+
+def _csv_lines(handle: IO[bytes], *, name: str) -> Iterator[Message | BadLine]:
+    text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="replace", newline="")
+    first = text.readline()
+    delimiter = "\t" if (Path(name).suffix.lower() == ".tsv" or ("\t" in first and "," not in first)) else ","
+    header = [column.strip().lower() for column in next(csv.reader([first], delimiter=delimiter), [])]
+    missing = [column for column in ("text", "time") if column not in header]
+    if missing:
+        raise InputError(f"{name}: the CSV header has no {' or '.join(missing)} column "
+                         f"(columns: {', '.join(header) or 'none'})")
+    reader = csv.reader(text, delimiter=delimiter)
+    end = 1  # the header's line
+    for row in reader:
+        start, end = end + 1, reader.line_num + 1
+        if not any(cell.strip() for cell in row):
+            continue
+        yield to_message(start, _csv_record(header, row, start))
+
+
+def _csv_record(header: list[str], row: list[str], line: int) -> dict[str, Any]:
+    """A CSV row as the JSON object it stands for; empty cells are absent; extra cells are ignored."""
+    cells = {column: value for column, value in zip(header, row) if column}
+    record: dict[str, Any] = {k: v for k, v in cells.items() if v != "" and not k.startswith("expect")}
+    expect: Any = {}
+    if cells.get("expect", "").strip():
+        try:
+            expect = json.loads(cells["expect"])
+        except json.JSONDecodeError:
+            expect = "not JSON"
+    if isinstance(expect, dict):
+        for column, value in cells.items():
+            if column.startswith("expect.") and value.strip():
+                expect[column.removeprefix("expect.")] = value
+    record["expect"] = expect or None
+    return record
+
+
+def read_messages(source: str, *, fmt: str = "auto", stdin: IO[bytes] | None = None) -> Iterator[Message | BadLine]:
+    """Every line of `source` (a path, or "-" for standard input) as a Message or a BadLine, in order."""
+    if source == "-":
+        handle: IO[bytes] = stdin or sys.stdin.buffer
+    else:
+        try:
+            handle = open(source, "rb")
+        except OSError as exc:
+            raise InputError(f"cannot read {source}: {exc.strerror}") from exc
+    try:
+        buffered = handle if isinstance(handle, io.BufferedReader) else io.BufferedReader(handle)  # type: ignore[arg-type]
+        if fmt == "auto":
+            fmt = detect_format(source, buffered.peek(4096)[:4096])
+        if fmt == JSONL:
+            yield from _jsonl_lines(buffered)
+        else:
+            yield from _csv_lines(buffered, name=source)
+    finally:
+        if source != "-":
+            handle.close()
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """A fact as JSON holds it: dates as YYYY-MM-DD, text redacted."""
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, str):
+        return redact(value)
+    return value
+
+
+def result_record(message_id: Any, result: Any, latency_ms: float) -> dict[str, Any]:
+    """One output line of the contract: id, the handler's record (redacted), latency."""
+    record = {"id": message_id, **result.as_record(), "latency_ms": round(latency_ms, 3)}
+    if isinstance(record.get("reply"), str):
+        record["reply"] = redact(record["reply"])
+    record["facts"] = {name: _plain(value) for name, value in (record.get("facts") or {}).items()}
+    return record
+
+
+def _dumps(record: dict[str, Any]) -> str:
+    return json.dumps(record, ensure_ascii=False, default=_plain)
+
+
+class AtomicText:
+    """A text file written beside its final name and moved there only when the run finishes."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle: TextIO = open(self.temporary, "w", encoding="utf-8", newline="\n")
+
+    def commit(self) -> None:
+        self.handle.close()
+        os.replace(self.temporary, self.path)
+
+    def abandon(self) -> None:
+        self.handle.close()
+        self.temporary.unlink(missing_ok=True)
+
+
+def errors_path_for(out: Path) -> Path:
+    """out.jsonl → out.errors.jsonl."""
+    stem = out.name[: -len(out.suffix)] if out.suffix else out.name
+    return out.with_name(f"{stem}.errors.jsonl")
+
+
+# -- running ---------------------------------------------------------------------------------
+
+
+class Replay:
+    """Feeds messages in input order to one handler and keeps the counts for the summary.
+
+    One handler for the whole run, so a sender's remembered dates and "did you mean" choices carry
+    from one line to the next exactly as in live chat (keyed by room and sender, limited in time).
+    """
+
+    def __init__(self, bot: Any, *, out: TextIO, misses: TextIO | None = None,
+                 comparison: Comparison | None = None, warn: TextIO | None = None):
+        self.bot = bot
+        self.out = out
+        self.misses = misses
+        self.comparison = comparison
+        self.warn = warn
+        self.scorer = Scorer()
+        self.latency = LatencyHistogram()
+        self.messages = self.replied = self.recognised = 0
+        self.skipped = 0
+        self.unscored = 0
+        self.out_of_order = 0
+        self.by_intent: dict[str, int] = {}
+        self.skipped_lines: list[dict[str, Any]] = []
+        self.kept_misses: list[dict[str, Any]] = []
+        self.miss_count = 0
+        self._last_time: datetime | None = None
+        self._started = time.perf_counter()
+        self.elapsed = 0.0
+
+    def feed(self, item: Message | BadLine) -> None:
+        if isinstance(item, BadLine):
+            self._skip(item)
+            return
+        if item.label_problem:
+            self.unscored += 1
+            self._say(f"line {item.line}: {item.label_problem}; replayed but not scored")
+        msg = item.incoming
+        if self._last_time is not None and msg.time < self._last_time:
+            self.out_of_order += 1
+        self._last_time = msg.time
+        started = time.perf_counter()
+        result = self.bot.handle(msg)
+        latency_ms = (time.perf_counter() - started) * 1000
+        record = result_record(item.id, result, latency_ms)
+        self.out.write(_dumps(record) + "\n")
+        self._count(record, latency_ms)
+        if not item.expect.empty:
+            problems = self.scorer.score(item.expect, record)
+            if problems:
+                self._miss(item, record, result, problems)
+        if self.comparison is not None:
+            self.comparison.add(record)
+
+    def _say(self, text: str) -> None:
+        if self.warn is not None:
+            print(f"permitbot replay: {text}", file=self.warn)
+
+    def _skip(self, bad: BadLine) -> None:
+        self.skipped += 1
+        self._say(f"line {bad.line}: {bad.reason}; skipped")
+        if len(self.skipped_lines) < KEEP_SKIPPED:
+            self.skipped_lines.append({"line": bad.line, "reason": bad.reason})
+
+    def _count(self, record: dict[str, Any], latency_ms: float) -> None:
+        self.messages += 1
+        self.replied += bool(record["replied"])
+        intent = record.get("intent")
+        self.recognised += intent is not None
+        key = intent or "(none)"
+        self.by_intent[key] = self.by_intent.get(key, 0) + 1
+        self.latency.add(latency_ms)
+
+    def _miss(self, item: Message, record: dict[str, Any], result: Any, problems: list[str]) -> None:
+        expect = item.expect
+        miss = {
+            "line": item.line,
+            "id": item.id,
+            "time": item.incoming.time.isoformat(),
+            "room": redact(item.incoming.room) if item.incoming.room else None,
+            "mentioned": item.incoming.mentioned,
+            "text": redact(item.incoming.text),
+            "problems": problems,
+            "expected": {
+                "intent": list(expect.intents) or None,
+                "replied": expect.replied,
+                "facts": {name: _plain(value) for name, value in expect.facts.items()} or None,
+            },
+            "got": {
+                "intent": record["intent"],
+                "confidence": record["confidence"],
+                "replied": record["replied"],
+                "facts": record["facts"],
+                "candidates": [[entry, round(score, 4)] for entry, score in (result.candidates or [])[:3]],
+                "reply": record["reply"],
+            },
+        }
+        self.miss_count += 1
+        if self.misses is not None:
+            self.misses.write(_dumps(miss) + "\n")
+        if len(self.kept_misses) < KEEP_MISSES:
+            self.kept_misses.append(miss)
+
+    def finish(self) -> None:
+        self.elapsed = time.perf_counter() - self._started
+
+    def summary(self) -> dict[str, Any]:
+        seconds = self.elapsed or (time.perf_counter() - self._started)
+        data: dict[str, Any] = {
+            "messages": self.messages,
+            "replied": self.replied,
+            "recognised": self.recognised,
+            "skipped": self.skipped,
+            "latency_ms": self.latency.as_dict(),
+            "messages_per_second": round(self.messages / seconds, 1) if seconds > 0 else None,
+            "elapsed_seconds": round(seconds, 3),
+            "by_intent": dict(sorted(self.by_intent.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "out_of_order": self.out_of_order,
+            "skipped_lines": self.skipped_lines,
+        }
+        if self.scorer.labelled or self.scorer.replied_labelled or self.scorer.facts_labelled:
+            data["evaluation"] = {**self.scorer.as_dict(), "misses": self.miss_count, "unscored": self.unscored}
+        if self.comparison is not None:
+            data["compare"] = self.comparison.as_dict()
+        return data
+
+
+def replay(items: Iterable[Message | BadLine], runner: Replay, *, progress: Any = None) -> Replay:
+    """Run every item through `runner`; `progress` is a tqdm-like object updated once per line."""
+    for item in items:
+        runner.feed(item)
+        if progress is not None:
+            progress.update(1)
+    runner.finish()
+    return runner
+
+
+# -- the summary as text ---------------------------------------------------------------------
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value * 100:.1f} %"
+
+
+def summary_lines(summary: dict[str, Any]) -> Iterator[str]:
+    latency = summary["latency_ms"]
+    yield (f"replayed {summary['messages']} messages in {summary['elapsed_seconds']:.2f} s "
+           f"({summary['messages_per_second'] or 0:,.0f} messages/s); {summary['skipped']} lines skipped")
+    yield (f"replied {summary['replied']}, recognised {summary['recognised']}; "
+           f"latency p50 {latency['p50']} ms, p99 {latency['p99']} ms")
+    if summary["out_of_order"]:
+        yield (f"warning: {summary['out_of_order']} messages were earlier than the line before them; "
+               "chat memory follows input order, so sort the export by time")
+    evaluation = summary.get("evaluation")
+    if evaluation:
+        if evaluation["labelled"]:
+            yield (f"intent accuracy {evaluation['correct']}/{evaluation['labelled']} = "
+                   f"{_pct(evaluation['accuracy'])}")
+            for name, counts in evaluation["per_intent"].items():
+                if counts["precision"] != 1.0 or counts["recall"] != 1.0:
+                    yield (f"  {name}: precision {_pct(counts['precision'])} recall {_pct(counts['recall'])} "
+                           f"({counts['correct']} of {counts['expected']} expected, {counts['predicted']} predicted)")
+            for pair in evaluation["confusions"]:
+                yield f"  confused: expected {pair['expected']} → got {pair['predicted']} ×{pair['count']}"
+        if evaluation["replied_labelled"]:
+            yield f"replied mismatches: {evaluation['replied_mismatches']} of {evaluation['replied_labelled']} labelled"
+        if evaluation["facts_labelled"]:
+            yield f"facts mismatches: {evaluation['facts_mismatches']} of {evaluation['facts_labelled']} labelled"
+        where = summary.get("errors_file")
+        yield f"misses: {evaluation['misses']}" + (f" (in {where})" if where else " (give --out or --errors to keep them)")
+
+
+# -- the command -----------------------------------------------------------------------------
+
+EXAMPLE = """\
+examples:
+  permitbot replay export.jsonl --out answers.jsonl --summary summary.json --report report.html
+  permitbot replay export.csv --out after.jsonl --compare before.jsonl   # after an FAQ edit
+  permitbot replay export.jsonl > answers.jsonl                          # results on stdout
+
+Input: JSON Lines or CSV (by extension, else sniffed), UTF-8 with or without BOM, LF or CRLF;
+`text` and `time` required; `id` defaults to the line number, `room` absent = private chat,
+`mentioned` absent = false, a time without offset is Asia/Shanghai; other keys/columns ignored.
+Labelled lines (`expect.intent`: an id or a list of accepted ids; `expect.replied`) are scored;
+the misses go to OUT.errors.jsonl beside --out (or --errors). Malformed lines are reported on
+stderr with their line number and skipped. Without --out the results go to standard output and
+the summary to standard error; with --out the summary is printed on standard output.
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "replay", help="answer a file of historic messages, score labelled ones, compare with an earlier run",
+        description="Runs every message of INPUT through the same handler as live chat, with the clock "
+                    "set to the message's own time, and writes one JSON result per message.",
+        epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("input", metavar="INPUT", help="JSON Lines or CSV file of messages; - for standard input")
+    parser.add_argument("--out", metavar="OUT.jsonl", help="where to write the results (default: standard output)")
+    parser.add_argument("--summary", metavar="SUMMARY.json", help="also write the summary as JSON")
+    parser.add_argument("--report", metavar="REPORT.html", help="write a self-contained HTML report")
+    parser.add_argument("--compare", metavar="PREVIOUS.jsonl",
+                        help="list messages whose intent, replied flag or reply changed against an earlier output")
+    parser.add_argument("--errors", metavar="ERRORS.jsonl", help="where to write the misses (default: OUT.errors.jsonl)")
+    parser.add_argument("--format", choices=("auto", JSONL, CSV), default="auto", help="input format (default: auto)")
+    parser.add_argument("--min-accuracy", type=float, metavar="RATIO",
+                        help="exit with status 1 when intent accuracy on labelled lines is below RATIO (e.g. 0.95)")
+    parser.add_argument("--db", help="knowledge database path (default: ~/.local/share/permitbot/knowledge.db)")
+    parser.add_argument("--config", help="TOML configuration file")
+    parser.set_defaults(func=run_replay)
+
+
+def _progress(source: str, fmt: str) -> Any:
+    """A tqdm bar on an interactive stderr (total from a quick line count of a file), else None."""
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    total = None
+    if source != "-" and os.path.isfile(source):
+        with open(source, "rb") as handle:
+            total = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+        total -= 1 if fmt == CSV else 0
+    return tqdm(total=total, unit="msg", file=sys.stderr, dynamic_ncols=True, leave=False)
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    from bot.cli import CliError
+    from bot.console import open_bot
+    from bot.report import write_report
+
+    if args.input != "-" and not os.path.isfile(args.input):
+        raise CliError(f"{args.input}: no such file")
+    previous = None
+    if args.compare:
+        try:
+            previous = PreviousRun(Path(args.compare))  # read fully before OUT is written: they may be one file
+        except OSError as exc:
+            raise CliError(f"cannot read {args.compare}: {exc.strerror}") from exc
+    bot = open_bot(args)
+
+    out_file = AtomicText(Path(args.out)) if args.out else None
+    errors_path = Path(args.errors) if args.errors else (errors_path_for(Path(args.out)) if args.out else None)
+    errors_file = AtomicText(errors_path) if errors_path else None
+    runner = Replay(bot, out=out_file.handle if out_file else sys.stdout,
+                    misses=errors_file.handle if errors_file else None,
+                    comparison=Comparison(previous) if previous else None, warn=sys.stderr)
+    fmt = args.format
+    progress = _progress(args.input, fmt if fmt != "auto" else _sniff(args.input))
+    try:
+        replay(read_messages(args.input, fmt=fmt), runner, progress=progress)
+    except InputError as exc:
+        for pending in (out_file, errors_file):
+            if pending:
+                pending.abandon()
+        raise CliError(str(exc)) from exc
+    except BaseException:
+        for pending in (out_file, errors_file):
+            if pending:
+                pending.abandon()
+        raise
+    finally:
+        if progress is not None:
+            progress.close()
+    if out_file:
+        out_file.commit()
+    summary = runner.summary()
+    summary = {"input": args.input, "output": args.out, **summary}
+    if errors_file and (runner.scorer.labelled or runner.miss_count):
+        errors_file.commit()
+        summary["errors_file"] = str(errors_path)
+    elif errors_file:
+        errors_file.abandon()
+    if args.summary:
+        _write_json(Path(args.summary), summary)
+    if args.report:
+        write_report(Path(args.report), summary, misses=runner.kept_misses)
+    text_out = sys.stdout if args.out else sys.stderr
+    for line in summary_lines(summary):
+        print(line, file=text_out)
+    if runner.comparison is not None:
+        for line in runner.comparison.lines():
+            print(line, file=text_out)
+    accuracy = runner.scorer.accuracy
+    if args.min_accuracy is not None and (accuracy is None or accuracy < args.min_accuracy):
+        print(f"permitbot replay: intent accuracy {_pct(accuracy)} is below --min-accuracy "
+              f"{args.min_accuracy * 100:.1f} %", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _sniff(source: str) -> str:
+    if source == "-":
+        return JSONL
+    with open(source, "rb") as handle:
+        return detect_format(source, handle.read(4096))
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
