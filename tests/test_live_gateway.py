@@ -360,4 +360,11 @@ def test_a_burst_of_200_messages_stays_within_the_rate(gateway, serve):
     replies = gateway.sent(FLOOD_ROOM, after=begun)
     assert 1 <= len(replies) <= RATE, [r["text"][:40] for r in replies]
     assert all(r["mentions"] and r["mentions"][0] in members for r in replies)
-    assert serve.count("held back a reply in flood@chatroom (rate)") >= 200 - RATE
+    assert serve.count("held back a reply in flood@chatroom") >= 200 - RATE
+
+
+def test_sigterm_stops_the_bot_cleanly(gateway, serve):
+    serve.proc.terminate()
+    assert serve.proc.wait(timeout=15) == 0
+    _wait(lambda: serve.count("stopped"), timeout=5, what="the bot's last log line")
+    assert serve.count("Traceback") == 0

@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,7 +19,11 @@ from grpclib.const import Status
 from grpclib.exceptions import GRPCError, ProtocolError, StreamTerminatedError
 from wechaty_puppet import EventType, MessageType, PuppetOptions
 from wechaty_puppet.exceptions import WechatyPuppetError
-from wechaty_puppet_service import PuppetService
+
+with warnings.catch_warnings():
+    # It imports telnetlib, deprecated in 3.11 and gone in 3.13 (hence requires-python <3.13).
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from wechaty_puppet_service import PuppetService
 
 from bot.config import Config, ConfigError, load_config
 from bot.events import Incoming, Result

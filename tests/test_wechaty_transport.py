@@ -1,0 +1,136 @@
+"""The gateway transport's decisions without a gateway: times, mentions, what is skipped, what is sent, back-off."""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.config import Config
+from bot.events import Incoming, Result
+from bot.throttle import Throttle
+from bot.transports.wechaty_gateway import (
+    MessageType, WechatyTransport, backoff, deliveries, is_mentioned, message_time,
+)
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 11, 23, 9, 30, tzinfo=SHANGHAI)
+NOW_MS = int(NOW.timestamp() * 1000)
+
+
+def test_message_time_reads_milliseconds_and_tolerates_seconds_and_zero():
+    assert message_time(NOW_MS, received=NOW) == NOW
+    assert message_time(NOW_MS // 1000, received=NOW) == NOW
+    assert message_time(0, received=NOW) == NOW
+    assert message_time(NOW_MS, received=NOW).tzinfo == SHANGHAI
+
+
+def test_mentioned_by_id_or_by_any_name_typed_after_an_at():
+    assert is_mentioned("hi", ["bot"], self_id="bot", names=[])
+    assert is_mentioned("@小助手\u2005签注", [], self_id="bot", names=["小助手"])
+    assert is_mentioned("@居住证机器人 签注", [], self_id="bot", names=["小助手", "居住证机器人"])
+    assert not is_mentioned("小助手真好", [], self_id="bot", names=["小助手"])
+    assert not is_mentioned("@ 签注", [], self_id="bot", names=["", "小助手"])
+    assert not is_mentioned("hi", ["alice"], self_id=None, names=[])
+
+
+def test_backoff_doubles_up_to_the_cap():
+    assert [backoff(n, cap=30) for n in range(1, 8)] == [1, 2, 4, 8, 16, 30, 30]
+
+
+def _msg(room: str | None = "room@chatroom") -> Incoming:
+    return Incoming(text="q", time=NOW, sender="alice", room=room, mentioned=True, id="m1")
+
+
+def _throttle(rate: int = 5) -> Throttle:
+    return Throttle(replies_per_minute=rate, repeat_cooldown_seconds=600)
+
+
+def test_a_room_reply_mentions_the_asker_by_name_and_id():
+    sent = deliveries(_msg(), Result(reply="答"), talker_name="张三", throttle=_throttle(), now=NOW)
+    assert [(d.conversation, d.text, d.mention_ids) for d in sent] == [("room@chatroom", "@张三 答", ("alice",))]
+
+
+def test_a_private_reply_goes_to_the_talker():
+    sent = deliveries(_msg(room=None), Result(reply="答"), talker_name="", throttle=_throttle(), now=NOW)
+    assert [(d.conversation, d.text, d.mention_ids) for d in sent] == [("alice", "答", ())]
+
+
+def test_an_operator_answer_goes_privately_and_is_not_throttled():
+    throttle = _throttle(rate=1)
+    deliveries(_msg(), Result(reply="x"), talker_name="张三", throttle=throttle, now=NOW)
+    sent = deliveries(_msg(), Result(reply="已加入", private_reply=True), talker_name="张三", throttle=throttle,
+                      now=NOW)
+    assert [(d.conversation, d.text, d.mention_ids) for d in sent] == [("alice", "已加入", ())]
+
+
+def test_silence_and_throttled_replies_send_nothing():
+    throttle = _throttle(rate=1)
+    assert deliveries(_msg(), Result(reply=None), talker_name="张三", throttle=throttle, now=NOW) == []
+    assert deliveries(_msg(), Result(reply="a"), talker_name="张三", throttle=throttle, now=NOW)
+    assert deliveries(_msg(), Result(reply="b"), talker_name="张三", throttle=throttle, now=NOW) == []
+
+
+# -- converting gateway payloads --------------------------------------------------------------------
+
+
+@dataclass
+class FakePuppet:
+    """Answers the one lookup `_incoming` may make: the bot's nickname in a room."""
+
+    room_aliases: dict[str, str] = field(default_factory=dict)
+    lookups: int = 0
+
+    async def room_member_payload(self, room_id: str, contact_id: str):
+        self.lookups += 1
+        return SimpleNamespace(room_alias=self.room_aliases.get(room_id, ""), name="")
+
+
+def payload(**changes):
+    base = dict(id="m1", type=MessageType.MESSAGE_TYPE_TEXT, from_id="alice", room_id="room@chatroom",
+                text="@小助手 签注", timestamp=NOW_MS, mention_ids=[])
+    return SimpleNamespace(**{**base, **changes})
+
+
+def convert(transport: WechatyTransport, puppet: FakePuppet, **changes) -> Incoming | None:
+    return asyncio.run(transport._incoming(puppet, payload(**changes)))
+
+
+@pytest.fixture()
+def transport() -> WechatyTransport:
+    config = Config(aliases=("小助手",), allowed_rooms=frozenset({"room@chatroom"}), max_message_age_seconds=600)
+    gateway = WechatyTransport(config, handler=None, clock=lambda: NOW + timedelta(seconds=2))
+    gateway.self_id, gateway.self_name = "bot", "居住证机器人"
+    return gateway
+
+
+def test_a_room_text_becomes_an_incoming_message(transport):
+    msg = convert(transport, FakePuppet())
+    assert msg == Incoming(text="@小助手 签注", time=NOW, sender="alice", room="room@chatroom", mentioned=True,
+                           id="m1")
+
+
+def test_a_private_text_has_no_room(transport):
+    msg = convert(transport, FakePuppet(), room_id="", text="签注")
+    assert msg.room is None and msg.is_private and not msg.mentioned
+
+
+def test_the_bot_is_mentioned_by_its_room_nickname(transport):
+    puppet = FakePuppet(room_aliases={"room@chatroom": "签注小能手"})
+    assert convert(transport, puppet, text="@签注小能手 签注").mentioned
+    assert not convert(transport, puppet, text="@别人 签注").mentioned
+    assert puppet.lookups == 1  # cached
+    assert not convert(transport, puppet, text="签注").mentioned
+
+
+@pytest.mark.parametrize("changes", [
+    {"type": MessageType.MESSAGE_TYPE_IMAGE},
+    {"from_id": "bot"},
+    {"room_id": "other@chatroom"},
+    {"timestamp": NOW_MS - 3_600_000},
+])
+def test_skipped_messages(transport, changes):
+    assert convert(transport, FakePuppet(), **changes) is None
