@@ -5,6 +5,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable
 
 import tomli_w
 
@@ -100,10 +101,15 @@ def parse_entry(data: dict, *, where: str) -> Entry:
 
 def load_faq_dir(directory: Path = FAQ_DIR, catalog: dict[str, dict] | None = None) -> list[Entry]:
     """Load and validate every `*.toml` entry file; the first problem stops loading with FaqError."""
+    return load_faq_files(sorted(directory.glob("*.toml")), catalog)
+
+
+def load_faq_files(paths: Iterable[Path], catalog: dict[str, dict] | None = None) -> list[Entry]:
+    """Load and validate entry files, each named after its id; the first problem stops loading with FaqError."""
     catalog = load_catalog() if catalog is None else catalog
     entries: list[Entry] = []
     ids: dict[str, Path] = {}
-    for path in sorted(directory.glob("*.toml")):
+    for path in paths:
         try:
             with open(path, "rb") as handle:
                 data = tomllib.load(handle)
@@ -111,6 +117,8 @@ def load_faq_dir(directory: Path = FAQ_DIR, catalog: dict[str, dict] | None = No
             raise FaqError(f"{path}: not valid TOML: {exc}") from exc
         except UnicodeDecodeError as exc:
             raise FaqError(f"{path}: not UTF-8 text") from exc
+        except OSError as exc:
+            raise FaqError(f"{path}: cannot read: {exc.strerror}") from exc
         entry = parse_entry(data, where=str(path))
         if entry.id != path.stem:
             raise FaqError(f"{path}: entry {entry.id}: the file must be named {entry.id}.toml")
