@@ -11,6 +11,7 @@ COMMAND_MODULES = (
     "bot.console",
     "bot.transports.wechaty_gateway",
     "bot.transports.replay",
+    "intents.dates_cli",
 )
 
 
