@@ -1,21 +1,72 @@
-"""The knowledge base in SQLite (sqlite-utils): entries and phrasings, rebuilt from the FAQ files when they change."""
+"""The knowledge base in SQLite (sqlite-utils): entries and phrasings rebuilt from the FAQ files when they change,
+operator edits with their audit trail, and what the bot saw (daily counters, the unanswered queue).
+
+Rows from files and rows from operators are kept apart by `origin`: a rebuild from the files replaces file rows
+only. Every write is one transaction (BEGIN IMMEDIATE … COMMIT) with its audit row, and every change to the
+knowledge bumps the revision that running bots compare before each message.
+"""
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
+import os
+import re
 import sqlite3
-from datetime import datetime, timezone
+import threading
+import unicodedata
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any, Iterable, Iterator
 
 from sqlite_utils import Database
 
-from knowledge.faqfile import FAQ_DIR, Entry, load_faq_dir
+from knowledge.faqfile import (
+    FAQ_DIR, OPERATOR_PREFIX, Entry, FaqError, entry_to_toml, load_catalog, load_faq_dir, load_faq_files,
+    validate,
+)
 
 logger = logging.getLogger(__name__)
 
 FILE = "file"
 OPERATOR = "operator"
+HANDLE_PREFIX = "u"  # unanswered-queue handles: u<row id>
+_HANDLE = re.compile(rf"^{HANDLE_PREFIX}(\d+)$")
+
+_LOG_SCHEMA = """
+create table if not exists audit (
+    id integer primary key autoincrement, at text not null, by text not null, action text not null,
+    entry_id text not null, before text, after text, note text not null default '');
+create index if not exists audit_entry on audit (entry_id, id);
+create table if not exists unanswered (
+    id integer primary key autoincrement, at text not null, room text, question text not null, key text not null,
+    suggestion text, score real not null default 0);
+create index if not exists unanswered_key on unanswered (key);
+create table if not exists daily_counts (
+    day text not null, name text not null, n integer not null, primary key (day, name)) without rowid;
+"""
+
+
+class EditError(ValueError):
+    """An edit cannot be made as asked; the message says why. Raised before anything is written."""
+
+
+class UnknownEntry(EditError):
+    """No entry has that id."""
+
+
+class InvalidEntry(EditError):
+    """The entry would not pass the FAQ file validation (empty text, unknown parent, answer too long, …)."""
+
+
+class DuplicatePhrasing(EditError):
+    """A phrasing is already one of this or another entry's phrasings."""
+
+
+class UnknownHandle(EditError):
+    """An unanswered-queue handle that is not (or no longer) in the queue."""
 
 
 def files_fingerprint(directory: Path) -> str:
@@ -27,15 +78,82 @@ def files_fingerprint(directory: Path) -> str:
     return digest.hexdigest()
 
 
+def phrasing_key(text: str) -> str:
+    """What two phrasings must differ in to count as two: letters and digits, width- and case-folded."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in folded if ch.isalnum())
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-class KnowledgeStore:
-    """Entries and their phrasings; rows from files and rows from operators are kept apart by `origin`."""
+@dataclass(frozen=True)
+class AuditRecord:
+    """One change: who, when, what, and the entry before and after (None when it did not exist)."""
 
-    def __init__(self, db: Database):
+    id: int
+    at: str
+    by: str
+    action: str
+    entry_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Missed:
+    """A question that got no intent or a low score, already redacted by the caller."""
+
+    question: str
+    key: str  # grouping key: the same question asked twice has the same key
+    at: str
+    room: str | None = None
+    suggestion: str | None = None  # the nearest entry id, if any
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class MissedGroup:
+    """The unanswered queue's view: one question, how often it came, its handle and the latest suggestion."""
+
+    handle: str
+    count: int
+    question: str
+    key: str
+    last_at: str
+    suggestion: str | None
+    score: float
+
+
+@dataclass
+class ExportReport:
+    written: list[Path] = field(default_factory=list)
+    unchanged: list[Path] = field(default_factory=list)
+    stale: list[Path] = field(default_factory=list)  # entry files with no entry in the database
+    removed: list[Path] = field(default_factory=list)  # stale files deleted (with prune)
+    disabled: list[str] = field(default_factory=list)  # exported, but disabled in the database
+
+
+@dataclass
+class ImportReport:
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+class KnowledgeStore:
+    """Entries and their phrasings, the audit trail, the unanswered queue and the daily counters."""
+
+    def __init__(self, db: Database, *, catalog: dict[str, dict] | None = None):
         self.db = db
+        # Transactions are explicit (BEGIN IMMEDIATE in _transaction); sqlite3's implicit ones, and the commits
+        # sqlite-utils' table methods make, would split an edit from its audit row.
+        self.db.conn.isolation_level = None
+        self._catalog = catalog
+        self._lock = threading.RLock()
         self._migrate()
 
     @classmethod
@@ -61,6 +179,27 @@ class KnowledgeStore:
             pk=("entry_id", "text"), if_not_exists=True,
         )
         self.db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
+        self.db.conn.executescript(_LOG_SCHEMA)
+
+    @property
+    def catalog(self) -> dict[str, dict]:
+        if self._catalog is None:
+            self._catalog = load_catalog()
+        return self._catalog
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction; BEGIN IMMEDIATE takes the write lock first, so checks made inside hold."""
+        with self._lock:
+            conn = self.db.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -69,66 +208,408 @@ class KnowledgeStore:
         return rows[0]["value"] if rows else default
 
     def _set_meta(self, key: str, value: str) -> None:
-        self.db["meta"].upsert({"key": key, "value": value}, pk="key")
+        self.db.execute("insert into meta (key, value) values (?, ?) on conflict (key) do update set value = excluded.value",
+                        [key, value])
 
     def data_version(self) -> int:
-        """Changes whenever any connection commits a change; cheap enough to ask per message."""
-        return self.db.execute("PRAGMA data_version").fetchone()[0] + int(self.meta("revision", "0") or 0)
+        """The knowledge revision: every write to the knowledge, from any process, bumps it; cheap to ask per message.
+
+        Only the revision counts, not `PRAGMA data_version`: the counters and the unanswered log change with every
+        message, and must not make the other processes' bots rebuild their matchers.
+        """
+        return int(self.meta("revision", "0") or 0)
 
     def entries(self, *, include_disabled: bool = False) -> list[Entry]:
+        """Entries in id order; an entry's phrasings exclude its question, file phrasings first."""
+        return self._read_entries("" if include_disabled else "where enabled = 1")
+
+    def _read_entries(self, where: str = "", params: Iterable[Any] = ()) -> list[Entry]:
         phrasings: dict[str, list[str]] = {}
-        for row in self.db.query("select entry_id, text from phrasings order by rowid"):
+        for row in self.db.query(f"select entry_id, text from phrasings order by origin != '{FILE}', rowid"):
             phrasings.setdefault(row["entry_id"], []).append(row["text"])
-        where = "" if include_disabled else "where enabled = 1"
         return [
             Entry(
                 id=row["id"], question=row["question"], answer=row["answer"],
-                phrasings=phrasings.get(row["id"], []), sources=json.loads(row["sources"] or "[]"),
-                reviewed=row["reviewed"] or "", parent=row["parent"], enabled=bool(row["enabled"]),
+                phrasings=[text for text in phrasings.get(row["id"], []) if text != row["question"]],
+                sources=json.loads(row["sources"] or "[]"), reviewed=row["reviewed"] or "", parent=row["parent"],
+                enabled=bool(row["enabled"]),
             )
-            for row in self.db.query(f"select * from entries {where} order by id")
+            for row in self.db.query(f"select * from entries {where} order by id", list(params))
         ]
 
-    # -- writing ---------------------------------------------------------------------------
+    def entry(self, entry_id: str) -> Entry:
+        """The entry with this id, enabled or not; UnknownEntry when there is none."""
+        found = self._read_entries("where id = ?", [entry_id])
+        if not found:
+            raise UnknownEntry(f"no entry {entry_id!r} (try `list`)")
+        return found[0]
+
+    def origins(self, entry_id: str) -> tuple[str, dict[str, str]]:
+        """Where an entry and each of its phrasings came from: FILE or OPERATOR."""
+        rows = list(self.db.query("select origin from entries where id = ?", [entry_id]))
+        if not rows:
+            raise UnknownEntry(f"no entry {entry_id!r} (try `list`)")
+        texts = {row["text"]: row["origin"]
+                 for row in self.db.query("select text, origin from phrasings where entry_id = ?", [entry_id])}
+        return rows[0]["origin"], texts
+
+    def search(self, text: str = "") -> list[Entry]:
+        """Entries (disabled too) whose id, question or a phrasing contains `text`, case-insensitively."""
+        needle = text.strip().casefold()
+        return [entry for entry in self.entries(include_disabled=True)
+                if not needle or any(needle in part.casefold() for part in (entry.id, entry.question, *entry.phrasings))]
+
+    def history(self, entry_id: str | None = None, *, limit: int = 20) -> list[AuditRecord]:
+        """The latest changes, newest first; of one entry when `entry_id` is given."""
+        where, params = ("where entry_id = ?", [entry_id]) if entry_id else ("", [])
+        rows = self.db.query(f"select * from audit {where} order by id desc limit ?", [*params, limit])
+        return [
+            AuditRecord(id=row["id"], at=row["at"], by=row["by"], action=row["action"], entry_id=row["entry_id"],
+                        before=json.loads(row["before"]) if row["before"] else None,
+                        after=json.loads(row["after"]) if row["after"] else None, note=row["note"])
+            for row in rows
+        ]
+
+    # -- rebuilding from the FAQ files ------------------------------------------------------------
 
     def bump_revision(self) -> None:
         """Mark a change so every reader (this process or another) rebuilds its matcher."""
-        self._set_meta("revision", str(int(self.meta("revision", "0") or 0) + 1))
+        with self._transaction():
+            self._bump()
+
+    def _bump(self) -> None:
+        self.db.execute("insert into meta (key, value) values ('revision', '1') "
+                        "on conflict (key) do update set value = cast(value as integer) + 1")
 
     def sync_files(self, directory: Path = FAQ_DIR, *, force: bool = False) -> bool:
         """Rebuild the file-origin rows when the FAQ files changed; operator rows are never touched.
 
         Validation happens before anything is written, so a bad file leaves the database as it was.
-        Returns whether a rebuild happened.
+        An operator row the files now hold verbatim (after an export) becomes a file row, so that later
+        edits of that file take effect. Returns whether a rebuild happened.
         """
         fingerprint = files_fingerprint(directory)
         if not force and self.meta("files_fingerprint") == fingerprint:
             return False
         entries = load_faq_dir(directory)
-        with self.db.conn:
+        with self._transaction():
             self._replace_file_rows(entries)
             self._set_meta("files_fingerprint", fingerprint)
-            self.bump_revision()
+            self._bump()
         logger.info("knowledge rebuilt from %d FAQ files in %s", len(entries), directory)
         return True
 
     def _replace_file_rows(self, entries: list[Entry]) -> None:
         file_ids = {e.id for e in entries}
-        existing = {row["id"]: row for row in self.db.query("select id, origin, enabled from entries")}
+        existing = {row["id"]: row for row in self.db.query("select * from entries")}
         self.db.execute("delete from phrasings where origin = ?", [FILE])
         for stale in [i for i, row in existing.items() if row["origin"] == FILE and i not in file_ids]:
             self.db.execute("delete from entries where id = ?", [stale])
         for entry in entries:
             row = existing.get(entry.id)
-            if row is None or row["origin"] == FILE:
-                self.db["entries"].upsert(
-                    {"id": entry.id, "parent": entry.parent, "question": entry.question,
-                     "answer": entry.answer, "sources": json.dumps(entry.sources, ensure_ascii=False),
-                     "reviewed": entry.reviewed, "enabled": row["enabled"] if row else 1,
-                     "origin": FILE, "updated_at": _now()},
-                    pk="id",
-                )
-            self.db["phrasings"].insert_all(
-                ({"entry_id": entry.id, "text": text, "origin": FILE} for text in [entry.question, *entry.phrasings]),
-                pk=("entry_id", "text"), ignore=True,
+            if row is None or row["origin"] == FILE or _row_fields(row) == _fields(entry):
+                self._put_entry(replace(entry, enabled=bool(row["enabled"]) if row else True), origin=FILE)
+            # REPLACE, not IGNORE: an operator phrasing the file now holds becomes a file phrasing, in file order.
+            self.db.conn.executemany(
+                "insert or replace into phrasings (entry_id, text, origin) values (?, ?, ?)",
+                [(entry.id, text, FILE) for text in [entry.question, *entry.phrasings]],
             )
+
+    # -- operator edits ------------------------------------------------------------------------------
+
+    def add_entry(self, question: str, answer: str, *, by: str, parent: str | None = None,
+                  phrasings: Iterable[str] = (), sources: Iterable[str] = (), entry_id: str | None = None,
+                  note: str = "") -> Entry:
+        """A new entry: `op.<n>`, or `<parent>.op<n>` under a catalog parent, unless `entry_id` is given."""
+        with self._transaction():
+            if entry_id is not None and self._exists(entry_id):
+                raise EditError(f"entry {entry_id} already exists")
+            if parent and parent not in self.catalog:
+                raise InvalidEntry(f"unknown parent {parent!r} (not an id of knowledge/catalog.toml)")
+            entry = Entry(id=entry_id or self._next_operator_id(parent), question=question.strip(),
+                          answer=answer.strip(), phrasings=[p.strip() for p in phrasings], sources=list(sources),
+                          parent=parent or None)
+            self._check_entry(entry, where="new entry")
+            self._put_entry(entry, origin=OPERATOR)
+            self._put_phrasings(entry.id, [entry.question, *entry.phrasings], OPERATOR)
+            self._audit("add", entry.id, None, self._snapshot(entry.id), by=by, note=note)
+            self._bump()
+        return entry
+
+    def add_phrasing(self, entry_id: str, text: str, *, by: str, note: str = "",
+                     resolves: str | None = None) -> Entry:
+        """One more phrasing for an entry; `resolves` names an unanswered key whose rows leave the queue."""
+        text = text.strip()
+        with self._transaction():
+            before = self.entry(entry_id)
+            after = replace(before, phrasings=[*before.phrasings, text])
+            self._check_entry(after, where="alias", new_texts=[text])
+            self._put_phrasings(entry_id, [text], OPERATOR)
+            self._touch(entry_id)
+            if resolves is not None:
+                self.db.execute("delete from unanswered where key = ?", [resolves])
+            self._audit("alias", entry_id, self._snapshot_of(before), self._snapshot(entry_id), by=by, note=note)
+            self._bump()
+        return after
+
+    def set_enabled(self, entry_id: str, enabled: bool, *, by: str) -> bool:
+        """Enable or disable an entry; returns whether anything changed (no change, no audit row)."""
+        with self._transaction():
+            before = self.entry(entry_id)
+            if before.enabled == enabled:
+                return False
+            self.db.execute("update entries set enabled = ?, updated_at = ? where id = ?",
+                            [int(enabled), _now(), entry_id])
+            self._audit("enable" if enabled else "disable", entry_id, self._snapshot_of(before),
+                        self._snapshot(entry_id), by=by)
+            self._bump()
+        return True
+
+    def resolve_handle(self, handle: str) -> MissedGroup:
+        """The unanswered-queue group a handle (u<row id>) points to; UnknownHandle when it left the queue."""
+        found = _HANDLE.match(handle.strip().lower())
+        rows = list(self.db.query("select key from unanswered where id = ?", [int(found.group(1))])) if found else []
+        if not rows:
+            raise UnknownHandle(f"no unanswered question {handle!r} any more (list them again with `unanswered`)")
+        return self._group(rows[0]["key"])
+
+    # -- export and import ---------------------------------------------------------------------
+
+    def export_files(self, directory: Path = FAQ_DIR, *, prune: bool = False) -> ExportReport:
+        """Write every entry (operator ones too) as `<id>.toml`; a file whose entry is unchanged is not touched."""
+        entries = self.entries(include_disabled=True)
+        if not entries:
+            raise EditError("the database has no entries; nothing to export")
+        directory.mkdir(parents=True, exist_ok=True)
+        report = ExportReport(disabled=[entry.id for entry in entries if not entry.enabled])
+        for entry in entries:
+            path = directory / f"{entry.id}.toml"
+            if self._file_holds(path, entry):
+                report.unchanged.append(path)
+                continue
+            scratch = path.with_name(f".{path.name}.tmp")
+            scratch.write_text(entry_to_toml(entry), encoding="utf-8")
+            os.replace(scratch, path)
+            report.written.append(path)
+        ids = {entry.id for entry in entries}
+        report.stale = [path for path in sorted(directory.glob("*.toml")) if path.stem not in ids]
+        if prune:
+            for path in report.stale:
+                path.unlink()
+            report.removed = report.stale
+        return report
+
+    def import_files(self, paths: Iterable[Path], *, by: str, replace_all: bool = False) -> ImportReport:
+        """Validate entry files, then merge them in (phrasings are added, fields replaced) or, with `replace_all`,
+        make the database hold exactly those entries. One transaction; a bad file writes nothing."""
+        files = _entry_files(paths)
+        try:
+            loaded = load_faq_files(files, self.catalog)
+        except FaqError as exc:
+            raise InvalidEntry(str(exc)) from exc
+        where = {entry.id: str(path) for entry, path in zip(loaded, files)}
+        report = ImportReport()
+        with self._transaction():
+            current = {entry.id: entry for entry in self.entries(include_disabled=True)}
+            final = {} if replace_all else dict(current)
+            for entry in loaded:
+                old = current.get(entry.id)
+                keep = [] if replace_all or old is None else [
+                    text for text in old.phrasings if text not in entry.phrasings and text != entry.question]
+                final[entry.id] = replace(entry, phrasings=[*entry.phrasings, *keep],
+                                          enabled=old.enabled if old else True)
+            self._check_unique(final, where)
+            for entry_id, entry in final.items():
+                old = current.get(entry_id)
+                if old == entry:
+                    report.unchanged.append(entry_id)
+                    continue
+                self._write_imported(old, entry)
+                (report.changed if old else report.added).append(entry_id)
+                self._audit("import", entry_id, self._snapshot_of(old) if old else None, self._snapshot(entry_id),
+                            by=by, note=where.get(entry_id, ""))
+            for entry_id in sorted(set(current) - set(final)):
+                before = self._snapshot_of(current[entry_id])
+                self.db.execute("delete from phrasings where entry_id = ?", [entry_id])
+                self.db.execute("delete from entries where id = ?", [entry_id])
+                self._audit("remove", entry_id, before, None, by=by, note="import --replace")
+                report.removed.append(entry_id)
+            if report.added or report.changed or report.removed:
+                self._bump()
+        return report
+
+    def _write_imported(self, old: Entry | None, entry: Entry) -> None:
+        _, origins = self.origins(entry.id) if old else (None, {})
+        if old is None or _fields(old) != _fields(entry):
+            self._put_entry(entry, origin=OPERATOR)
+        else:
+            self._touch(entry.id)
+        # Rewrite the phrasings in the file's order; each keeps the origin it had, new ones are the operator's.
+        self.db.execute("delete from phrasings where entry_id = ?", [entry.id])
+        for origin in (FILE, OPERATOR):
+            self._put_phrasings(entry.id, [text for text in [entry.question, *entry.phrasings]
+                                           if origins.get(text, OPERATOR) == origin], origin)
+
+    def _file_holds(self, path: Path, entry: Entry) -> bool:
+        """Whether the file at `path` already says exactly what `entry` says (its formatting may differ)."""
+        try:
+            (on_disk,) = load_faq_files([path], self.catalog)
+        except FaqError:
+            return False
+        return replace(on_disk, enabled=entry.enabled) == entry
+
+    # -- validation ---------------------------------------------------------------------------------
+
+    def _check_entry(self, entry: Entry, *, where: str, new_texts: list[str] | None = None) -> None:
+        """No new phrasing (the question included) may belong to any entry yet; then the FAQ file validation."""
+        texts = [entry.question, *entry.phrasings] if new_texts is None else new_texts
+        owners = self._phrasing_owners()
+        for text in texts:
+            if (key := phrasing_key(text)) in owners:
+                owner, same = owners[key]
+                whose = "this entry" if owner == entry.id else f"entry {owner}"
+                raise DuplicatePhrasing(f"{where}: entry {entry.id}: {text!r} is already a phrasing of {whose} ({same!r})")
+        try:
+            validate(entry, self.catalog, where=where)
+        except FaqError as exc:
+            raise InvalidEntry(str(exc)) from exc
+        if entry.question in entry.phrasings:
+            raise DuplicatePhrasing(f"{where}: entry {entry.id}: phrasing {entry.question!r} is the question itself")
+        for text in texts:
+            if not phrasing_key(text):
+                raise InvalidEntry(f"{where}: entry {entry.id}: phrasing {text!r} has no letters or digits")
+
+    def _phrasing_owners(self) -> dict[str, tuple[str, str]]:
+        owners: dict[str, tuple[str, str]] = {}
+        for row in self.db.query("select p.entry_id, p.text from phrasings p join entries e on e.id = p.entry_id"):
+            owners.setdefault(phrasing_key(row["text"]), (row["entry_id"], row["text"]))
+        return owners
+
+    def _check_unique(self, entries: dict[str, Entry], where: dict[str, str]) -> None:
+        owners: dict[str, tuple[str, str]] = {}
+        for entry in entries.values():
+            for text in dict.fromkeys([entry.question, *entry.phrasings]):
+                key = phrasing_key(text)
+                owner, same = owners.setdefault(key, (entry.id, text))
+                if owner != entry.id:
+                    place = where.get(entry.id) or where.get(owner) or "import"
+                    raise DuplicatePhrasing(f"{place}: entry {entry.id}: {text!r} is already a phrasing of entry "
+                                            f"{owner} ({same!r})")
+
+    # -- writing helpers (inside a transaction) ------------------------------------------------------
+
+    def _exists(self, entry_id: str) -> bool:
+        return bool(list(self.db.query("select 1 from entries where id = ?", [entry_id])))
+
+    def _next_operator_id(self, parent: str | None) -> str:
+        number = int(self.meta("operator_seq", "0") or 0)
+        while True:
+            number += 1
+            candidate = f"{parent}.op{number}" if parent else f"{OPERATOR_PREFIX}{number}"
+            if not self._exists(candidate):
+                self._set_meta("operator_seq", str(number))
+                return candidate
+
+    def _put_entry(self, entry: Entry, *, origin: str) -> None:
+        self.db.execute(
+            "insert into entries (id, parent, question, answer, sources, reviewed, enabled, origin, updated_at) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (id) do update set parent = excluded.parent, "
+            "question = excluded.question, answer = excluded.answer, sources = excluded.sources, "
+            "reviewed = excluded.reviewed, enabled = excluded.enabled, origin = excluded.origin, "
+            "updated_at = excluded.updated_at",
+            [entry.id, entry.parent, entry.question, entry.answer, json.dumps(entry.sources, ensure_ascii=False),
+             entry.reviewed, int(entry.enabled), origin, _now()],
+        )
+
+    def _put_phrasings(self, entry_id: str, texts: list[str], origin: str) -> None:
+        self.db.conn.executemany("insert or ignore into phrasings (entry_id, text, origin) values (?, ?, ?)",
+                                 [(entry_id, text, origin) for text in texts])
+
+    def _touch(self, entry_id: str) -> None:
+        self.db.execute("update entries set updated_at = ? where id = ?", [_now(), entry_id])
+
+    def _snapshot(self, entry_id: str) -> dict[str, Any]:
+        return self._snapshot_of(self.entry(entry_id))
+
+    def _snapshot_of(self, entry: Entry) -> dict[str, Any]:
+        return asdict(entry)
+
+    def _audit(self, action: str, entry_id: str, before: dict | None, after: dict | None, *, by: str,
+               note: str = "") -> None:
+        self.db.execute(
+            "insert into audit (at, by, action, entry_id, before, after, note) values (?, ?, ?, ?, ?, ?, ?)",
+            [_now(), by, action, entry_id, _json(before), _json(after), note],
+        )
+
+    # -- what the bot saw -----------------------------------------------------------------------------
+
+    def record_message(self, *, day: str, counts: Iterable[str], missed: Missed | None = None,
+                       keep: int = 5000) -> None:
+        """Add one to each named daily counter, and log a missed question, keeping the newest `keep` of them.
+
+        Does not bump the revision: nothing the matcher uses changed.
+        """
+        with self._transaction():
+            self.db.conn.executemany(
+                "insert into daily_counts (day, name, n) values (?, ?, 1) "
+                "on conflict (day, name) do update set n = n + 1",
+                [(day, name) for name in counts],
+            )
+            if missed is not None:
+                self.db.execute(
+                    "insert into unanswered (at, room, question, key, suggestion, score) values (?, ?, ?, ?, ?, ?)",
+                    [missed.at, missed.room, missed.question, missed.key, missed.suggestion, missed.score],
+                )
+                self.db.execute("delete from unanswered where id <= (select max(id) from unanswered) - ?", [keep])
+
+    def daily_counts(self, *, days: int, today: date) -> dict[str, dict[str, int]]:
+        """day (ISO) → counter name → count, for the `days` days up to `today`."""
+        first = (today - timedelta(days=days - 1)).isoformat()
+        counts: dict[str, dict[str, int]] = {}
+        for row in self.db.query("select day, name, n from daily_counts where day between ? and ? order by day",
+                                 [first, today.isoformat()]):
+            counts.setdefault(row["day"], {})[row["name"]] = row["n"]
+        return counts
+
+    def unanswered(self, limit: int = 10) -> list[MissedGroup]:
+        """The most frequent questions in the unanswered log, most recent first among equals."""
+        rows = self.db.query("select key from unanswered group by key order by count(*) desc, max(id) desc limit ?",
+                             [limit])
+        return [self._group(row["key"]) for row in rows]
+
+    def unanswered_count(self) -> int:
+        return self.db.execute("select count(*) from unanswered").fetchone()[0]
+
+    def _group(self, key: str) -> MissedGroup:
+        count, last = self.db.execute("select count(*), max(id) from unanswered where key = ?", [key]).fetchone()
+        row = next(self.db.query("select * from unanswered where id = ?", [last]))
+        return MissedGroup(handle=f"{HANDLE_PREFIX}{last}", count=count, question=row["question"], key=key,
+                           last_at=row["at"], suggestion=row["suggestion"], score=row["score"])
+
+
+def _json(value: dict | None) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _fields(entry: Entry) -> tuple:
+    """What an entry says, phrasings and enabled state aside."""
+    return entry.parent, entry.question, entry.answer, entry.sources, entry.reviewed
+
+
+def _row_fields(row: dict) -> tuple:
+    return row["parent"], row["question"], row["answer"], json.loads(row["sources"] or "[]"), row["reviewed"] or ""
+
+
+def _entry_files(paths: Iterable[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found = sorted(path.glob("*.toml"))
+            if not found:
+                raise EditError(f"{path}: no .toml entry files in this directory")
+            files.extend(found)
+        else:
+            files.append(path)
+    if not files:
+        raise EditError("no entry files given")
+    return files
