@@ -131,7 +131,7 @@ class Bot:
 
     def _out_of_scope(self, msg: Incoming, score: float = 1.0) -> Result:
         return Result(intent=OUT_OF_SCOPE, confidence=score,
-                      reply=render.OUT_OF_SCOPE_MENTIONED if msg.addressed else None)
+                      reply=render.answer(self.entries[OUT_OF_SCOPE]) if msg.addressed else None)
 
     def _answer(self, entry_id: str, score: float, msg: Incoming, state: ChatState | None, text: str,
                 *, candidates: list[tuple[str, float]] | None = None) -> Result:
