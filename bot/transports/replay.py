@@ -14,6 +14,7 @@ import os
 import re
 import sys
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from bot.evaluation import Comparison, Expectation, LabelError, LatencyHistogram, PreviousRun, Scorer, parse_bool, \
     parse_expectation
+from bot.conversation import MAX_CHATS
 from bot.events import Incoming
 from bot.redact import redact
 
@@ -90,7 +92,7 @@ def to_message(line: int, raw: dict[str, Any]) -> Message | BadLine:
     if text is None:
         return BadLine(line, "missing text")
     if not isinstance(text, str):
-        return BadLine(line, f"text is a {type(text).__name__}, not a string")
+        return BadLine(line, f"text is not a string but {type(text).__name__}")
     if not text.strip():
         return BadLine(line, "empty text")
     if raw.get("time") in (None, ""):
@@ -291,7 +293,7 @@ class Replay:
         self.skipped_lines: list[dict[str, Any]] = []
         self.kept_misses: list[dict[str, Any]] = []
         self.miss_count = 0
-        self._last_time: datetime | None = None
+        self._last_seen: OrderedDict[tuple[str | None, str], datetime] = OrderedDict()
         self._started = time.perf_counter()
         self.elapsed = 0.0
 
@@ -303,9 +305,7 @@ class Replay:
             self.unscored += 1
             self._say(f"line {item.line}: {item.label_problem}; replayed but not scored")
         msg = item.incoming
-        if self._last_time is not None and msg.time < self._last_time:
-            self.out_of_order += 1
-        self._last_time = msg.time
+        self._check_order(msg)
         started = time.perf_counter()
         result = self.bot.handle(msg)
         latency_ms = (time.perf_counter() - started) * 1000
@@ -318,6 +318,17 @@ class Replay:
                 self._miss(item, record, result, problems)
         if self.comparison is not None:
             self.comparison.add(record)
+
+    def _check_order(self, msg: Incoming) -> None:
+        """Count messages earlier than their sender's previous one in the same chat: memory follows input order."""
+        key = (msg.room, msg.sender)
+        last = self._last_seen.get(key)
+        if last is not None and msg.time < last:
+            self.out_of_order += 1
+        self._last_seen[key] = msg.time if last is None else max(last, msg.time)
+        self._last_seen.move_to_end(key)
+        if len(self._last_seen) > MAX_CHATS:  # the handler forgets as many; memory stays bounded
+            self._last_seen.popitem(last=False)
 
     def _say(self, text: str) -> None:
         if self.warn is not None:
@@ -412,19 +423,20 @@ def _pct(value: float | None) -> str:
 def summary_lines(summary: dict[str, Any]) -> Iterator[str]:
     latency = summary["latency_ms"]
     yield (f"replayed {summary['messages']} messages in {summary['elapsed_seconds']:.2f} s "
-           f"({summary['messages_per_second'] or 0:,.0f} messages/s); {summary['skipped']} lines skipped")
+           f"({summary['messages_per_second'] or 0:,.0f} messages/s); {summary['skipped']} "
+           f"line{'' if summary['skipped'] == 1 else 's'} skipped")
     yield (f"replied {summary['replied']}, recognised {summary['recognised']}; "
            f"latency p50 {latency['p50']} ms, p99 {latency['p99']} ms")
     if summary["out_of_order"]:
-        yield (f"warning: {summary['out_of_order']} messages were earlier than the line before them; "
-               "chat memory follows input order, so sort the export by time")
+        yield (f"warning: {summary['out_of_order']} messages were earlier than the same sender's message "
+               "before them in the same chat; chat memory follows input order, so sort the export by time")
     evaluation = summary.get("evaluation")
     if evaluation:
         if evaluation["labelled"]:
             yield (f"intent accuracy {evaluation['correct']}/{evaluation['labelled']} = "
                    f"{_pct(evaluation['accuracy'])}")
             for name, counts in evaluation["per_intent"].items():
-                if counts["precision"] != 1.0 or counts["recall"] != 1.0:
+                if counts["expected"] and (counts["precision"] != 1.0 or counts["recall"] != 1.0):
                     yield (f"  {name}: precision {_pct(counts['precision'])} recall {_pct(counts['recall'])} "
                            f"({counts['correct']} of {counts['expected']} expected, {counts['predicted']} predicted)")
             for pair in evaluation["confusions"]:
