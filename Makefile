@@ -25,5 +25,13 @@ tests/gateway/node_modules/.installed: tests/gateway/package-lock.json
 	@cd tests/gateway && npm ci --legacy-peer-deps --no-audit --no-fund --loglevel=error
 	@touch $@
 
-test: $(VENV)/.installed-test tests/gateway/node_modules/.installed
+# The replay report's browser test: Debian's chromium (and a small CJK font, for readable screenshots).
+# Installed when apt-get is there and we are root; otherwise that test skips (fails when CI=true).
+/usr/bin/chromium:
+	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei \
+			>/dev/null) || echo "warning: could not install chromium; the HTML report test will not run"; \
+	else echo "note: no chromium; run 'apt-get install chromium' as root for the HTML report test"; fi
+
+test: $(VENV)/.installed-test tests/gateway/node_modules/.installed /usr/bin/chromium
 	@$(BIN)/python -m pytest
