@@ -380,6 +380,12 @@ def _chinese_date(match: re.Match[str], ctx: _Context) -> DateMention | None:
     return _mention(match, kind, period=_month_period(year, month), past=past)
 
 
+@_rule(r"(?<![\d一二三四五六七八九十个月每])月(?P<part>底|末|初|中|上旬|中旬|下旬)")
+def _this_month_part(match: re.Match[str], ctx: _Context) -> DateMention | None:
+    """月底 / 月初 said alone: of the current month."""
+    return _month_part(match, ctx, ctx.today.year, ctx.today.month, match.group("part"), RELATIVE)
+
+
 @_rule(r"(?:(?P<yrel>" + _alternation(_YEAR_REL) + r")|(?<![\d.])(?P<y>\d{4}|[零〇一二三四五六七八九]{4}|\d{2})\s*(?=年))?"
        r"\s*(?P<nian>年)?\s*(?P<part>底|末|初|中|尾)")
 def _year_part(match: re.Match[str], ctx: _Context) -> DateMention | None:

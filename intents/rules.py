@@ -1,7 +1,6 @@
 """The permit and points date rules of domain.md as pure functions; the figures come from knowledge/policy.toml."""
 from __future__ import annotations
 
-import calendar as month_calendar
 import logging
 import tomllib
 from dataclasses import asdict, dataclass, fields
@@ -72,14 +71,6 @@ def policy() -> Policy:
 
 def _calendar_name(official: bool) -> str:
     return OFFICIAL if official else WEEKENDS_ONLY
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later (or earlier), clamped to the end of a shorter month."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    last = month_calendar.monthrange(year, month + 1)[1]
-    return date(year, month + 1, min(day.day, last))
 
 
 def facts_of(result: object) -> dict[str, object]:

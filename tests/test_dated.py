@@ -1,0 +1,194 @@
+"""Dated answers: the samples' facts exactly, roles, follow-ups, missing and impossible dates, the CLI."""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.dated import DATED_INTENTS, answer_with_dates
+from intents.dates import SHANGHAI
+from intents.normalize import normalize
+
+NOW = datetime(2026, 11, 23, 9, 30, tzinfo=SHANGHAI)
+SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "samples" / "questions.jsonl"
+
+
+def dated_samples() -> list[dict]:
+    if not SAMPLES.exists():
+        return []
+    records = [json.loads(line) for line in SAMPLES.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [r for r in records if r["expect"].get("facts")]
+
+
+@pytest.mark.skipif(not SAMPLES.exists(), reason=f"the labelled samples are not at {SAMPLES}")
+@pytest.mark.parametrize("record", dated_samples(), ids=lambda r: r["id"])
+def test_sample_facts_exactly(record: dict) -> None:
+    expect = record["expect"]
+    answer = answer_with_dates(expect["intent"][0], normalize(record["text"]), datetime.fromisoformat(record["time"]))
+    assert answer is not None
+    assert answer.facts == expect["facts"]
+    assert answer.intent in expect["intent"]
+
+
+@pytest.mark.skipif(not SAMPLES.exists(), reason=f"the labelled samples are not at {SAMPLES}")
+def test_the_ten_dated_samples_are_there() -> None:
+    assert [r["id"] for r in dated_samples()] == [f"s{n:03d}" for n in range(1, 11)]
+
+
+def ask(intent: str, text: str, now: datetime = NOW, remembered: dict[str, date] | None = None):
+    answer = answer_with_dates(intent, normalize(text), now, remembered)
+    assert answer is not None
+    return answer
+
+
+def test_not_dated_intent() -> None:
+    assert answer_with_dates("points.materials", "积分续办要什么材料", NOW) is None
+    assert "permit.renew_window" in DATED_INTENTS
+
+
+def test_answer_states_the_date_and_how_it_relates_to_today() -> None:
+    answer = ask("permit.renew_window", "居住证12月5号到期，什么时候能签注？")
+    assert answer.text.startswith("按 2026-12-05 到期计算，还有 12 天到期，签注窗口 2026-11-05 至 2027-02-03")
+    assert answer.remembered == {"expiry": date(2026, 12, 5)}
+    assert "一网通办" in answer.text  # what to do
+    assert "12333" not in answer.text  # the handler adds the official-sites reminder
+
+
+def test_intent_follows_the_sign_of_days_to_expiry() -> None:
+    assert ask("permit.renew_window", "居住证11月1号到期").intent == "permit.overdue"
+    assert ask("permit.overdue", "居住证12月5号到期，过期了吗").intent == "permit.renew_window"
+
+
+def test_too_early() -> None:
+    answer = ask("permit.renew_window", "居住证明年3月1日到期，现在能签吗")
+    assert answer.facts["status"] == "too_early"
+    assert "2027-01-30" in answer.text and "还要等 68 天" in answer.text
+
+
+@pytest.mark.parametrize("text, status, words", [
+    ("居住证过期40天了还能签吗", "grace", ["60 天内", "还剩 20 天"]),
+    ("居住证过期80天怎么办", "recalculated", ["重新计算", "有的指南说超过 60 天", "确认"]),
+    ("居住证过期100天了", "reapply", ["重新申领", "有的指南说超过 60 天", "6 个月", "确认"]),
+])
+def test_overdue_answers_explain_the_thresholds(text: str, status: str, words: list[str]) -> None:
+    answer = ask("permit.overdue", text)
+    assert answer.facts["status"] == status
+    assert set(answer.facts) == {"days_to_expiry", "status"}
+    for word in words:
+        assert word in answer.text
+
+
+def test_overdue_period() -> None:
+    answer = ask("permit.overdue", "居住证已经过期两个多月了，还能签吗")
+    assert answer.facts == {"status": "recalculated"}
+    assert "重新计算" in answer.text
+
+
+def test_until_expiry_duration() -> None:
+    answer = ask("permit.renew_window", "居住证还有45天就过期")
+    assert answer.facts == {"days_to_expiry": 45, "status": "too_early"}
+    assert "还要等 15 天" in answer.text
+
+
+def test_endorsement_date_in_a_permit_question() -> None:
+    answer = ask("permit.renew_window", "居住证上周五签注的，下次什么时候签")
+    assert answer.facts == {"endorsed_date": "2026-11-20"}
+    assert answer.remembered == {"endorsed": date(2026, 11, 20)}
+
+
+def test_today_as_the_day_they_act_is_not_the_expiry() -> None:
+    answer = ask("permit.renew_window", "居住证今天能去签注吗")
+    assert answer.facts == {}
+    assert "告诉我你的到期日" in answer.text
+
+
+@pytest.mark.parametrize("intent, text, asks", [
+    ("permit.renew_window", "居住证什么时候可以签注", "到期日"),
+    ("permit.overdue", "居住证过期了还能签吗", "到期日"),
+    ("points.when_to_renew", "签注后积分什么时候续", "签注日期"),
+    ("points.deadline_after_permit", "签注了积分多久内要续", "签注日期"),
+    ("points.paper_materials", "积分续签要交纸质材料吗", "审核的日期"),
+    ("points.processing_time", "积分续办需要多久", "提交日期"),
+])
+def test_missing_date_gives_the_rule_and_asks(intent: str, text: str, asks: str) -> None:
+    answer = ask(intent, text)
+    assert answer.facts == {}
+    assert asks in answer.text and "告诉我" in answer.text
+
+
+def test_impossible_date_is_said_clearly() -> None:
+    answer = ask("permit.renew_window", "居住证2月30日到期")
+    assert answer.facts == {}
+    assert "2月30日" in answer.text and "不存在" in answer.text
+
+
+def test_follow_up_uses_remembered_dates() -> None:
+    first = ask("points.when_to_renew", "我昨天刚签注的，积分什么时候能确认")
+    assert first.remembered == {"endorsed": date(2026, 11, 22)}
+    follow = ask("points.deadline_after_permit", "那最晚哪天要续", remembered=first.remembered)
+    assert follow.facts == {"endorsed_date": "2026-11-22", "points_deadline": "2027-01-21"}
+    expiry = ask("permit.renew_window", "居住证12月5号到期").remembered
+    window = ask("permit.overdue", "那最晚哪天必须签注", remembered=expiry)
+    assert window.facts["window_end"] == "2027-02-03"
+    points = ask("points.when_to_renew", "那积分呢", remembered=expiry)
+    assert points.facts["expiry_date"] == "2026-12-05" and "签注日期" in points.text
+    assert ask("points.when_to_renew", "那积分呢", remembered={}).facts == {}
+
+
+def test_a_date_in_the_message_beats_a_remembered_one() -> None:
+    answer = ask("permit.renew_window", "居住证1月10号到期", remembered={"expiry": date(2026, 12, 5)})
+    assert answer.facts["expiry_date"] == "2027-01-10"
+
+
+def test_weekends_only_is_said() -> None:
+    answer = ask("points.processing_time", "积分12月28号提交的，什么时候出结果", now=datetime(2026, 12, 30, tzinfo=SHANGHAI))
+    assert answer.facts["workday_calendar"] == "weekends_only"
+    assert "2027 年的法定节假日安排还没有收录进日历，这里只跳过了周末" in answer.text
+
+
+def test_year_boundary_in_a_dated_answer() -> None:
+    late_december = datetime(2026, 12, 28, 20, tzinfo=SHANGHAI)
+    assert ask("permit.renew_window", "居住证1月3号到期", late_december).facts["expiry_date"] == "2027-01-03"
+    early_january = datetime(2027, 1, 5, 9, tzinfo=SHANGHAI)
+    assert ask("points.deadline_after_permit", "12月28号签注的", early_january).facts["endorsed_date"] == "2026-12-28"
+
+
+def test_traditional_message() -> None:
+    answer = ask("points.when_to_renew", "我居住證上週五簽注的，積分哪天能續")
+    assert answer.facts["points_confirm_from"] == "2026-11-25"
+
+
+def test_endorsed_period_for_the_deadline() -> None:
+    answer = ask("points.deadline_after_permit", "居住证签注两个多月了，积分还能续吗")
+    assert answer.facts == {}
+    assert "已超过签注后 60 天" in answer.text
+
+
+def test_cli_single_text(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["dates", "居住證12月5號到期，2月30日，本周", "--now", "2026-11-23T10:15:00"]) == 0
+    assert json.loads(capsys.readouterr().out) == [
+        {"text": "12月5号", "date": "2026-12-05"}, {"text": "2月30日", "invalid": True},
+        {"text": "本周", "start": "2026-11-23", "end": "2026-11-29"}]
+
+
+def test_cli_jsonl(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join([
+        json.dumps({"text": "明天", "now": "2026-12-31T23:30:00+08:00"}, ensure_ascii=False),
+        json.dumps({"text": "明天", "now": "2026-12-31T16:30:00+00:00"}, ensure_ascii=False),
+        "not json",
+        json.dumps({"text": "没有日期", "now": "2026-11-23"}, ensure_ascii=False),
+    ]) + "\n", encoding="utf-8")
+    assert main(["dates", "--jsonl", str(path)]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert lines == [[{"text": "明天", "date": "2027-01-01"}], [{"text": "明天", "date": "2027-01-02"}], [], []]
+
+
+def test_cli_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["dates", "明天", "--now", "yesterday"]) == 2
+    assert "ISO" in capsys.readouterr().err
+    assert main(["dates"]) == 2
+    assert main(["dates", "--jsonl", "/no/such/file.jsonl"]) == 2
