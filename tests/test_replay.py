@@ -479,3 +479,30 @@ def test_out_of_order_counts_only_within_one_senders_chat():
 
     replay([item(1, "a", 10), item(2, "b", 9), item(3, "a", 11), item(4, "a", 8)], runner)
     assert runner.out_of_order == 1
+
+
+def test_a_replay_changes_nothing_in_the_knowledge_base(tmp_path, capsys):
+    import sqlite3
+
+    db_path = tmp_path / "knowledge.db"
+    config = tmp_path / "permitbot.toml"
+    config.write_text('operators = ["wxid_owner"]\n', encoding="utf-8")
+    rows = [
+        message("#faq disable permit.materials", "2026-11-23T10:00:00+08:00", sender="wxid_owner", id="c1"),
+        message("居住证签注需要什么材料", "2026-11-23T10:01:00+08:00", id="q1"),
+        message("请问 量子纠缠 和 居住证 有关系吗？", "2026-11-23T10:02:00+08:00", id="q2"),
+    ]
+    source = write_jsonl(tmp_path / "in.jsonl", rows)
+
+    def tables() -> dict[str, int]:
+        with sqlite3.connect(db_path) as conn:
+            return {name: conn.execute(f"select count(*) from {name}").fetchone()[0]
+                    for name in ("audit", "unanswered", "daily_counts")}
+
+    out = tmp_path / "out.jsonl"
+    status, _, _ = run(capsys, str(source), "--out", str(out), "--db", str(db_path), "--config", str(config))
+    assert status == 0
+    results = {row["id"]: row for row in read_jsonl(out)}
+    assert "管理员" in results["c1"]["reply"]  # refused: a replay never edits the knowledge
+    assert results["q1"]["intent"] == "permit.materials"
+    assert tables() == {"audit": 0, "unanswered": 0, "daily_counts": 0}

@@ -503,9 +503,28 @@ def _progress(source: str, fmt: str) -> Any:
     return tqdm(total=total, unit="msg", file=sys.stderr, dynamic_ncols=True, leave=False)
 
 
+def open_replay_bot(args: argparse.Namespace) -> Any:
+    """The live handler on the live knowledge, but read-only: a replay must change nothing an operator relies on.
+
+    Operator commands (`#faq disable …` from an operator's old message) get the refusal instead of editing the
+    knowledge again, and historic messages are kept out of the daily counters and the unanswered queue.
+    """
+    from bot.cli import CliError
+    from bot.config import ConfigError, load_config
+    from bot.handler import Bot
+    from knowledge.faqfile import FaqError
+
+    try:
+        config = load_config(args.config, db_path=args.db, operators=frozenset())
+        bot = Bot.open(config)
+    except (ConfigError, FaqError) as exc:
+        raise CliError(str(exc)) from exc
+    bot.record_activity = False
+    return bot
+
+
 def run_replay(args: argparse.Namespace) -> int:
     from bot.cli import CliError
-    from bot.console import open_bot
     from bot.report import write_report
 
     if args.input != "-" and not os.path.isfile(args.input):
@@ -516,7 +535,7 @@ def run_replay(args: argparse.Namespace) -> int:
             previous = PreviousRun(Path(args.compare))  # read fully before OUT is written: they may be one file
         except OSError as exc:
             raise CliError(f"cannot read {args.compare}: {exc.strerror}") from exc
-    bot = open_bot(args)
+    bot = open_replay_bot(args)
 
     out_file = AtomicText(Path(args.out)) if args.out else None
     errors_path = Path(args.errors) if args.errors else (errors_path_for(Path(args.out)) if args.out else None)
