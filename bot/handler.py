@@ -5,10 +5,11 @@ import logging
 import re
 from datetime import timedelta
 
-from bot import policy, render
+from bot import activity, policy, render
+from bot.commands import Commands, is_command
 from bot.config import Config
 from bot.conversation import ChatState, Conversations
-from bot.dated import DATED_INTENTS, answer_with_dates
+from bot.dated import DATED_INTENTS, DatedAnswer, answer_with_dates
 from bot.events import Incoming, Result
 from intents.matcher import IntentIndex, Match
 from intents.normalize import normalize
@@ -35,6 +36,8 @@ class Bot:
         self.conversations = Conversations(carry=timedelta(minutes=config.carry_minutes))
         self._version = -1
         self.refresh()
+        self.commands = Commands(self)
+        self.record_activity = True  # daily counters and the unanswered queue; replays and benchmarks may turn it off
 
     @classmethod
     def open(cls, config: Config) -> "Bot":
@@ -60,13 +63,18 @@ class Bot:
         """Decide the reply to one message; never raises for anything a chat member can send."""
         try:
             self.refresh()
-            return self._handle(msg)
+            result = self._handle(msg)
+            if self.record_activity:
+                activity.record(self.store, msg, result, aliases=self.config.aliases, keep=self.config.unanswered_keep)
+            return result
         except Exception:  # the dispatch boundary: a bug must cost one answer, not the bot
             logger.exception("handler failed on message %s", msg.id or "?")
             return Result(reply="抱歉，我这边出了点问题，请稍后再问，或回复“人工”。" if msg.addressed else None)
 
     def _handle(self, msg: Incoming) -> Result:
         raw = msg.text or ""
+        if is_command(raw):
+            return self.commands.run(msg)
         if policy.is_placeholder(raw):
             return Result(intent=OUT_OF_SCOPE)
         text = normalize(raw[: policy.MAX_QUESTION_CHARS], self.config.aliases)
@@ -75,7 +83,7 @@ class Bot:
             return self._answer("bot.help", 1.0, msg, state, text) if msg.addressed else Result(intent=OUT_OF_SCOPE)
         if state and state.choices and (choice := _CHOICE.match(text)):
             number = int(choice.group(1))
-            if number <= len(state.choices):
+            if number <= len(state.choices) and state.choices[number - 1] in self.entries:  # not disabled since
                 return self._answer(state.choices[number - 1], 1.0, msg, state, state.last_text)
         if self.scope.outside(text):
             return self._out_of_scope(msg)
@@ -92,36 +100,50 @@ class Bot:
     def _decide(self, match: Match, msg: Incoming, state: ChatState | None, text: str) -> Result:
         best = match.best
         if best is None or best[1] < policy.MIN_CONFIDENCE:
-            return Result(confidence=best[1] if best else 0.0, reply=render.CANNOT_HELP if msg.addressed else None,
-                          candidates=match.ranked)
+            return Result(intent=OUT_OF_SCOPE, confidence=best[1] if best else 0.0,
+                          reply=render.CANNOT_HELP if msg.addressed else None, candidates=match.ranked)
         entry_id, score = best
-        if self.entries[entry_id].catalog_id == OUT_OF_SCOPE:
+        entry = self.entries[entry_id]
+        if entry.catalog_id == OUT_OF_SCOPE:
             return self._out_of_scope(msg, score)
-        rivals = self._rivals(match)
+        dated = self._dated(entry, msg, state, text)
+        settled = {entry.catalog_id}
+        if dated is not None and dated.facts:
+            # The asker's own date decides between date-resolved siblings (renew window vs overdue).
+            settled.add(dated.intent)
+            entry = self.entries.get(dated.intent, entry)
+        rivals = self._rivals(match, entry, settled)
+        facts = dated.facts if dated else {}
         if len(rivals) > 1:
             if not msg.addressed:
-                return Result(intent=self.entries[entry_id].catalog_id, confidence=score, candidates=match.ranked)
+                return Result(intent=entry.catalog_id, confidence=score, facts=facts, candidates=match.ranked)
             self.conversations.put(msg.room, msg.sender, ChatState(
-                updated=msg.time, last_text=text, choices=[entry.id for entry in rivals],
+                updated=msg.time, last_text=text, choices=[rival.id for rival in rivals],
                 dates=state.dates if state else {},
             ))
-            return Result(intent=self.entries[entry_id].catalog_id, confidence=score,
+            return Result(intent=entry.catalog_id, confidence=score,
                           reply=render.did_you_mean(rivals), candidates=match.ranked)
-        if not msg.addressed and not self._speaks_unasked(entry_id, score, text):
-            return Result(intent=self.entries[entry_id].catalog_id, confidence=score, candidates=match.ranked)
-        return self._answer(entry_id, score, msg, state, text, candidates=match.ranked)
+        if not msg.addressed and not self._speaks_unasked(entry.id, score, text):
+            return Result(intent=entry.catalog_id, confidence=score, facts=facts, candidates=match.ranked)
+        return self._answer(entry.id, score, msg, state, text, dated=dated, candidates=match.ranked)
 
-    def _rivals(self, match: Match) -> list[Entry]:
-        """The best entry and, when they are too close to call, up to two runners-up of other catalog intents."""
-        best_id, best_score = match.ranked[0]
-        rivals = [self.entries[best_id]]
+    def _rivals(self, match: Match, chosen: Entry, settled: set[str]) -> list[Entry]:
+        """The chosen entry and, when too close to call, up to two runners-up of other, unsettled catalog intents."""
+        best_score = match.ranked[0][1]
+        rivals = [chosen]
         for entry_id, score in match.ranked[1:]:
             entry = self.entries[entry_id]
             if best_score - score > policy.AMBIGUITY_MARGIN or len(rivals) == 3:
                 break
-            if entry.catalog_id not in {r.catalog_id for r in rivals} and entry.catalog_id != OUT_OF_SCOPE:
+            if entry.catalog_id not in settled | {r.catalog_id for r in rivals} | {OUT_OF_SCOPE}:
                 rivals.append(entry)
         return rivals
+
+    def _dated(self, entry: Entry, msg: Incoming, state: ChatState | None, text: str) -> DatedAnswer | None:
+        """The date computation for a dated intent, from the message's dates or the sender's remembered ones."""
+        if entry.catalog_id not in DATED_INTENTS:
+            return None
+        return answer_with_dates(entry.catalog_id, text, msg.time, dict(state.dates) if state else {})
 
     def _speaks_unasked(self, entry_id: str, score: float, text: str) -> bool:
         """An unmentioned group message gets an answer only when it is a confident, on-topic question."""
@@ -134,20 +156,18 @@ class Bot:
                       reply=render.answer(self.entries[OUT_OF_SCOPE]) if msg.addressed else None)
 
     def _answer(self, entry_id: str, score: float, msg: Incoming, state: ChatState | None, text: str,
-                *, candidates: list[tuple[str, float]] | None = None) -> Result:
+                *, dated: DatedAnswer | None = None, candidates: list[tuple[str, float]] | None = None) -> Result:
         entry = self.entries[entry_id]
-        intent = entry.catalog_id
+        if dated is None:
+            dated = self._dated(entry, msg, state, text)
+            if dated is not None and dated.facts:
+                entry = self.entries.get(dated.intent, entry)
         remembered = dict(state.dates) if state else {}
-        computed, facts = None, {}
-        if intent in DATED_INTENTS:
-            dated = answer_with_dates(intent, text, msg.time, remembered)
-            if dated is not None:
-                if dated.intent != intent and dated.intent in self.entries:
-                    entry, intent = self.entries[dated.intent], dated.intent
-                computed, facts = dated.text, dated.facts
-                remembered.update(dated.remembered)
+        if dated is not None:
+            remembered.update(dated.remembered)
         self.conversations.put(msg.room, msg.sender, ChatState(
-            updated=msg.time, last_intent=intent, last_text=text, dates=remembered,
+            updated=msg.time, last_intent=entry.catalog_id, last_text=text, dates=remembered,
         ))
-        return Result(intent=intent, confidence=score, reply=render.answer(entry, computed), facts=facts,
-                      candidates=candidates or [])
+        return Result(intent=entry.catalog_id, confidence=score,
+                      reply=render.answer(entry, dated.text if dated else None),
+                      facts=dated.facts if dated else {}, candidates=candidates or [])

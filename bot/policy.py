@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import re
 
-# Below this score a match is no intent at all.
-MIN_CONFIDENCE = 0.25
+# Below this score a match is no intent at all: the message counts as out of scope.
+MIN_CONFIDENCE = 0.22
 # An unmentioned group message is answered only at or above this score.
 GROUP_CONFIDENCE = 0.36
 # Runners-up of another catalog intent within this margin of the best make the match ambiguous.
-AMBIGUITY_MARGIN = 0.04
+AMBIGUITY_MARGIN = 0.03
 # Longer messages are read only this far (questions are short; pasted documents are not questions).
 MAX_QUESTION_CHARS = 300
 
