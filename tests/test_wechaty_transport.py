@@ -134,3 +134,8 @@ def test_the_bot_is_mentioned_by_its_room_nickname(transport):
 ])
 def test_skipped_messages(transport, changes):
     assert convert(transport, FakePuppet(), **changes) is None
+
+
+def test_a_room_reply_without_a_known_name_still_mentions_by_id():
+    sent = deliveries(_msg(), Result(reply="答"), talker_name="", throttle=_throttle(), now=NOW)
+    assert [(d.text, d.mention_ids) for d in sent] == [("答", ("alice",))]

@@ -95,7 +95,8 @@ def deliveries(msg: Incoming, result: Result, *, talker_name: str, throttle: Thr
         return []
     if msg.room is None:
         return [Delivery(msg.sender, verdict.text)]
-    return [Delivery(msg.room, f"@{talker_name} {verdict.text}", (msg.sender,))]
+    prefix = f"@{talker_name} " if talker_name else ""
+    return [Delivery(msg.room, prefix + verdict.text, (msg.sender,))]
 
 
 def backoff(failures: int, *, cap: float) -> float:
@@ -242,7 +243,10 @@ class WechatyTransport:
             return f"the gateway refused the token ({exc.message})"
         if isinstance(exc, CONNECTION_ERRORS):
             return _describe(exc)
-        raise exc  # not a connection problem: a bug, let it surface
+        # Not a connection problem, but the client failed on something the gateway sent (a payload it does not
+        # parse, say): keep reconnecting rather than exit, and leave the traceback in the log.
+        logger.error("the gateway client failed", exc_info=exc)
+        return f"unexpected {_describe(exc)}"
 
     @staticmethod
     def _close(puppet: PuppetService) -> None:
@@ -331,9 +335,15 @@ class WechatyTransport:
         return alias
 
     async def _display_name(self, puppet: PuppetService, room: str, contact_id: str) -> str:
-        """What the room shows for a member: their room nickname, else their WeChat name."""
-        member = await puppet.room_member_payload(room, contact_id)
-        return member.room_alias or member.name or contact_id
+        """What the room shows for a member: their room nickname, else their WeChat name ("" if unknown)."""
+        try:
+            member = await puppet.room_member_payload(room, contact_id)
+            if member.room_alias or member.name:
+                return member.room_alias or member.name
+            return (await puppet.contact_payload(contact_id)).name or ""
+        except GRPCError as exc:  # e.g. the member left the room meanwhile: reply with the mention id alone
+            logger.debug("no name for %s in %s: %s", contact_id, room, _describe(exc))
+            return ""
 
 
 # -- the health check --------------------------------------------------------------------------
