@@ -9,6 +9,7 @@ import sys
 # Each module exposes `register(subparsers)`, which adds its parser and sets `func(args) -> int`.
 COMMAND_MODULES = (
     "bot.console",
+    "bot.faq_cli",
     "bot.transports.wechaty_gateway",
     "bot.transports.replay",
     "intents.dates_cli",

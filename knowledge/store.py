@@ -399,9 +399,11 @@ class KnowledgeStore:
             report.removed = report.stale
         return report
 
-    def import_files(self, paths: Iterable[Path], *, by: str, replace_all: bool = False) -> ImportReport:
+    def import_files(self, paths: Iterable[Path], *, by: str, replace_all: bool = False,
+                     required: Iterable[str] = ()) -> ImportReport:
         """Validate entry files, then merge them in (phrasings are added, fields replaced) or, with `replace_all`,
-        make the database hold exactly those entries. One transaction; a bad file writes nothing."""
+        make the database hold exactly those entries, which must include `required`. One transaction; a bad file
+        writes nothing."""
         files = _entry_files(paths)
         try:
             loaded = load_faq_files(files, self.catalog)
@@ -418,6 +420,9 @@ class KnowledgeStore:
                     text for text in old.phrasings if text not in entry.phrasings and text != entry.question]
                 final[entry.id] = replace(entry, phrasings=[*entry.phrasings, *keep],
                                           enabled=old.enabled if old else True)
+            missing = sorted(set(required) - set(final))
+            if missing:
+                raise EditError(f"the files lack {', '.join(missing)}, which the bot cannot do without")
             self._check_unique(final, where)
             for entry_id, entry in final.items():
                 old = current.get(entry_id)
@@ -487,7 +492,8 @@ class KnowledgeStore:
 
     def _check_unique(self, entries: dict[str, Entry], where: dict[str, str]) -> None:
         owners: dict[str, tuple[str, str]] = {}
-        for entry in entries.values():
+        # Entries already in the database claim their phrasings first, so an error names the imported file.
+        for entry in sorted(entries.values(), key=lambda entry: entry.id in where):
             for text in dict.fromkeys([entry.question, *entry.phrasings]):
                 key = phrasing_key(text)
                 owner, same = owners.setdefault(key, (entry.id, text))

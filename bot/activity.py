@@ -1,0 +1,56 @@
+"""What the bot saw and missed: after each chat message, the daily counters and, for an in-scope question it
+could not answer confidently, a redacted line in the unanswered queue with the nearest intent as suggestion."""
+from __future__ import annotations
+
+import logging
+import sqlite3
+from zoneinfo import ZoneInfo
+
+from bot import policy
+from bot.commands import is_command
+from bot.events import Incoming, Result
+from bot.redact import redact
+from intents.normalize import normalize
+from knowledge.store import KnowledgeStore, Missed, phrasing_key
+
+logger = logging.getLogger(__name__)
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+OUT_OF_SCOPE = "out_of_scope"  # the catalog's out-of-scope intent, as bot.handler reports it
+
+
+def assess(msg: Incoming, result: Result, text: str) -> tuple[list[str], Missed | None]:
+    """The counters one handled message adds to, and the missed question to log, if any.
+
+    A question is in scope when it was addressed to the bot, or looks like a question and shares words with the
+    library (the matcher found candidates). It is missed when it got no intent or a score below the group
+    threshold; an out-of-scope verdict is not a miss.
+    """
+    counts = ["messages"]
+    if result.intent == OUT_OF_SCOPE or not text:
+        return counts, None
+    if not (msg.addressed or (policy.looks_like_question(text) and (result.candidates or result.intent))):
+        return counts, None
+    counts.append("questions")
+    if result.replied and result.intent:
+        counts += ["answered", f"intent:{result.intent}"]
+    if result.intent is not None and result.confidence >= policy.GROUP_CONFIDENCE:
+        return counts, None
+    counts.append("missed")
+    question = redact(text)
+    suggestion, score = result.candidates[0] if result.candidates else (None, 0.0)
+    return counts, Missed(question=question, key=phrasing_key(question), at=msg.time.isoformat(timespec="seconds"),
+                          room=msg.room, suggestion=suggestion, score=round(score, 4))
+
+
+def record(store: KnowledgeStore, msg: Incoming, result: Result, *, aliases: tuple[str, ...], keep: int) -> None:
+    """Count one handled chat message (operator commands are not counted); a full disk costs the log, not the answer."""
+    if is_command(msg.text):
+        return
+    text = normalize((msg.text or "")[: policy.MAX_QUESTION_CHARS], aliases)
+    counts, missed = assess(msg, result, text)
+    try:
+        store.record_message(day=msg.time.astimezone(SHANGHAI).date().isoformat(), counts=counts, missed=missed,
+                             keep=keep)
+    except sqlite3.Error:
+        logger.warning("could not record message %s in the activity log", msg.id or "?", exc_info=True)
