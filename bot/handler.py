@@ -88,14 +88,16 @@ class Bot:
         if self.scope.outside(text):
             return self._out_of_scope(msg)
         match = self.index.match(text)
-        if state and state.last_intent and _FOLLOW_UP.match(text) and self._weak(match):
+        if state and state.last_intent and _FOLLOW_UP.match(text) and self._needs_context(match, text):
+            # "那积分呢": a follow-up is read together with the sender's previous question.
             match = self.index.match(state.last_text + " " + text)
         return self._decide(match, msg, state, text)
 
     # -- decisions -------------------------------------------------------------------------
 
-    def _weak(self, match: Match) -> bool:
-        return match.best is None or match.best[1] < policy.GROUP_CONFIDENCE
+    def _needs_context(self, match: Match, text: str) -> bool:
+        """Too weak or too short (one or two words) to stand on its own."""
+        return match.best is None or match.best[1] < policy.GROUP_CONFIDENCE or len(self.index.words(text)) <= 2
 
     def _decide(self, match: Match, msg: Incoming, state: ChatState | None, text: str) -> Result:
         best = match.best

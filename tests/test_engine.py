@@ -201,3 +201,40 @@ def test_handler_never_fails_on_arbitrary_text(text, mentioned, private, caplog)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], text
     if private:
         assert result.replied or not text.strip() or result.intent == "out_of_scope"
+
+
+# -- dates in the handler ---------------------------------------------------------------------------
+
+
+def test_dated_answer_states_the_computation_before_the_faq_text(ask):
+    result = ask("@小助手 我居住证12月5号到期，什么时候能签注？", mentioned=True)
+    assert result.intent == "permit.renew_window"
+    assert result.facts["window_start"] == "2026-11-05" and result.facts["window_end"] == "2027-02-03"
+    assert result.reply.index("2026-12-05") < result.reply.index("来源：")
+
+
+def test_a_past_expiry_date_turns_the_question_into_overdue(ask):
+    result = ask("居住证上个月3号到期忘了签 现在还能签不", mentioned=True)
+    assert result.intent == "permit.overdue"
+    assert result.facts["expiry_date"] == "2026-10-03" and result.facts["status"] == "grace"
+
+
+def test_silent_group_result_still_reports_its_facts(ask):
+    result = ask("我居住证5号到期的")
+    assert not result.replied
+    assert result.facts.get("expiry_date") in ("2026-12-05", "2026-11-05")
+
+
+def test_follow_up_uses_the_same_senders_dates_within_the_carry_window(ask):
+    ask("我居住证12月5号到期，什么时候能签注", mentioned=True, sender="a")
+    follow = ask("那最晚哪天必须签注", mentioned=True, sender="a", time=NOW + timedelta(minutes=5))
+    assert follow.intent == "permit.renew_window" and follow.facts["window_end"] == "2027-02-03"
+    stranger = ask("那最晚哪天必须签注", mentioned=True, sender="b", time=NOW + timedelta(minutes=5))
+    assert "expiry_date" not in stranger.facts
+    late = ask("那最晚哪天必须签注", mentioned=True, sender="a", time=NOW + timedelta(minutes=45))
+    assert "expiry_date" not in late.facts
+
+
+def test_impossible_date_gets_a_clear_reply(ask):
+    result = ask("居住证2月30日到期什么时候能签注", mentioned=True)
+    assert "不存在" in result.reply and "expiry_date" not in result.facts
