@@ -206,6 +206,7 @@ def config_file(workdir) -> Path:
     path = workdir / "permitbot.toml"
     path.write_text(
         'aliases = ["小助手"]\n'
+        'operators = ["bob"]\n'
         f'allowed_rooms = ["{ROOM}", "{FLOOD_ROOM}"]\n'
         f"room_replies_per_minute = {RATE}\n"
         "repeat_cooldown_seconds = 600\n"
@@ -314,6 +315,14 @@ def test_a_private_question_is_answered_privately(gateway, serve, handler):
     begun = time.monotonic()
     sent = ask_and_wait(gateway, "bob", question, conversation="bob")
     assert sent["text"] == want and sent["mentions"] == []
+    assert not gateway.sent(ROOM, after=begun)
+
+
+def test_an_operator_command_in_a_room_is_answered_privately(gateway, serve):
+    begun = time.monotonic()
+    sent = ask_and_wait(gateway, "bob", "@小助手 #faq stats", room=ROOM, mention_bot=True, conversation="bob")
+    assert sent["mentions"] == [] and not sent["text"].startswith("#faq")
+    time.sleep(0.5)
     assert not gateway.sent(ROOM, after=begun)
 
 
