@@ -38,6 +38,14 @@ _ROLE_AFTER = {
     REVIEW: re.compile(r"\s*(?:单位)?\s*" + _MODIFIERS + r"\s*(?:审核|审)"),
     SUBMITTED: re.compile(r"\s*" + _MODIFIERS + r"\s*(?:提交|递交|交|申请)"),
 }
+# Further into the clause ("今天上午已经在随申办签好了") the verb counts when the clause says it is done.
+_CLAUSE = re.compile(r"[^，。,.!?！？;；\s]{0,14}")
+_CLAUSE_ROLE = {
+    ENDORSED: re.compile(r"(?:签注|续签|签|年审)(?:好|完|过)?(?:了|的)|已经?[^了的]*(?:签注|续签|签)"),
+    REVIEW: re.compile(r"审核?(?:好|完|过|通过)?(?:了|的)|已经?[^了的]*审"),
+    SUBMITTED: re.compile(r"(?:提交|递交|交)(?:好|完|上去|过)?(?:了|的)|已经?[^了的]*(?:提交|递交|交)"),
+    EXPIRY: re.compile(r"(?:到期|过期|失效)"),
+}
 _ROLE_BEFORE = {
     EXPIRY: re.compile(r"(?:到期|过期|有效期|有效期至|截止|失效)(?:日|日期|时间)?(?:是|为|在|至|到)?\s*$"),
     ENDORSED: re.compile(r"(?:签注|签)(?:日|日期|时间)?(?:是|为|在)\s*$"),
@@ -82,6 +90,11 @@ def _role_of(mention: DateMention, text: str) -> str | None:
     for role, pattern in _ROLE_AFTER.items():
         if pattern.match(text, mention.end_index):
             return role
+    clause = _CLAUSE.match(text, mention.end_index)
+    if clause is not None and clause.group(0):
+        for role, pattern in _CLAUSE_ROLE.items():
+            if pattern.search(clause.group(0)):
+                return role
     before = text[max(0, mention.start_index - 8):mention.start_index]
     for role, pattern in _ROLE_BEFORE.items():
         if pattern.search(before):
@@ -123,7 +136,7 @@ def _days_phrase(days: int) -> str:
         return f"还有 {days} 天"
     if days == 0:
         return "就是今天"
-    return f"已经过了 {-days} 天"
+    return f"已过去 {-days} 天"
 
 
 def _weekends_note(start: date, end: date) -> str:
@@ -222,7 +235,8 @@ def _points_confirm_answer(intent: str, endorsed: date, today: date, p: rules.Po
     if today < result.points_confirm_from:
         text += f"今天还早，{result.points_confirm_from} 起再去确认。"
     elif today <= result.points_deadline:
-        text += f"现在就可以去确认、续办，离 {result.points_deadline} 截止{_days_phrase((result.points_deadline - today).days)}。"
+        left = (result.points_deadline - today).days
+        text += f"现在就可以去确认、续办，离截止还有 {left} 天。" if left else "现在就可以去确认、续办，今天就是截止日。"
     else:
         text += (f"今天已超过签注后 {p.points_deadline_days_after_endorsement} 天，指南说积分要重新申请，"
                  "请让单位经办人到人才服务中心确认。")
@@ -250,9 +264,12 @@ def _endorsed_period_answer(intent: str, mention: DateMention, today: date, p: r
     """"签注两个多月了": no exact day, but the 60-day deadline may be clear either way."""
     assert mention.period is not None
     earliest, latest = mention.period
+    if latest > today:  # "下周签注": not done yet, nothing to count from
+        return DatedAnswer(intent, {}, _ASK[intent].format(p=p))
     limit = p.points_deadline_days_after_endorsement
     low, high = (today - latest).days, (today - earliest).days
-    text = f"按签注已{low}–{high} 天（{mention.text}）计算，"
+    text = f"按{mention.text}签注、至今约 {low}–{high} 天计算，" if mention.cue is None else \
+        f"按签注已约 {low}–{high} 天（{mention.text}）计算，"
     if low > limit:
         text += (f"已超过签注后 {limit} 天。按指南的说法，积分续办要在签注后 {limit} 天内办好，否则要重新申请；"
                  "请让单位经办人到人才服务中心确认。")
@@ -266,7 +283,7 @@ def _endorsed_period_answer(intent: str, mention: DateMention, today: date, p: r
 def _paper_answer(intent: str, review: date, today: date, p: rules.Policy) -> DatedAnswer:
     result = rules.paper_submit(review, rules=p)
     text = (f"按单位 {review} 审核计算，审核后第 {p.paper_submit_workday} 个工作日即 {result.paper_submit_from} 起，"
-            f"由单位经办人到受理点递交书面材料（{result.paper_submit_from}{_days_phrase((result.paper_submit_from - today).days)}）。")
+            f"由单位经办人到受理点递交书面材料（{_days_phrase((result.paper_submit_from - today).days)}）。")
     if result.workday_calendar == rules.WEEKENDS_ONLY:
         text += _weekends_note(review, result.paper_submit_from)
     return DatedAnswer(intent, rules.facts_of(result), text, {REVIEW: review})
@@ -295,7 +312,7 @@ def _invalid_answer(intent: str, mention: DateMention, role: str) -> DatedAnswer
 def _for_role(intent: str, role: str, mention: DateMention, today: date, p: rules.Policy) -> DatedAnswer:
     if mention.invalid:
         return _invalid_answer(intent, mention, role)
-    if mention.date is None and mention.cue is None:  # "8月到期": a month is not enough to compute from
+    if mention.date is None and (mention.cue is None and role not in (EXPIRY, ENDORSED)):
         return DatedAnswer(intent, {}, _ASK[intent].format(p=p))
     if role == EXPIRY:
         answer = _permit_answer(intent, mention, today, p)

@@ -184,12 +184,12 @@ def _resolve_month(month: int, today: date, past: bool) -> int:
 
 _YEAR_REL = {"大前年": -3, "前年": -2, "去年": -1, "上一年": -1, "今年": 0, "本年": 0, "当年": 0, "同年": 0,
              "明年": 1, "来年": 1, "次年": 1, "翌年": 1, "下一年": 1, "后年": 2, "大后年": 3}
-_MONTH_REL = {"上上个月": -2, "上上月": -2, "上个月": -1, "上月": -1, "前一个月": -1, "本月": 0, "这个月": 0,
+_MONTH_REL = {"上上个月": -2, "上上月": -2, "上个月": -1, "上月": -1, "本月": 0, "这个月": 0,
               "这月": 0, "当月": 0, "同月": 0, "下个月": 1, "下月": 1, "次月": 1, "下下个月": 2, "下下月": 2}
 _DAY_REL = {"大大前天": -4, "大前天": -3, "前天": -2, "前日": -2, "前儿": -2, "前晚": -2,
             "昨天": -1, "昨日": -1, "昨儿": -1, "昨儿个": -1, "昨晚": -1, "昨夜": -1, "昨早": -1,
             "今天": 0, "今日": 0, "今儿": 0, "今儿个": 0, "今早": 0, "今晨": 0, "今晚": 0, "今夜": 0,
-            "当天": 0, "当日": 0, "本日": 0, "即日": 0,
+            "当天": 0, "当日": 0, "本日": 0, "即日": 0, "当晚": 0, "当夜": 0,
             "明天": 1, "明日": 1, "明儿": 1, "明儿个": 1, "明早": 1, "明晨": 1, "明晚": 1,
             "后天": 2, "后日": 2, "后儿": 2, "大后天": 3, "大大后天": 4}
 # These count from the date mentioned just before them, or from today when there is none.
@@ -234,6 +234,7 @@ _MONTH = r"\d{1,2}|十[一二]|[一二三四五六七八九十]"
 _DAY = r"\d{1,2}|[一二三]?十[一二三四五六七八九]?|廿[一二三四五六七八九]?|卅一?|[一二三四五六七八九]"
 _DUR = (r"(?P<n>" + _NUM + r")?(?P<h1>半)?\s*(?P<ge>个)?\s*(?P<duo>多|来)?\s*(?P<h2>半)?\s*"
         r"(?P<u>天|日|周|星期|礼拜|月|年)\s*(?P<duo2>多)?(?P<h3>半)?")
+_APPROXIMATE = re.compile(r"快|差不多|将近|接近|近|大概|大约|约|左右")
 _FILLER = r"(?:已经|已|都|快|有|差不多|将近|接近|近|大概|大约|约|才|刚刚|刚|刚好|正好|整整|足足|满|了|)"
 # Words after a bare number that make it a quantity, not a day or month.
 _UNIT_AFTER = re.compile(r"\s*(?:[个天周年月点时分秒万千百亿岁元块角倍%‰米斤克度号楼次人件张份届期层栋室遍页条]"
@@ -254,13 +255,15 @@ class _Context:
 
 
 _Builder = Callable[[re.Match[str], _Context], "DateMention | None"]
-_RULES: list[tuple[re.Pattern[str], _Builder]] = []
+_RULES: list[tuple[re.Pattern[str] | None, re.Pattern[str], _Builder]] = []
+_DIGIT = re.compile(r"\d")
 
 
-def _rule(pattern: str) -> Callable[[_Builder], _Builder]:
-    """Register a builder for a pattern; registration order breaks ties between equally long matches."""
+def _rule(pattern: str, *, needs: re.Pattern[str] | None = None) -> Callable[[_Builder], _Builder]:
+    """Register a builder for a pattern, tried only on texts where `needs` finds something;
+    registration order breaks ties between equally long matches."""
     def decorate(build: _Builder) -> _Builder:
-        _RULES.append((re.compile(pattern), build))
+        _RULES.append((needs, re.compile(pattern), build))
         return build
     return decorate
 
@@ -299,18 +302,21 @@ def _month_part(match: re.Match[str], ctx: _Context, year: int, month: int, part
     return _mention(match, kind, period=(date(year, month, first), date(year, month, end)), past=_past(match, ctx))
 
 
-@_rule(r"(?<![\d.])(\d{4})\s*([-/.])\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})(?!\d)(?:\s*[日号])?")
+@_rule(r"(\d{4})(?<![\d.]\d{4})(?:\s*([-/.])\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})|( )(\d{2}) (\d{2}))"
+       r"(?:(?!\d)|(?<=\d\d)(?=\d{1,2}:\d\d))(?:\s*[日号])?", needs=_DIGIT)
 def _numeric_ymd(match: re.Match[str], ctx: _Context) -> DateMention | None:
-    year, month, day = int(match.group(1)), int(match.group(3)), int(match.group(4))
+    """2026-12-05, 2026/12/5, 2026.12.5, 2026 12 05, 2018-12-1209:03."""
+    year = int(match.group(1))
+    month, day = (int(match.group(3)), int(match.group(4))) if match.group(2) else (int(match.group(6)), int(match.group(7)))
     return _dated(match, ctx, year if MIN_YEAR <= year <= MAX_YEAR else None, month, day)
 
 
-@_rule(r"(?<!\d)((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?!\d)")
+@_rule(r"((?:19|20)\d{2})(?<!\d\d{4})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?!\d)", needs=_DIGIT)
 def _compact_ymd(match: re.Match[str], ctx: _Context) -> DateMention | None:
     return _dated(match, ctx, int(match.group(1)), int(match.group(2)), int(match.group(3)))
 
 
-@_rule(r"(?<![\d./\-])(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})(?![\d./\-])")
+@_rule(r"(?<![\d./\-])(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})(?![\d./\-])", needs=_DIGIT)
 def _numeric_dmy(match: re.Match[str], ctx: _Context) -> DateMention | None:
     first, second = int(match.group(1)), int(match.group(3))
     year = _year_value(match.group(4), ctx.today)
@@ -320,7 +326,7 @@ def _numeric_dmy(match: re.Match[str], ctx: _Context) -> DateMention | None:
     return _dated(match, ctx, year, month, day)
 
 
-@_rule(r"(?<![\d./\-·:])(\d{1,2})\s*([/.\-·])\s*(\d{1,2})(?![\d./\-·:])(\s*[日号])?")
+@_rule(r"(?<![\d./\-·:])(\d{1,2})\s*([/.\-·])\s*(\d{1,2})(?![\d./\-·:])(\s*[日号])?", needs=_DIGIT)
 def _numeric_md(match: re.Match[str], ctx: _Context) -> DateMention | None:
     """12/5, 12.5, 6·30: a month and a day, unless the context makes it a number (12.5元, 评分3.5)."""
     month, day = int(match.group(1)), int(match.group(3))
@@ -335,7 +341,7 @@ def _numeric_md(match: re.Match[str], ctx: _Context) -> DateMention | None:
     return _dated(match, ctx, None, month, day)
 
 
-@_rule(r"(?:(?P<yrel>" + _alternation(_YEAR_REL) + r")|(?<![\d.])(?P<y>" + _YEAR + r")\s*年)?\s*的?\s*"
+@_rule(r"(?=[\d零〇一二两三四五六七八九十今明去前后大来次本当同翌上下这])(?:(?P<yrel>" + _alternation(_YEAR_REL) + r")|(?<![\d.])(?P<y>" + _YEAR + r")\s*年)?\s*的?\s*"
        r"(?:(?P<mrel>" + _alternation(_MONTH_REL) + r")|(?<![\d.个])(?P<m>" + _MONTH + r")\s*月份?)"
        r"(?:\s*的?\s*(?P<d>" + _DAY + r")(?:\s*(?P<sfx>[日号])|(?![\d十廿卅个天周年月点时分秒]))"
        r"|\s*的?\s*(?P<part>上旬|中旬|下旬|底|末|初|中|头|尾))?")
@@ -363,6 +369,8 @@ def _chinese_date(match: re.Match[str], ctx: _Context) -> DateMention | None:
             return None
         kind = ABSOLUTE
     if groups["d"] is not None:
+        if groups["d"][0] in "廿卅":
+            return None  # 五月廿二 is a lunar date (_lunar_date)
         day = cn_number(groups["d"]) or 0
         if groups["sfx"] is None and groups["m"] and groups["m"].isdigit() != groups["d"].isdigit() and groups["d"] in "一二三四五六七八九":
             return None  # "3月一次" and the like: a lone Chinese digit after an Arabic month
@@ -386,8 +394,9 @@ def _this_month_part(match: re.Match[str], ctx: _Context) -> DateMention | None:
     return _month_part(match, ctx, ctx.today.year, ctx.today.month, match.group("part"), RELATIVE)
 
 
-@_rule(r"(?:(?P<yrel>" + _alternation(_YEAR_REL) + r")|(?<![\d.])(?P<y>\d{4}|[零〇一二三四五六七八九]{4}|\d{2})\s*(?=年))?"
-       r"\s*(?P<nian>年)?\s*(?P<part>底|末|初|中|尾)")
+@_rule(r"(?=[\d零〇一二三四五六七八九今明去前后大来次本当同翌上下年])"
+       r"(?:(?P<yrel>" + _alternation(_YEAR_REL) + r")|(?<![\d.])(?P<y>\d{4}|[零〇一二三四五六七八九]{4}|\d{2})\s*(?=年))?"
+       r"\s*(?P<nian>年)?\s*(?P<part>底|末|初|中|尾)", needs=re.compile(r"[底末初中尾]"))
 def _year_part(match: re.Match[str], ctx: _Context) -> DateMention | None:
     """年底 / 明年年底 / 19年底: the last day of the year; 年初 / 年中: a period."""
     groups = match.groupdict()
@@ -411,7 +420,7 @@ def _year_part(match: re.Match[str], ctx: _Context) -> DateMention | None:
 
 
 @_rule(r"(?:(?P<yrel>" + _alternation(_YEAR_REL) + r")|(?<![\d.])(?P<y>\d{4}|[零〇一二三四五六七八九]{4})\s*年(?:份|度)?)"
-       r"(?!\s*(?:以前|之前|以后|之后|前|后|内|以内|多|半|来|代|级|[底末初中尾]))")
+       r"(?!\s*(?:以前|之前|以后|之后|前|后|内|以内|多|半|来|代|级|[底末初中尾]))", needs=re.compile("年"))
 def _year_only(match: re.Match[str], ctx: _Context) -> DateMention | None:
     """2026年, 明年: the whole year."""
     groups = match.groupdict()
@@ -421,7 +430,8 @@ def _year_only(match: re.Match[str], ctx: _Context) -> DateMention | None:
     return _mention(match, ABSOLUTE if groups["y"] else RELATIVE, period=(date(year, 1, 1), date(year, 12, 31)))
 
 
-@_rule(r"(?<![\d月.\-/])(?P<d>\d{1,2}|[一二三]?十[一二三四五六七八九]?|廿[一二三四五六七八九]?|卅一?|[一二三四五六七八九])\s*(?P<sfx>[日号])")
+@_rule(r"(?<![\d月.\-/])(?P<d>\d{1,2}|[一二三]?十[一二三四五六七八九]?|廿[一二三四五六七八九]?|卅一?|[一二三四五六七八九])\s*(?P<sfx>[日号])",
+       needs=re.compile("[日号]"))
 def _day_only(match: re.Match[str], ctx: _Context) -> DateMention | None:
     """5号, 十五日: the day of the nearest month (or the latest one for a past event)."""
     if _NOT_A_DAY_AFTER.match(ctx.text, match.end()):
@@ -447,7 +457,8 @@ def _day_after_anchor(match: re.Match[str], ctx: _Context) -> DateMention | None
 
 
 @_rule(r"(?<![每])(?P<pre>上上个?|下下个?|上个?|下个?|本|这个?)?\s*(?P<w>周|星期|礼拜)"
-       r"(?:的?(?:周|星期|礼拜))?(?P<d>[一二三四五六日天1-7]|末)?(?![一二三四五六七八九十年岁期边围转到刊报])")
+       r"(?:的?(?:周|星期|礼拜))?(?P<d>[一二三四五六日天1-7]|末)?(?![一二三四五六七八九十年岁期边围转到刊报])",
+       needs=re.compile("周|星期|礼拜"))
 def _week(match: re.Match[str], ctx: _Context) -> DateMention | None:
     """上周五, 下周三 (Wednesday of next week), 本周, 这周五, 周末, 星期天."""
     pre, weekday = match.group("pre"), match.group("d")
@@ -513,21 +524,29 @@ def _offset(today: date, sign: int, months: int, days: int) -> date:
 
 def _duration_mention(match: re.Match[str], ctx: _Context, sign: int, kind: str, cue: str | None,
                       past: bool) -> DateMention | None:
+    """The day a duration away from today; a period for "两个多月" (more than) and "快半年" (about)."""
     parts = _duration_parts(match)
     if parts is None:
         return None
     months, days, unit_months, unit_days, more = parts
     try:
-        if not more:
-            return _mention(match, kind, day=_offset(ctx.today, sign, months, days), cue=cue, past=past)
-        near = _offset(ctx.today, sign, months, days + 1)
-        far = _offset(ctx.today, sign, months + unit_months, days + unit_days - 1)
+        nominal = _offset(ctx.today, sign, months, days)
+        if more:
+            near = _offset(ctx.today, sign, months, days + 1)
+            far = _offset(ctx.today, sign, months + unit_months, days + unit_days - 1)
+        elif months and _APPROXIMATE.search(match.group(0)):
+            # "快两个月", "大概半年": a tenth of the span either side; days and weeks are taken as said.
+            slack = timedelta(days=max(1, abs((nominal - ctx.today).days) // 10))
+            near, far = nominal - slack, nominal + slack
+        else:
+            return _mention(match, kind, day=nominal, cue=cue, past=past)
     except (OverflowError, ValueError):
         return None
     return _mention(match, kind, period=(min(near, far), max(near, far)), cue=cue, past=past)
 
 
-@_rule(r"(?P<pre>再过|过了|(?<![超经度通路错不没难跳])过)?\s*" + _DUR + r"\s*(?P<dir>以前|之前|以后|之后|过后|前|后)?")
+@_rule(r"(?=[再过\d零〇一二两俩仨三四五六七八九十百千半])(?P<pre>再过|(?<![超经度通路错不没难跳])过(?!了))?\s*" + _DUR +
+       r"\s*(?P<dir>以前|之前|以后|之后|过后|前|后)?", needs=re.compile("[前后过]"))
 def _relative_offset(match: re.Match[str], ctx: _Context) -> DateMention | None:
     """3天前, 两周后, 3个月后, 半年后, 过两天: the day that far from today."""
     direction = match.group("dir")
@@ -537,8 +556,8 @@ def _relative_offset(match: re.Match[str], ctx: _Context) -> DateMention | None:
     return _duration_mention(match, ctx, sign, RELATIVE, None, _past(match, ctx))
 
 
-@_rule(r"(?:已经|已)?\s*(?P<cue>过期|逾期|超期|过了期|到期)\s*" + _FILLER + r"\s*" + _FILLER + r"\s*" + _DUR +
-       r"(?!\s*(?:以前|之前|以后|之后|前|后|内|以内|之内))\s*(?P<le>了)?")
+@_rule(r"(?=[已过逾超到])(?:已经|已)?\s*(?P<cue>过期|逾期|超期|过了期|到期)\s*" + _FILLER + r"\s*" + _FILLER + r"\s*" + _DUR +
+       r"(?!\s*(?:以前|之前|以后|之后|前|后|内|以内|之内))\s*(?P<le>了)?", needs=re.compile("期"))
 def _overdue(match: re.Match[str], ctx: _Context) -> DateMention | None:
     """过期70天了, 已经过期三个月, 过期两个多月: the expiry day (or period) it implies."""
     if match.group("cue") == "到期" and match.group("le") is None:
@@ -546,9 +565,9 @@ def _overdue(match: re.Match[str], ctx: _Context) -> DateMention | None:
     return _duration_mention(match, ctx, -1, DURATION, OVERDUE, True)
 
 
-@_rule(r"(?:(?P<pre>(?:离|距离?)\s*(?:到期|过期|失效)(?:日|时间)?)\s*(?:还有|还剩|只有|只剩|剩下?|仅剩|不到|就|还)?"
+@_rule(r"(?=[离距还只剩仅不再])(?:(?P<pre>(?:离|距离?)\s*(?:到期|过期|失效)(?:日|时间)?)\s*(?:还有|还剩|只有|只剩|剩下?|仅剩|不到|就|还)?"
        r"|(?:还有|还剩|只有|只剩|剩下?|仅剩|不到|再过))\s*(?:大概|大约|约|差不多|不到)?\s*" + _DUR +
-       r"\s*(?:就|便)?\s*(?:要|会|将)?\s*(?P<post>到期|过期|失效)?")
+       r"\s*(?:就|便)?\s*(?:要|会|将)?\s*(?P<post>到期|过期|失效)?", needs=re.compile("到期|过期|失效"))
 def _until_expiry(match: re.Match[str], ctx: _Context) -> DateMention | None:
     """还有两周到期, 还有45天就过期, 离到期还有10天: the expiry day it implies."""
     if match.group("pre") is None and match.group("post") is None:
@@ -557,17 +576,36 @@ def _until_expiry(match: re.Match[str], ctx: _Context) -> DateMention | None:
 
 
 @_rule(r"(?P<verb>" + _alternation(_SINCE_VERB) + r")\s*(?:完|好|过)?\s*(?:了)?\s*" + _FILLER + r"\s*" + _FILLER +
-       r"\s*" + _DUR + r"\s*了")
+       r"\s*" + _DUR + r"\s*了", needs=re.compile("了"))
 def _since_event(match: re.Match[str], ctx: _Context) -> DateMention | None:
     """签注两个多月了, 提交5天了: the day (or period) the event happened."""
     return _duration_mention(match, ctx, -1, DURATION, _SINCE_VERB[match.group("verb")], True)
 
 
+# "过了一个月" counts from the last event named before it: 到期 → overdue, 签注 → since endorsed, ….
+_EVENT_BEFORE = re.compile(r"(到期|过期|逾期|" + _alternation(_SINCE_VERB) + r")(?!.*(?:到期|过期|逾期|"
+                           + _alternation(_SINCE_VERB) + r"))")
+
+
+@_rule(r"(?:已经|都)?\s*过了\s*" + _FILLER + r"\s*" + _DUR + r"(?!\s*(?:以后|之后|后|再|就))", needs=re.compile("过了"))
+def _elapsed(match: re.Match[str], ctx: _Context) -> DateMention | None:
+    """已经过了40天: that long since the event the message named before (到期, 签注, 提交), else a past day."""
+    event = _EVENT_BEFORE.search(ctx.text, 0, match.start())
+    if event is None:
+        return _duration_mention(match, ctx, -1, RELATIVE, None, True)
+    word = event.group(1)
+    cue = OVERDUE if word in ("到期", "过期", "逾期") else _SINCE_VERB[word]
+    return _duration_mention(match, ctx, -1, DURATION, cue, True)
+
+
+_YEAR_END_TERMS = ("小寒", "大寒")
 _FESTIVAL_NAMES = _alternation([*_SOLAR_FESTIVAL, *_WEEKDAY_FESTIVAL, *_SOLAR_TERM_FESTIVAL, *_LUNAR_FESTIVAL])
+_YEAR_START = "\\d零〇一二两三四五六七八九今明去前后大来次本当同翌上下"
 
 
-@_rule(r"(?:(?P<yrel>" + _alternation(_YEAR_REL) + r")|(?<![\d.])(?P<y>" + _YEAR + r")\s*年)?\s*的?\s*(?:农历|阴历)?"
-       r"(?P<name>" + _FESTIVAL_NAMES + r")")
+@_rule(r"(?=[" + _YEAR_START + "农阴" + "".join({name[0] for name in re.findall(r"[^|]+", _FESTIVAL_NAMES)}) + r"])"
+       r"(?:(?P<yrel>" + _alternation(_YEAR_REL) + r")|(?<![\d.])(?P<y>" + _YEAR + r")\s*年)?\s*的?\s*(?:农历|阴历)?"
+       r"(?P<name>" + _FESTIVAL_NAMES + r")", needs=re.compile(_FESTIVAL_NAMES))
 def _festival(match: re.Match[str], ctx: _Context) -> DateMention | None:
     """元旦, 国庆, 母亲节, 清明, 春节, 中秋, 除夕, with an optional year (去年春节)."""
     groups = match.groupdict()
@@ -585,7 +623,8 @@ def _festival(match: re.Match[str], ctx: _Context) -> DateMention | None:
         return _festival_in_year(name, y)
 
     if year is not None:
-        day = in_year(year)
+        # 小寒 and 大寒 close the solar-term year that 立春 opens: "2017年大寒" falls in January 2018.
+        day = in_year(year + 1 if name in _YEAR_END_TERMS else year)
     else:
         day = _pick([d for y in range(ctx.today.year - 1, ctx.today.year + 2) if (d := in_year(y))], ctx.today, past)
     if day is None:
@@ -610,7 +649,8 @@ def _festival_in_year(name: str, year: int) -> date | None:
 
 
 @_rule(r"(?<![\d一二三四五六七八九十])(?P<name>" + _alternation(_NUMBER_FESTIVAL) + r")"
-       r"(?=\s*(?:节|假期|长假|小长假|黄金周|放假|期间|假|前|后|之前|之后|以后|以前|那天|当天|$))")
+       r"(?=\s*(?:节|假期|长假|小长假|黄金周|放假|期间|假|前|后|之前|之后|以后|以前|那天|当天|$))",
+       needs=re.compile(_alternation(_NUMBER_FESTIVAL)))
 def _number_festival(match: re.Match[str], ctx: _Context) -> DateMention | None:
     """五一, 十一 (国庆) when used as holiday names."""
     month, day = _NUMBER_FESTIVAL[match.group("name")]
@@ -619,13 +659,68 @@ def _number_festival(match: re.Match[str], ctx: _Context) -> DateMention | None:
     return _mention(match, ABSOLUTE, day=resolved, past=past)
 
 
-_LUNAR_MONTH = r"正|腊|冬|十[一二]|[一二三四五六七八九十]"
-_LUNAR_DAY = r"初[一二三四五六七八九十]|十[一二三四五六七八九]|二十[一二三四五六七八九]?|廿[一二三四五六七八九]?|三十|[二三]?十"
+@_rule(r"(?:(?P<yrel>" + _alternation(_YEAR_REL) + r")|(?P<mrel>" + _alternation(_MONTH_REL) + r"))\s*的?\s*"
+       r"(?:(?P<today>今天|今日|这一天|这天)|(?P<edge>最后一天|第一天))", needs=re.compile("今天|今日|这一?天|最后一天|第一天"))
+def _same_day_or_edge(match: re.Match[str], ctx: _Context) -> DateMention | None:
+    """明年的今天, 去年今日, 这个月最后一天, 明年第一天."""
+    today, groups = ctx.today, match.groupdict()
+    if groups["yrel"]:
+        year = today.year + _YEAR_REL[groups["yrel"]]
+        if groups["today"]:
+            day = _make_date(year, today.month, min(today.day, _days_in_month(year, today.month)))
+        else:
+            day = date(year, 12, 31) if groups["edge"] == "最后一天" else date(year, 1, 1)
+    else:
+        first = _add_months(today.replace(day=1), _MONTH_REL[groups["mrel"]])
+        if groups["today"]:
+            day = _make_date(first.year, first.month, min(today.day, _days_in_month(first.year, first.month)))
+        else:
+            day = first if groups["edge"] == "第一天" else first.replace(day=_days_in_month(first.year, first.month))
+    return _mention(match, RELATIVE, day=day, past=_past(match, ctx))
 
 
 @_rule(r"(?:(?P<yrel>" + _alternation(_YEAR_REL) + r")|(?<![\d.])(?P<y>" + _YEAR + r")\s*年)?\s*的?\s*"
+       r"(?:(?P<mrel>" + _alternation(_MONTH_REL) + r")|(?<![\d.个])(?P<m>" + _MONTH + r")\s*月份?)\s*的?\s*"
+       r"(?:第\s*(?P<n>[一二三四五1-5])|(?P<last>最后))\s*一?\s*个?\s*(?:周|星期|礼拜)\s*(?P<d>[一二三四五六日天1-7])",
+       needs=re.compile("第|最后"))
+def _nth_weekday(match: re.Match[str], ctx: _Context) -> DateMention | None:
+    """6月第3个星期日, 八月份的第一个周二, 下个月最后一个周五."""
+    today, groups = ctx.today, match.groupdict()
+    if groups["mrel"]:
+        first = _add_months(today.replace(day=1), _MONTH_REL[groups["mrel"]])
+        year, month = first.year, first.month
+    else:
+        month = cn_number(groups["m"]) or 0
+        if not 1 <= month <= 12:
+            return None
+        year = today.year
+        if groups["yrel"]:
+            year += _YEAR_REL[groups["yrel"]]
+        elif groups["y"]:
+            year = _year_value(groups["y"], today) or 0
+            if not year:
+                return None
+        else:
+            year = _resolve_month(month, today, _past(match, ctx))
+    weekday = _WEEKDAY[groups["d"]]
+    if groups["last"]:
+        last = date(year, month, _days_in_month(year, month))
+        day: date | None = last - timedelta(days=(last.weekday() - weekday) % 7)
+    else:
+        first_day = date(year, month, 1)
+        candidate = first_day + timedelta(days=(weekday - first_day.weekday()) % 7 + 7 * ((cn_number(groups["n"]) or 1) - 1))
+        day = candidate if candidate.month == month else None
+    return _mention(match, ABSOLUTE, day=day, invalid=day is None, past=_past(match, ctx))
+
+
+_LUNAR_MONTH = r"正|腊|冬|十[一二]|[一二三四五六七八九十]|\d{1,2}"
+_LUNAR_DAY = r"初[一二三四五六七八九十]|初[1-9]|十[一二三四五六七八九]|二十[一二三四五六七八九]?|廿[一二三四五六七八九]?|三十|[二三]?十"
+
+
+@_rule(r"(?=[" + _YEAR_START + r"农阴闰正腊冬十])"
+       r"(?:(?P<yrel>" + _alternation(_YEAR_REL) + r")|(?<![\d.])(?P<y>" + _YEAR + r")\s*年)?\s*的?\s*"
        r"(?P<lunar>农历|阴历)?\s*(?P<y2>" + _YEAR + r")?(?:\s*年)?\s*(?P<leap>闰)?(?P<m>" + _LUNAR_MONTH + r")\s*月\s*(?P<d>" + _LUNAR_DAY + r")"
-       r"|(?P<big>大年)(?P<d2>初[一二三四五六七八九十]|十[一二三四五])")
+       r"|(?P<big>大年)(?P<d2>初[一二三四五六七八九十]|十[一二三四五])", needs=re.compile("初|廿|农历|阴历|正月|腊月|冬月|大年|闰"))
 def _lunar_date(match: re.Match[str], ctx: _Context) -> DateMention | None:
     """农历八月十五, 正月初八, 腊月二十三, 大年初十: lunar dates (solar unless marked or unmistakable)."""
     groups = match.groupdict()
@@ -669,7 +764,9 @@ def find_dates(text: str, now: datetime) -> list[DateMention]:
         return []
     ctx = _Context(text, message_date(now))
     candidates: list[tuple[int, int, int, DateMention]] = []
-    for order, (pattern, build) in enumerate(_RULES):
+    for order, (needs, pattern, build) in enumerate(_RULES):
+        if needs is not None and not needs.search(text):
+            continue
         for match in pattern.finditer(text):
             if match.end() == match.start() or not match.group(0).strip():
                 continue

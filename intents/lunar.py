@@ -99,8 +99,9 @@ def _lunation_on_or_before(day: date) -> int:
     return k
 
 
-def _terms(year: int) -> list[tuple[date, str]]:
-    return chinese_calendar.get_solar_terms(date(year, 1, 1), date(year, 12, 31))
+@lru_cache(maxsize=64)
+def _terms(year: int) -> tuple[tuple[date, str], ...]:
+    return tuple(chinese_calendar.get_solar_terms(date(year, 1, 1), date(year, 12, 31)))
 
 
 def solar_term(year: int, name: str) -> date | None:
@@ -136,7 +137,8 @@ def _cycle(year: int) -> tuple[tuple[int, bool, date, date], ...]:
     return tuple(months)
 
 
-def _months_of_year(year: int) -> list[tuple[int, bool, date, date]]:
+@lru_cache(maxsize=64)
+def _months_of_year(year: int) -> tuple[tuple[int, bool, date, date], ...]:
     """Lunar year `year` (whose 正月初一 falls in solar `year`): its months in order."""
     this, following = _cycle(year), _cycle(year + 1)
     after_new_year = False
@@ -149,7 +151,7 @@ def _months_of_year(year: int) -> list[tuple[int, bool, date, date]]:
         if month[0] == 1 and not month[1]:
             break
         months.append(month)
-    return months
+    return tuple(months)
 
 
 def to_solar(year: int, month: int, day: int, *, leap: bool = False) -> date | None:

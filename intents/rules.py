@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import tomllib
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -76,10 +76,10 @@ def _calendar_name(official: bool) -> str:
 def facts_of(result: object) -> dict[str, object]:
     """A rule result as replay facts: dates as YYYY-MM-DD, None left out."""
     out: dict[str, object] = {}
-    for key, value in asdict(result).items():  # type: ignore[call-overload]
-        if value is None:
-            continue
-        out[key] = value.isoformat() if isinstance(value, date) else value
+    for field in fields(result):  # type: ignore[arg-type]
+        value = getattr(result, field.name)
+        if value is not None:
+            out[field.name] = value.isoformat() if isinstance(value, date) else value
     return out
 
 

@@ -13,10 +13,10 @@ import chinese_calendar
 logger = logging.getLogger(__name__)
 
 HOLIDAYS_DIR = Path(__file__).resolve().parent.parent / "knowledge" / "holidays"
-# The years whose schedule chinese_calendar ships (it raises NotImplementedError for the others).
-_LIBRARY_YEARS = frozenset(d.year for d in chinese_calendar.holidays) & frozenset(
-    d.year for d in chinese_calendar.workdays
-)
+# The package's schedule, read once: its own is_workday scans every date it knows on each call.
+_LIBRARY_HOLIDAYS = frozenset(chinese_calendar.holidays)
+_LIBRARY_WORKDAYS = frozenset(chinese_calendar.workdays)
+_LIBRARY_YEARS = frozenset(d.year for d in _LIBRARY_HOLIDAYS) & frozenset(d.year for d in _LIBRARY_WORKDAYS)
 
 
 class HolidayFileError(ValueError):
@@ -99,7 +99,7 @@ class WorkdayCalendar:
         if schedule is not None:
             return schedule.is_workday(day), True
         if day.year in _LIBRARY_YEARS:
-            return chinese_calendar.is_workday(day), True
+            return day in _LIBRARY_WORKDAYS or (day.weekday() < 5 and day not in _LIBRARY_HOLIDAYS), True
         return day.weekday() < 5, False
 
     def nth_workday_after(self, day: date, n: int) -> tuple[date, bool]:
