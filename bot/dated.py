@@ -48,7 +48,7 @@ _CLAUSE_ROLE = {
 }
 _ROLE_BEFORE = {
     EXPIRY: re.compile(r"(?:到期|过期|有效期|有效期至|截止|失效)(?:日|日期|时间)?(?:是|为|在|至|到)?\s*$"),
-    ENDORSED: re.compile(r"(?:签注|签)(?:日|日期|时间)?(?:是|为|在)\s*$"),
+    ENDORSED: re.compile(r"(?:签注|签)(?:日|日期|时间)?(?:是|为|在)?\s*$"),
     REVIEW: re.compile(r"审核(?:日|日期|时间)?(?:是|为|在)\s*$"),
     SUBMITTED: re.compile(r"提交(?:日|日期|时间)?(?:是|为|在)\s*$"),
 }
@@ -163,6 +163,9 @@ def _permit_text(window: rules.PermitWindow, p: rules.Policy, today: date, *, ap
     grace, reapply, opens = p.window_closes_days_after_expiry, p.reapply_after_days_overdue, p.window_opens_days_before_expiry
     status = window.status
     if status == rules.TOO_EARLY:
+        if approx is not None:
+            return head + (f"现在多半还不能签注：窗口在到期前 {opens} 天才打开，到时可以在社区事务受理服务中心"
+                           "或随申办、一网通办办理。")
         wait = (window.window_start - today).days if window.window_start else days - opens
         when = f"{window.window_start} 起" if window.window_start else f"{wait} 天后"
         return head + (f"现在还不能签注：窗口在到期前 {opens} 天才打开，还要等 {wait} 天，{when}可以在社区事务受理服务中心"
@@ -171,6 +174,8 @@ def _permit_text(window: rules.PermitWindow, p: rules.Policy, today: date, *, ap
         return head + ("现在已在签注窗口内，可以去社区事务受理服务中心或在随申办、一网通办办理签注，建议尽早办，"
                        "别拖到到期以后。")
     if status == rules.GRACE:
+        if approx is not None:
+            return head + f"到期后 {grace} 天内仍可签注，居住年限连续计算，请尽快去社区事务受理服务中心办理。"
         left = grace + days
         return head + (f"到期后 {grace} 天内仍可签注，居住年限连续计算，还剩 {left} 天"
                        f"{'（' + str(window.window_end) + ' 截止）' if window.window_end else ''}，请尽快去社区事务受理服务中心办理。")
@@ -202,6 +207,8 @@ def _permit_answer(intent: str, mention: DateMention, today: date, p: rules.Poli
     # "过期两个多月": the expiry lies in a period; the status holds if it is the same at both ends.
     earliest, latest = mention.period
     statuses = [rules.permit_status((d - today).days, rules=p) for d in (earliest, latest)]
+    if mention.cue is None and statuses[0] != statuses[1]:  # "12月到期" said in November: which day matters
+        return DatedAnswer(intent, {}, f"只知道是{mention.text}到期，还定不了能不能签。" + _ASK[RENEW_WINDOW].format(p=p))
     lo, hi = sorted(abs((d - today).days) for d in (earliest, latest))
     word = "已经过期" if latest < today else "还有"
     approx = f"{word}约 {lo}–{hi} 天（{mention.text}）"
@@ -210,7 +217,7 @@ def _permit_answer(intent: str, mention: DateMention, today: date, p: rules.Poli
     text = _permit_text(window, p, today, approx=approx)
     facts: dict[str, object] = {"status": window.status}
     if statuses[0] != statuses[1]:
-        text += "具体在哪一边要看确切的到期日，可以在随申办的居住证页面查到。"
+        text += "（按这段时间的中间估算；具体要看确切的到期日，可以在随申办的居住证页面查到。）"
     return DatedAnswer(_permit_intent(intent, window.days_to_expiry), facts, text)
 
 

@@ -192,3 +192,31 @@ def test_cli_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert "ISO" in capsys.readouterr().err
     assert main(["dates"]) == 2
     assert main(["dates", "--jsonl", "/no/such/file.jsonl"]) == 2
+
+
+def test_a_month_is_enough_only_when_the_status_is_the_same_all_month() -> None:
+    november = datetime(2026, 11, 4, 10, tzinfo=SHANGHAI)
+    unsure = ask("permit.renew_window", "居住证12月到期", november)
+    assert unsure.facts == {} and "告诉我你的到期日" in unsure.text
+    sure = ask("permit.overdue", "居住证今年3月到期的", datetime(2026, 7, 25, tzinfo=SHANGHAI))
+    assert sure.facts == {"status": "reapply"}
+
+
+def test_elapsed_time_counts_from_the_event_named_before() -> None:
+    answer = ask("points.deadline_after_permit", "签注完忘了续积分 过了一个月还来得及吗", datetime(2026, 6, 11, tzinfo=SHANGHAI))
+    assert answer.facts == {"endorsed_date": "2026-05-11", "points_deadline": "2026-07-10"}
+    overdue = ask("permit.overdue", "居住证到期忘记续了，昨天刚发现已经过了40天", datetime(2026, 9, 14, tzinfo=SHANGHAI))
+    assert overdue.facts == {"days_to_expiry": -40, "status": "grace"}
+
+
+def test_role_found_later_in_the_clause() -> None:
+    answer = ask("points.when_to_renew", "我今天上午已经在随申办签好了 积分什么时候能续", datetime(2026, 6, 8, tzinfo=SHANGHAI))
+    assert answer.facts["endorsed_date"] == "2026-06-08"
+
+
+def test_approximate_overdue_gives_no_day_counts() -> None:
+    answer = ask("permit.overdue", "居住证过期一个多月了", datetime(2026, 7, 25, tzinfo=SHANGHAI))
+    assert answer.facts == {"status": "grace"}
+    assert "还剩" not in answer.text
+    almost = ask("permit.overdue", "居住證過期快半年了", datetime(2026, 10, 12, tzinfo=SHANGHAI))
+    assert almost.facts == {"status": "reapply"}
