@@ -1,0 +1,1 @@
+"""The speed benchmark: workload generation and measurements (see bench/README.md)."""
