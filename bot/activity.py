@@ -22,19 +22,21 @@ OUT_OF_SCOPE = "out_of_scope"  # the catalog's out-of-scope intent, as bot.handl
 def assess(msg: Incoming, result: Result, text: str) -> tuple[list[str], Missed | None]:
     """The counters one handled message adds to, and the missed question to log, if any.
 
-    A question is in scope when it was addressed to the bot, or looks like a question and shares words with the
-    library (the matcher found candidates). It is missed when it got no intent or a score below the group
-    threshold; an out-of-scope verdict is not a miss.
+    The handler reports an unrecognised question as out of scope with a score below MIN_CONFIDENCE; a real
+    out-of-scope verdict (scope marker, the out-of-scope entry) scores above it and is not a miss. A question is
+    in scope when it was addressed to the bot, or looks like a question and shares words with the library (the
+    matcher found candidates). It is missed when unrecognised or scored below the group threshold.
     """
     counts = ["messages"]
-    if result.intent == OUT_OF_SCOPE or not text:
+    unrecognised = result.intent in (None, OUT_OF_SCOPE) and result.confidence < policy.MIN_CONFIDENCE
+    if not text or policy.is_placeholder(msg.text or "") or (result.intent == OUT_OF_SCOPE and not unrecognised):
         return counts, None
-    if not (msg.addressed or (policy.looks_like_question(text) and (result.candidates or result.intent))):
+    if not (msg.addressed or (policy.looks_like_question(text) and (result.candidates or not unrecognised))):
         return counts, None
     counts.append("questions")
-    if result.replied and result.intent:
+    if result.replied and not unrecognised:
         counts += ["answered", f"intent:{result.intent}"]
-    if result.intent is not None and result.confidence >= policy.GROUP_CONFIDENCE:
+    if not unrecognised and result.confidence >= policy.GROUP_CONFIDENCE:
         return counts, None
     counts.append("missed")
     question = redact(text)

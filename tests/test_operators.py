@@ -1,0 +1,224 @@
+"""`#faq` chat commands: operators only (others get one refusal line, logged), private replies in groups, edits
+answered by the very next message, the audit trail, the unanswered queue and its one-step alias, redaction."""
+from __future__ import annotations
+
+import logging
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.commands import REFUSAL, USAGE, is_command
+from bot.config import Config
+from bot.events import Incoming
+from bot.handler import Bot
+from knowledge.store import KnowledgeStore
+from tests.conftest import NOW
+
+OPERATOR = "wxid_operator"  # the conftest bot's operator
+NONSENSE = "蓝色香蕉飞船"
+
+
+@pytest.fixture()
+def op(bot):
+    """Send a command as the operator: op(text, room=..., sender=...)."""
+
+    def send(text: str, *, room: str | None = "room@chatroom", sender: str = OPERATOR):
+        return bot.handle(Incoming(text=text, time=NOW, sender=sender, room=room))
+
+    return send
+
+
+def _audit_rows(bot: Bot) -> int:
+    return bot.store.db.execute("select count(*) from audit").fetchone()[0]
+
+
+COMMANDS = [
+    f"#faq add {NONSENSE}是什么 | 一种飞船。",
+    "#faq add points.tax 个税补报后多久能续 | 补报后次月即可续办。",
+    f"#faq alias points.tax {NONSENSE}",
+    "#faq show points.tax",
+    "#faq list 个税",
+    "#faq disable points.tax",
+    "#faq enable points.tax",
+    "#faq unanswered 5",
+    "#faq stats",
+    "#faq history points.tax",
+    "#faq",
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_member_gets_one_refusal_line_and_the_attempt_is_logged(bot, op, command, caplog):
+    before = bot.store.entries(include_disabled=True), _audit_rows(bot), bot.store.data_version()
+    with caplog.at_level(logging.WARNING, logger="bot.commands"):
+        result = op(command, sender="wxid_member")
+    assert result.reply == REFUSAL and "\n" not in result.reply and not result.private_reply
+    assert [r.getMessage() for r in caplog.records] == ["refused a #faq command from sender wxid_member"]
+    assert (bot.store.entries(include_disabled=True), _audit_rows(bot), bot.store.data_version()) == before
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_an_operator_gets_a_private_reply_in_a_group_and_in_place_in_private(bot, op, command):
+    in_group = op(command)
+    assert in_group.reply and in_group.private_reply is True
+    assert not in_group.reply.startswith(("未修改：", "#faq"))  # done, not an error or a usage line
+    in_private = op("#faq show points.tax", room=None)
+    assert in_private.reply.startswith("points.tax") and in_private.private_reply is False
+
+
+def test_full_width_prefix_and_a_leading_mention_are_commands(op):
+    assert op("＃faq show points.tax").reply.startswith("points.tax")
+    assert op("＃ＦＡＱ show points.tax").reply.startswith("points.tax")
+    assert op("@小助手\u2005#faq show points.tax").reply.startswith("points.tax")
+    assert not is_command("#faqs are great") and not is_command("faq show points.tax")
+
+
+def test_an_alias_for_a_nonsense_phrase_answers_the_very_next_message(bot, op, ask):
+    assert ask(NONSENSE, mentioned=True).intent != "points.tax"
+    assert "添加问法" in op(f"#faq alias points.tax {NONSENSE}").reply
+    answer = ask(NONSENSE, mentioned=True)
+    assert answer.intent == "points.tax" and bot.entries["points.tax"].answer in answer.reply
+    assert ask(f"{NONSENSE}?").intent == "points.tax"  # confident enough to answer in a group unasked
+
+
+def test_a_new_entry_answers_the_very_next_message_and_disable_enable_take_effect_at_once(bot, op, ask):
+    reply = op("#faq add points.tax 个税补报后多久能续 | 补报后次月即可续办。").reply
+    assert reply.startswith("已添加 points.tax.op1")
+    answer = ask("个税补报后多久能续？", mentioned=True)
+    assert answer.intent == "points.tax" and "补报后次月即可续办。" in answer.reply  # reported as its catalog parent
+    assert op("#faq disable points.tax.op1").reply == "已停用 points.tax.op1。"
+    assert "补报后次月即可续办" not in (ask("个税补报后多久能续？", mentioned=True).reply or "")
+    assert "本来就是停用" in op("#faq disable points.tax.op1").reply
+    op("#faq enable points.tax.op1")
+    assert "补报后次月即可续办" in ask("个税补报后多久能续？", mentioned=True).reply
+
+
+def test_a_new_finer_intent_without_parent(op, ask):
+    assert op(f"#faq add {NONSENSE}是什么 | 一种飞船。").reply.startswith("已添加 op.1")
+    answer = ask(f"{NONSENSE}是什么", mentioned=True)
+    assert answer.intent == "op.1" and answer.reply.startswith("一种飞船。")
+
+
+def test_an_alias_that_matches_another_intent_better_needs_force(bot, op, ask):
+    warning = op("#faq alias points.materials 个税零申报有影响吗").reply
+    assert "points.tax" in warning and "--force" in warning and "未添加" in warning
+    assert "个税零申报有影响吗" not in bot.store.entry("points.materials").phrasings
+    assert "添加问法" in op("#faq alias points.materials 个税零申报有影响吗 --force").reply
+    assert bot.store.history("points.materials", limit=1)[0].note.startswith("forced")
+
+
+def test_edits_leave_an_audit_trail_shown_by_history(op):
+    op(f"#faq alias points.tax {NONSENSE}")
+    op("#faq disable points.tax")
+    op("#faq enable points.tax", sender=OPERATOR)
+    lines = op("#faq history points.tax").reply.splitlines()
+    assert len(lines) == 3
+    assert f"{OPERATOR} enable points.tax：启用" in lines[0]
+    assert f"{OPERATOR} disable points.tax：停用" in lines[1]
+    assert f"{OPERATOR} alias points.tax：+问法「{NONSENSE}」" in lines[2]
+    assert op("#faq history points.tax 1").reply.count("\n") == 0
+    assert "还没有修改记录" in op("#faq history points.archive").reply
+
+
+def test_unanswered_queue_lists_the_most_frequent_and_one_step_alias_takes_the_suggestion(bot, op, ask):
+    question = "积分卡丢了需要补办吗"
+    for minute in range(3):
+        ask(question, mentioned=True, sender=f"wxid_{minute}")
+    ask(NONSENSE + "?", mentioned=True)
+    listing = op("#faq unanswered").reply.splitlines()
+    handle, count, listed = re.match(r"^(u\d+) ×(\d+)「(.*)」→ 建议 ", listing[1]).groups()
+    assert (count, listed) == ("3", question)
+    suggestion = bot.store.resolve_handle(handle).suggestion
+    assert suggestion
+    reply = op(f"#faq alias {handle}").reply
+    assert f"已为 {suggestion} 添加问法「{question}」" in reply and "移出未答队列" in reply
+    assert ask(question, mentioned=True).intent == bot.entries[suggestion].catalog_id
+    assert question not in op("#faq unanswered").reply
+    assert "已移出" not in op(f"#faq alias {handle}").reply  # the handle is gone
+
+
+def test_one_step_alias_to_another_intent_than_suggested(bot, op, ask):
+    ask(NONSENSE + "怎么办", mentioned=True)
+    (group,) = bot.store.unanswered(1)
+    reply = op(f"#faq alias {group.handle} points.archive").reply
+    assert reply.startswith("已为 points.archive 添加问法")
+    assert ask(NONSENSE + "怎么办", mentioned=True).intent == "points.archive"
+
+
+def test_the_unanswered_log_is_redacted(bot, ask):
+    ask("积分卡丢了 身份证310101199001011234 手机 138-1234-5678 怎么补办", mentioned=True)
+    ask("居住证可以寄到 021-61234567 吗？", mentioned=True)
+    dump = "\n".join(bot.store.db.conn.iterdump())
+    for secret in ("310101199001011234", "1234-5678", "12345678", "61234567"):
+        assert secret not in dump
+    questions = [group.question for group in bot.store.unanswered(10)]
+    assert any("[身份证号]" in q and "[手机号]" in q for q in questions)
+
+
+def test_the_unanswered_log_keeps_a_bounded_history(tmp_path):
+    store = KnowledgeStore.open(None)
+    store.sync_files()
+    bot = Bot(store, config=Config(db_path=Path(":memory:"), unanswered_keep=3))
+    for number in range(8):
+        bot.handle(Incoming(text=f"{NONSENSE}{number}号怎么办？", time=NOW + timedelta(minutes=number),
+                            sender="a", room=None))
+    assert store.unanswered_count() == 3
+    assert {g.question for g in store.unanswered(10)} == {f"{NONSENSE}{n}号怎么办?" for n in (5, 6, 7)}
+
+
+def test_confident_answers_and_chit_chat_stay_out_of_the_queue(bot, ask):
+    ask("积分续办个税有什么要求", mentioned=True)
+    ask("今天中午吃什么？")
+    ask("[图片]", mentioned=True)
+    assert bot.store.unanswered_count() == 0
+
+
+def test_stats_count_questions_answers_and_top_intents(op, ask):
+    ask("积分续办个税有什么要求", mentioned=True)
+    ask("积分续办会查个税吗", mentioned=True)
+    ask("居住证签注要带什么材料", mentioned=True)
+    ask(NONSENSE + "?", mentioned=True)
+    ask("#faq show points.tax", sender=OPERATOR)  # commands are not counted
+    reply = op("#faq stats").reply
+    assert "11-23  4 / 3 / 1" in reply and "未答率 25%" in reply
+    assert "热门意图：points.tax 2、permit.materials 1" in reply
+
+
+@pytest.mark.parametrize("command, expected", [
+    ("#faq add 只有问题没有答案", USAGE["add"]),
+    ("#faq add | 只有答案", USAGE["add"]),
+    ("#faq add points.tax | 答案", USAGE["add"]),
+    ("#faq alias", USAGE["alias"]),
+    ("#faq alias points.tax", USAGE["alias"]),
+    ("#faq show", USAGE["show"]),
+    ("#faq show a b", USAGE["show"]),
+    ("#faq unanswered lots", USAGE["unanswered"]),
+    ("#faq unanswered 0", USAGE["unanswered"]),
+    ("#faq history points.tax many", USAGE["history"]),
+    ("#faq frobnicate", "没有 frobnicate 这个命令"),
+    ("#faq show points.nope", "未修改：no entry 'points.nope'"),
+    ("#faq alias points.nope 新问法", "未修改：no entry 'points.nope'"),
+    ("#faq alias u99999", "未修改：no unanswered question 'u99999'"),
+    ("#faq add points.nope 问题 | 答案", "未修改：unknown parent 'points.nope'"),
+    ("#faq add 积分个税要求 | 答案", "未修改：new entry: entry op.1: '积分个税要求' is already a phrasing of entry points.tax"),
+    ("#faq add 问题 | " + "长" * 2001, "未修改：new entry: entry op.1: answer is 2001 characters"),
+    ("#faq alias points.tax 个税", "未修改：alias: entry points.tax: '个税' is already a phrasing of this entry"),
+    ("#faq disable bot.help", "bot.help 是机器人必需的条目"),
+])
+def test_bad_commands_get_a_usage_line_or_the_reason_and_change_nothing(bot, op, command, expected):
+    before = bot.store.entries(include_disabled=True), _audit_rows(bot)
+    reply = op(command).reply
+    assert reply.startswith(expected) if not expected.startswith("没有") else expected in reply
+    assert (bot.store.entries(include_disabled=True), _audit_rows(bot)) == before
+
+
+def test_an_edit_from_another_process_reaches_a_running_bot_before_its_next_answer(tmp_path):
+    path = tmp_path / "k.db"
+    store = KnowledgeStore.open(path)
+    store.sync_files()
+    bot = Bot(store, config=Config(db_path=path))
+    assert bot.handle(Incoming(text=NONSENSE, time=NOW, room=None)).intent != "points.tax"
+    KnowledgeStore.open(path).add_phrasing("points.tax", NONSENSE, by="cli")  # another connection, as the CLI
+    assert bot.handle(Incoming(text=NONSENSE, time=NOW, room=None)).intent == "points.tax"
