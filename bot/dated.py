@@ -174,11 +174,13 @@ def _permit_text(window: rules.PermitWindow, p: rules.Policy, today: date, *, ap
         return head + ("现在已在签注窗口内，可以去社区事务受理服务中心或在随申办、一网通办办理签注，建议尽早办，"
                        "别拖到到期以后。")
     if status == rules.GRACE:
+        later = f"超过 {grace} 天，指南说居住年限要重新计算，超过 {reapply} 天要重新申领。"
         if approx is not None:
-            return head + f"到期后 {grace} 天内仍可签注，居住年限连续计算，请尽快去社区事务受理服务中心办理。"
+            return head + f"到期后 {grace} 天内仍可签注，居住年限连续计算，请尽快去社区事务受理服务中心办理；{later}"
         left = grace + days
         return head + (f"到期后 {grace} 天内仍可签注，居住年限连续计算，还剩 {left} 天"
-                       f"{'（' + str(window.window_end) + ' 截止）' if window.window_end else ''}，请尽快去社区事务受理服务中心办理。")
+                       f"{'（' + str(window.window_end) + ' 截止）' if window.window_end else ''}，请尽快去社区事务受理服务中心办理；"
+                       f"{later}")
     if status == rules.RECALCULATED:
         return head + (f"已超过到期后 {grace} 天的签注期。指南的说法是：逾期 {grace + 1}–{reapply} 天仍可签注，但居住年限"
                        f"重新计算；超过 {reapply} 天要重新申领居住证（有的指南说超过 {grace} 天就要重新申领）。"

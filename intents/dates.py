@@ -470,7 +470,7 @@ def _day_after_anchor(match: re.Match[str], ctx: _Context) -> DateMention | None
 
 
 @_rule(r"(?<![每])(?P<pre>上上个?|下下个?|上个?|下个?|本|这个?)?\s*(?P<w>周|星期|礼拜)"
-       r"(?:的?(?:周|星期|礼拜))?(?P<d>[一二三四五六日天1-7]|末)?(?![一二三四五六七八九十年岁期边围转到刊报])",
+       r"(?:的?(?:周|星期|礼拜))?(?:(?P<d>[一二三四五六日天1-7]|末)(?![一二三四五六七八九十\d])|(?![年岁期边围转到刊报]))",
        needs=re.compile("周|星期|礼拜"))
 def _week(match: re.Match[str], ctx: _Context) -> DateMention | None:
     """上周五, 下周三 (Wednesday of next week), 本周, 这周五, 周末, 星期天."""
