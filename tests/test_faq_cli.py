@@ -1,0 +1,141 @@
+"""`permitbot faq …`: each action against a temporary database, errors as one line with exit status 2,
+the audit's --by, export → import round trips in temporary directories, and help with an example each."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from bot.cli import main
+from knowledge.faqfile import FAQ_DIR
+from knowledge.store import KnowledgeStore, Missed, phrasing_key
+
+ACTIONS = ["add", "alias", "show", "list", "disable", "enable", "unanswered", "stats", "history", "export", "import"]
+
+
+@pytest.fixture()
+def db(tmp_path, monkeypatch):
+    monkeypatch.delenv("PERMITBOT_FAQ_DIR", raising=False)
+    monkeypatch.setenv("USER", "tester")
+    return str(tmp_path / "k.db")
+
+
+def faq(capsys, db, *args: str) -> tuple[int, str, str]:
+    code = main(["faq", args[0], "--db", db, *args[1:]])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_add_prints_the_new_id_last_and_the_entry_answers_with_its_phrasings(capsys, db):
+    code, out, _ = faq(capsys, db, "add", "--question", "积分卡丢了怎么办", "--answer", "到受理中心补办。",
+                       "--parent", "points.process", "--phrasing", "积分卡掉了", "--phrasing", "积分卡找不到了")
+    assert code == 0 and out.splitlines()[-1] == "points.process.op1"
+    entry = KnowledgeStore.open(db).entry("points.process.op1")
+    assert entry.phrasings == ["积分卡掉了", "积分卡找不到了"] and entry.answer == "到受理中心补办。"
+    code, out, _ = faq(capsys, db, "add", "--question", "蓝色香蕉飞船是什么", "--answer", "一种飞船。")
+    assert code == 0 and out.splitlines()[-1] == "op.2"
+
+
+def test_every_change_is_audited_with_by_defaulting_to_user(capsys, db):
+    faq(capsys, db, "alias", "points.tax", "蓝色香蕉飞船")
+    faq(capsys, db, "disable", "points.tax", "--by", "alice")
+    faq(capsys, db, "enable", "points.tax", "--by", "bob")
+    code, out, _ = faq(capsys, db, "history", "points.tax")
+    lines = out.splitlines()
+    assert code == 0 and len(lines) == 3
+    assert " bob enable points.tax：启用" in lines[0] and " alice disable " in lines[1]
+    assert " tester alias points.tax：+问法「蓝色香蕉飞船」" in lines[2]
+    assert len(faq(capsys, db, "history", "-n", "1")[1].splitlines()) == 1
+
+
+def test_alias_that_matches_another_intent_better_exits_2_unless_forced(capsys, db):
+    code, out, err = faq(capsys, db, "alias", "points.materials", "个税零申报有影响吗")
+    assert code == 2 and out == "" and err.count("\n") == 1 and "points.tax" in err and "--force" in err
+    assert "个税零申报有影响吗" not in KnowledgeStore.open(db).entry("points.materials").phrasings
+    code, out, _ = faq(capsys, db, "alias", "points.materials", "个税零申报有影响吗", "--force")
+    assert code == 0 and "添加问法" in out
+    assert "个税零申报有影响吗" in KnowledgeStore.open(db).entry("points.materials").phrasings
+
+
+def test_alias_accepts_an_unanswered_handle(capsys, db):
+    store = KnowledgeStore.open(db)
+    store.sync_files()
+    question = "积分卡丢了需要补办吗"
+    store.record_message(day="2026-11-23", counts=["missed"], keep=100, missed=Missed(
+        question=question, key=phrasing_key(question), at="2026-11-23T09:30:00+08:00", suggestion="points.process",
+        score=0.3))
+    code, out, _ = faq(capsys, db, "unanswered")
+    assert code == 0 and f"u1 ×1「{question}」→ 建议 points.process" in out
+    code, out, _ = faq(capsys, db, "alias", "u1")
+    assert code == 0 and question in store.entry("points.process").phrasings
+    assert faq(capsys, db, "unanswered")[1].strip() == "未答队列是空的。"
+
+
+def test_show_list_stats_and_disable_enable(capsys, db):
+    code, out, _ = faq(capsys, db, "show", "points.tax")
+    assert code == 0 and out.startswith("points.tax · 来自知识文件") and "答：积分续办会核对个税" in out
+    code, out, _ = faq(capsys, db, "list", "个税")
+    assert code == 0 and "points.tax  积分续办对个税有什么要求？" in out
+    assert faq(capsys, db, "list")[1].startswith("共 29 条")
+    assert faq(capsys, db, "disable", "points.tax")[1].strip() == "已停用 points.tax。"
+    assert "points.tax［停用］" in faq(capsys, db, "list", "个税")[1]
+    assert faq(capsys, db, "enable", "points.tax")[1].strip() == "已启用 points.tax。"
+    assert faq(capsys, db, "stats")[1].strip() == "最近 7 天没有记录。"
+
+
+@pytest.mark.parametrize("args, words", [
+    (["show", "points.nope"], "no entry 'points.nope'"),
+    (["alias", "points.tax", "个税"], "already a phrasing of this entry"),
+    (["alias", "u42"], "no unanswered question 'u42'"),
+    (["add", "--question", "问题", "--answer", " "], "answer is empty"),
+    (["add", "--question", "问题", "--answer", "答", "--parent", "nope"], "unknown parent 'nope'"),
+    (["disable", "out_of_scope"], "out_of_scope 是机器人必需的条目"),
+])
+def test_errors_are_one_line_on_stderr_with_exit_status_2(capsys, db, args, words):
+    code, out, err = faq(capsys, db, *args)
+    assert code == 2 and out == "" and err.startswith("permitbot: ") and err.count("\n") == 1 and words in err
+
+
+def test_export_import_round_trip_is_byte_identical_and_changes_nothing(capsys, db, tmp_path):
+    faq(capsys, db, "add", "--question", "积分卡丢了怎么办", "--answer", "到受理中心补办。")
+    faq(capsys, db, "alias", "points.tax", "蓝色香蕉飞船")
+    out_dir = tmp_path / "faq"
+    shutil.copytree(FAQ_DIR, out_dir)
+    code, out, _ = faq(capsys, db, "export", "--dir", str(out_dir))
+    assert code == 0 and out.startswith("2 written, 28 unchanged")
+    assert sorted(line for line in out.splitlines() if line.startswith("written: ")) == [
+        f"written: {out_dir / 'op.1.toml'}", f"written: {out_dir / 'points.tax.toml'}"]
+    for path in FAQ_DIR.glob("*.toml"):
+        if path.name != "points.tax.toml":
+            assert (out_dir / path.name).read_bytes() == path.read_bytes(), path.name
+    assert '  "蓝色香蕉飞船",\n]' in (out_dir / "points.tax.toml").read_text(encoding="utf-8")  # a one-line diff
+    snapshot = {path.name: path.read_bytes() for path in out_dir.iterdir()}
+
+    code, out, _ = faq(capsys, db, "import", str(out_dir))
+    assert code == 0 and out.startswith("0 added, 0 changed, 0 removed, 30 unchanged")
+    fresh = str(tmp_path / "fresh.db")
+    assert faq(capsys, fresh, "import", str(out_dir), "--replace")[0] == 0
+    again = tmp_path / "again"
+    assert faq(capsys, fresh, "export", "--dir", str(again))[0] == 0
+    assert {path.name: path.read_bytes() for path in again.iterdir()} == snapshot
+
+
+def test_import_of_a_malformed_file_names_file_and_entry_and_writes_nothing(capsys, db, tmp_path):
+    bad = tmp_path / "points.tax.toml"
+    bad.write_text((FAQ_DIR / "points.tax.toml").read_text(encoding="utf-8").replace(
+        'id = "points.tax"', 'id = "points.tax"\nparent = "points.nope"'), encoding="utf-8")
+    faq(capsys, db, "list")
+    before = KnowledgeStore.open(db).entries(include_disabled=True)
+    code, out, err = faq(capsys, db, "import", str(bad))
+    assert code == 2 and str(bad) in err and "entry points.tax: unknown parent 'points.nope'" in err
+    assert KnowledgeStore.open(db).entries(include_disabled=True) == before
+    assert KnowledgeStore.open(db).history() == []
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_every_action_has_help_with_an_example(capsys, action):
+    with pytest.raises(SystemExit) as done:
+        main(["faq", action, "--help"])
+    help_text = capsys.readouterr().out
+    assert done.value.code == 0 and "Example: permitbot faq " + action in " ".join(help_text.split())
+    assert "--db" in help_text and "--by" in help_text
