@@ -117,17 +117,23 @@ def _classify(text: str, now: datetime, today: date) -> list[_Found | DateMentio
             out.append(_Found(role, mention))
         elif mention.date is not None or mention.invalid:
             # "今天能签吗", "明天去交": an unmarked day from today on is when they act, not a rule date.
-            if mention.kind == RELATIVE and mention.date is not None and mention.date >= today:
+            if _day_word(mention) and mention.date is not None and mention.date >= today:
                 continue
             out.append(mention)
     return out
+
+
+def _day_word(mention: DateMention) -> bool:
+    """今天, 上周五, 3天前: counted from today, unlike a calendar date (12月5号, 下个月10号)."""
+    return mention.kind == RELATIVE and "月" not in mention.text
 
 
 def _pick(found: list[_Found | DateMention], role: str) -> DateMention | None:
     marked = [f.mention for f in found if isinstance(f, _Found) and f.role == role]
     if marked:
         return marked[0]
-    bare = [f for f in found if isinstance(f, DateMention)]
+    # An expiry is a calendar date; "昨天" with no verb is when something else happened.
+    bare = [f for f in found if isinstance(f, DateMention) and not (role == EXPIRY and _day_word(f))]
     return bare[0] if bare else None
 
 

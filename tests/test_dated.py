@@ -220,3 +220,9 @@ def test_approximate_overdue_gives_no_day_counts() -> None:
     assert "还剩" not in answer.text
     almost = ask("permit.overdue", "居住證過期快半年了", datetime(2026, 10, 12, tzinfo=SHANGHAI))
     assert almost.facts == {"status": "reapply"}
+
+
+def test_day_words_without_a_verb_are_not_an_expiry() -> None:
+    assert ask("permit.renew_window", "昨天问了hr，居住证什么时候签").facts == {}
+    assert ask("permit.renew_window", "居住证下个月10号，能签吗").facts["expiry_date"] == "2026-12-10"
+    assert ask("permit.renew_window", "居住证下周五到期").facts["expiry_date"] == "2026-12-04"
