@@ -17,6 +17,7 @@ import threading
 import unicodedata
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
+from functools import lru_cache
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -78,6 +79,7 @@ def files_fingerprint(directory: Path) -> str:
     return digest.hexdigest()
 
 
+@lru_cache(maxsize=65536)  # asked for every phrasing of the library on each edit
 def phrasing_key(text: str) -> str:
     """What two phrasings must differ in to count as two: letters and digits, width- and case-folded."""
     folded = unicodedata.normalize("NFKC", text).casefold()
@@ -221,12 +223,16 @@ class KnowledgeStore:
 
     def entries(self, *, include_disabled: bool = False) -> list[Entry]:
         """Entries in id order; an entry's phrasings exclude its question, file phrasings first."""
-        return self._read_entries("" if include_disabled else "where enabled = 1")
+        return self._read_entries("" if include_disabled else "where e.enabled = 1")
 
     def _read_entries(self, where: str = "", params: Iterable[Any] = ()) -> list[Entry]:
+        """Entries (`e`) matching `where`, with their phrasings."""
+        params = list(params)
         phrasings: dict[str, list[str]] = {}
-        for row in self.db.query(f"select entry_id, text from phrasings order by origin != '{FILE}', rowid"):
-            phrasings.setdefault(row["entry_id"], []).append(row["text"])
+        for entry_id, text in self.db.execute(f"select p.entry_id, p.text from phrasings p join entries e "
+                                              f"on e.id = p.entry_id {where} order by p.origin != '{FILE}', p.rowid",
+                                              params):
+            phrasings.setdefault(entry_id, []).append(text)
         return [
             Entry(
                 id=row["id"], question=row["question"], answer=row["answer"],
@@ -234,12 +240,12 @@ class KnowledgeStore:
                 sources=json.loads(row["sources"] or "[]"), reviewed=row["reviewed"] or "", parent=row["parent"],
                 enabled=bool(row["enabled"]),
             )
-            for row in self.db.query(f"select * from entries {where} order by id", list(params))
+            for row in self.db.query(f"select e.* from entries e {where} order by e.id", params)
         ]
 
     def entry(self, entry_id: str) -> Entry:
         """The entry with this id, enabled or not; UnknownEntry when there is none."""
-        found = self._read_entries("where id = ?", [entry_id])
+        found = self._read_entries("where e.id = ?", [entry_id])
         if not found:
             raise UnknownEntry(f"no entry {entry_id!r} (try `list`)")
         return found[0]
@@ -486,8 +492,9 @@ class KnowledgeStore:
 
     def _phrasing_owners(self) -> dict[str, tuple[str, str]]:
         owners: dict[str, tuple[str, str]] = {}
-        for row in self.db.query("select p.entry_id, p.text from phrasings p join entries e on e.id = p.entry_id"):
-            owners.setdefault(phrasing_key(row["text"]), (row["entry_id"], row["text"]))
+        for entry_id, text in self.db.execute("select p.entry_id, p.text from phrasings p join entries e "
+                                              "on e.id = p.entry_id"):
+            owners.setdefault(phrasing_key(text), (entry_id, text))
         return owners
 
     def _check_unique(self, entries: dict[str, Entry], where: dict[str, str]) -> None:
@@ -553,8 +560,19 @@ class KnowledgeStore:
                        keep: int = 5000) -> None:
         """Add one to each named daily counter, and log a missed question, keeping the newest `keep` of them.
 
-        Does not bump the revision: nothing the matcher uses changed.
+        Does not bump the revision: nothing the matcher uses changed. Written without waiting for the disk
+        (synchronous=NORMAL): a killed process keeps every commit, a power cut may cost the last few counts;
+        waiting would cost every chat message a few milliseconds. Edits keep the connection's full sync.
         """
+        with self._lock:
+            previous = self.db.execute("PRAGMA synchronous").fetchone()[0]
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            try:
+                self._record(day, counts, missed, keep)
+            finally:
+                self.db.execute(f"PRAGMA synchronous={int(previous)}")
+
+    def _record(self, day: str, counts: Iterable[str], missed: Missed | None, keep: int) -> None:
         with self._transaction():
             self.db.conn.executemany(
                 "insert into daily_counts (day, name, n) values (?, ?, 1) "
