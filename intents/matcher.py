@@ -7,11 +7,14 @@ Only intents sharing a word with the query are scored, so cost grows with the ca
 """
 from __future__ import annotations
 
+import heapq
 import math
 from collections import defaultdict
+from itertools import compress, repeat
+from operator import add, le
 from dataclasses import dataclass, field
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from knowledge.faqfile import Entry
 from intents.segment import Segmenter
@@ -19,6 +22,7 @@ from intents.segment import Segmenter
 PROFILE_WEIGHT = 0.5  # the rest goes to the best phrasing
 UNKNOWN_WORD_IDF_SHARE = 0.5  # a word no phrasing has counts this share of the largest idf
 CANDIDATES = 6  # intents passed from retrieval to phrasing scoring
+_EPSILON = 1e-9  # slack on the pruning bounds, far above float rounding, far below any score difference
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,15 @@ class IntentIndex:
         self.postings = dict(postings)
         for intent in self.intents:
             intent.masses = [sum(self.idf[w] for w in set(words)) for words in intent.phrasings]
+        # Each posting list again with its contributions (idf × share), largest first, and as a dict:
+        # retrieval reads a list only while it can matter (see _top_profiles).
+        self._postings_by_word: dict[str, tuple[tuple[int, ...], tuple[float, ...], float, dict[int, float]]] = {}
+        for word, ids in self.postings.items():
+            idf = self.idf[word]
+            ordered = sorted(ids, key=lambda index: -self.intents[index].profile[word])
+            contributions = tuple(idf * self.intents[index].profile[word] for index in ordered)
+            self._postings_by_word[word] = (tuple(ordered), contributions, contributions[0],
+                                            dict(zip(ordered, contributions)))
 
     def words(self, text: str) -> tuple[str, ...]:
         return self.segmenter.words(text)
@@ -84,30 +97,108 @@ class IntentIndex:
             return Match()
         weights = {w: self.idf.get(w, self.unknown_idf) for w in words}
         query_mass = sum(weights.values())
-        profile_scores: dict[int, float] = defaultdict(float)
-        for word in words:
-            weight = weights[word]
-            for index in self.postings.get(word, ()):
-                profile_scores[index] += weight * self.intents[index].profile[word]
+        profile_scores = self._top_profiles(words, weights)
         if not profile_scores:
             return Match()
-        top = sorted(profile_scores, key=profile_scores.__getitem__, reverse=True)[:CANDIDATES]
         query_joined = " ".join(words)
         ranked = []
-        for index in top:
+        for index, profile_score in profile_scores:
             intent = self.intents[index]
             phrasing = self._best_phrasing(words, weights, query_mass, query_joined, intent)
-            score = PROFILE_WEIGHT * profile_scores[index] / query_mass + (1 - PROFILE_WEIGHT) * phrasing
+            score = PROFILE_WEIGHT * profile_score / query_mass + (1 - PROFILE_WEIGHT) * phrasing
             ranked.append((intent.entry_id, score))
         ranked.sort(key=lambda pair: pair[1], reverse=True)
         return Match(ranked[:limit])
 
+    def _profile_score(self, index: int, words: tuple[str, ...], weights: dict[str, float]) -> float:
+        """Sum over the query words of weight × share, added in query order (the order fixes the float)."""
+        profile = self.intents[index].profile
+        score = 0.0
+        for word in words:
+            share = profile.get(word)
+            if share is not None:
+                score += weights[word] * share
+        return score
+
+    def _top_profiles(self, words: tuple[str, ...], weights: dict[str, float]) -> list[tuple[int, float]]:
+        """The CANDIDATES intents with the best profile score, best first, ties in first-retrieved order.
+
+        Exact, without adding up every posting (max-score pruning): query words are read from the
+        largest possible contribution (idf × best share) down. Once the words left could not lift an
+        intent not yet met above the CANDIDATES-th best partial score, no new intent is taken in; the
+        words left are added only to the intents that can still reach that score, and the others are
+        dropped as it rises. The few intents left are scored exactly as a full scan would, in query-word
+        order. The sums run inside dict/zip/map (C loops), not a Python loop per posting.
+        """
+        lists = sorted((self._postings_by_word[w] for w in words if w in self._postings_by_word),
+                       key=lambda posting: -posting[2])
+        if not lists:
+            return []
+        remaining = sum(posting[2] for posting in lists)
+        done = 0.0  # the largest partial score possible so far
+        partial: dict[int, float] = {}
+        # Any CANDIDATES intents' partial scores bound the final cut from below, and they only rise. The
+        # leaders are picked among the previous ones and each list's head, without a pass over everyone.
+        leaders: list[int] = []
+        position = 0
+        for ids, contributions, largest, _ in lists:
+            if remaining < done and remaining < _floor(partial, leaders):
+                break  # an intent not met yet cannot reach the candidates any more
+            if partial:
+                partial.update(zip(ids, map(add, map(partial.get, ids, repeat(0.0)), contributions)))
+            else:
+                partial = dict(zip(ids, contributions))
+            leaders = heapq.nlargest(CANDIDATES, {*leaders, *ids[:CANDIDATES]}, key=partial.__getitem__)
+            remaining -= largest
+            done += largest
+            position += 1
+        for _, _, largest, by_intent in lists[position:]:
+            floor = _floor(partial, leaders) - remaining
+            partial = dict(compress(partial.items(), map(le, repeat(floor), partial.values())))
+            remaining -= largest
+            common = partial.keys() & by_intent.keys()
+            partial.update(zip(common, map(add, map(partial.__getitem__, common), map(by_intent.__getitem__, common))))
+        cut = _kth_best(partial) - _EPSILON
+        scores = {index: self._profile_score(index, words, weights) for index, score in partial.items() if score >= cut}
+        cut = _kth_best(scores)
+        first_word = {w: position for position, w in enumerate(words)}
+
+        def retrieved_order(index: int) -> tuple[float, int, int]:
+            # The order a plain scan gives: best score first, then the intent met first while reading the
+            # query words in order and each posting list in index order.
+            profile = self.intents[index].profile
+            return -scores[index], min(first_word[w] for w in words if w in profile), index
+
+        best = sorted((index for index, score in scores.items() if score >= cut), key=retrieved_order)
+        return [(index, scores[index]) for index in best[:CANDIDATES]]
+
     def _best_phrasing(self, words, weights, query_mass, query_joined, intent: _Intent) -> float:
+        """The best phrasing's blend of weighted word overlap (dice) and rapidfuzz ratio.
+
+        One rapidfuzz call scores every phrasing; phrasings are then visited best ratio first, and the
+        visit stops once even a perfect overlap could not beat the best blend found.
+        """
         best = 0.0
         query_set = set(words)
-        for position, phrasing in enumerate(intent.phrasings):
-            shared = query_set.intersection(phrasing)
-            dice = 2 * sum(weights[w] for w in shared) / (query_mass + intent.masses[position])
-            fuzzy = fuzz.ratio(query_joined, intent.joined[position]) / 100.0
+        masses = intent.masses
+        phrasings = intent.phrasings
+        weight_of = weights.__getitem__
+        for _, ratio, position in process.extract(query_joined, intent.joined, scorer=fuzz.ratio, limit=None):
+            fuzzy = ratio / 100.0
+            if 0.5 + 0.5 * fuzzy + _EPSILON <= best:
+                break
+            shared = query_set.intersection(phrasings[position])
+            dice = 2 * sum(map(weight_of, shared)) / (query_mass + masses[position])
             best = max(best, 0.5 * dice + 0.5 * fuzzy)
         return best
+
+
+def _floor(partial: dict[int, float], leaders: list[int]) -> float:
+    """A lower bound of the CANDIDATES-th best final score, less the rounding slack."""
+    return (min(map(partial.__getitem__, leaders)) if len(leaders) == CANDIDATES else 0.0) - _EPSILON
+
+
+def _kth_best(scores: dict[int, float]) -> float:
+    """The CANDIDATES-th largest score (the smallest when there are fewer)."""
+    top = heapq.nlargest(CANDIDATES, scores.values())
+    return top[-1] if top else 0.0
