@@ -149,12 +149,13 @@ def test_one_step_alias_to_another_intent_than_suggested(bot, op, ask):
 
 def test_the_unanswered_log_is_redacted(bot, ask):
     ask("积分卡丢了 身份证310101199001011234 手机 138-1234-5678 怎么补办", mentioned=True)
-    ask("居住证可以寄到 021-61234567 吗？", mentioned=True)
+    ask("积分卡丢了 座机 021-61234567 能补办吗？", mentioned=True)
     dump = "\n".join(bot.store.db.conn.iterdump())
     for secret in ("310101199001011234", "1234-5678", "12345678", "61234567"):
         assert secret not in dump
     questions = [group.question for group in bot.store.unanswered(10)]
     assert any("[身份证号]" in q and "[手机号]" in q for q in questions)
+    assert any("[电话]" in q for q in questions)
 
 
 def test_the_unanswered_log_keeps_a_bounded_history(tmp_path):
