@@ -7,8 +7,8 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.commands import REQUIRED_ENTRIES, SHANGHAI, CommandError, FaqDesk
-from bot.config import ConfigError, load_config
-from knowledge.faqfile import FAQ_DIR, FaqError
+from bot.config import Config, ConfigError, load_config
+from knowledge.faqfile import FaqError
 from knowledge.store import EditError, KnowledgeStore
 
 _DESCRIPTIONS = {
@@ -76,7 +76,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     history.add_argument("id", metavar="ID", nargs="?", help="entry id (default: every entry)")
     history.add_argument("-n", type=int, default=20, help="how many changes (default 20)")
     export = action("export")
-    export.add_argument("--dir", type=Path, default=FAQ_DIR, help="where to write (default: knowledge/faq)")
+    export.add_argument("--dir", type=Path,
+                        help="where to write (default: the configured faq_dir, knowledge/faq unless set)")
     export.add_argument("--prune", action="store_true",
                         help="delete .toml files in DIR whose entry is not in the database")
     import_ = action("import")
@@ -85,8 +86,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                          help="remove database entries that are not in the files (default: merge)")
 
 
-def _open(args: argparse.Namespace) -> tuple[KnowledgeStore, FaqDesk]:
-    """The store, brought up to date with the FAQ files first (as the bot does), and a desk on it."""
+def _open(args: argparse.Namespace) -> tuple[Config, KnowledgeStore, FaqDesk]:
+    """The configuration, the store brought up to date with the FAQ files first (as the bot does), a desk on it."""
     from bot.cli import CliError
 
     try:
@@ -102,13 +103,15 @@ def _open(args: argparse.Namespace) -> tuple[KnowledgeStore, FaqDesk]:
 
         return IntentIndex(store.entries(), Segmenter())
 
-    return store, FaqDesk(store, index=index)
+    return config, store, FaqDesk(store, index=index)
 
 
 def run(args: argparse.Namespace) -> int:
     from bot.cli import CliError
 
-    store, desk = _open(args)
+    config, store, desk = _open(args)
+    if getattr(args, "dir", None) is None:
+        args.dir = config.faq_dir
     try:
         print(_run(args, store, desk))
     except (CommandError, EditError) as exc:

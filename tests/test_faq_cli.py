@@ -140,3 +140,15 @@ def test_every_action_has_help_with_an_example(capsys, action):
     help_text = capsys.readouterr().out
     assert done.value.code == 0 and "Example: permitbot faq " + action in " ".join(help_text.split())
     assert "--db" in help_text and "--by" in help_text
+
+
+def test_export_without_dir_writes_the_configured_faq_dir(capsys, db, tmp_path, monkeypatch):
+    copy = tmp_path / "faq"
+    shutil.copytree(FAQ_DIR, copy)
+    monkeypatch.setenv("PERMITBOT_FAQ_DIR", str(copy))
+    faq(capsys, db, "alias", "points.tax", "蓝色香蕉飞船")
+    code, out, _ = faq(capsys, db, "export")
+    assert code == 0 and out.splitlines()[1] == f"written: {copy / 'points.tax.toml'}"
+    assert "蓝色香蕉飞船" in (copy / "points.tax.toml").read_text(encoding="utf-8")
+    assert faq(capsys, db, "list")[0] == 0  # the next start-up adopts the exported edit, without complaint
+    assert KnowledgeStore.open(db).origins("points.tax")[1]["蓝色香蕉飞船"] == "file"
