@@ -106,7 +106,7 @@ class FaqDesk:
             other, score, own = conflict
             raise AliasConflict(
                 f"「{text}」现在会匹配到 {other}（{score:.2f}），比 {entry_id}（{own:.2f}）更接近，未添加。"
-                f"确认要加：#faq alias {entry_id} {text} --force"
+                f"确认要加，请在命令末尾加上 --force"
             )
         if force and not resolves:
             note = "forced past the better-match check"
