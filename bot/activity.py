@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from zoneinfo import ZoneInfo
 
 from bot import policy
-from bot.commands import is_command
+from bot.commands import SHANGHAI, is_command
 from bot.events import Incoming, Result
 from bot.redact import redact
 from intents.normalize import normalize
@@ -15,7 +14,6 @@ from knowledge.store import KnowledgeStore, Missed, phrasing_key
 
 logger = logging.getLogger(__name__)
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 OUT_OF_SCOPE = "out_of_scope"  # the catalog's out-of-scope intent, as bot.handler reports it
 
 
