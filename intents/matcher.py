@@ -52,7 +52,9 @@ class IntentIndex:
         self.segmenter = segmenter
         self.intents: list[_Intent] = []
         postings: dict[str, list[int]] = defaultdict(list)
+        texts: list[str] = []
         for entry in entries:
+            texts.extend(dict.fromkeys([entry.question, *entry.phrasings]))
             phrasings = [segmenter.words(p) for p in dict.fromkeys([entry.question, *entry.phrasings])]
             phrasings = [p for p in phrasings if p]
             if not phrasings:
@@ -71,6 +73,9 @@ class IntentIndex:
             ))
             for word in counts:
                 postings[word].append(index)
+        remember = getattr(segmenter, "remember", None)
+        if remember is not None:  # the next process finds these phrasings already cut (intents/storedwords.py)
+            remember(texts)
         total = max(len(self.intents), 1)
         self.idf = {w: math.log(1 + total / len(ids)) for w, ids in postings.items()}
         self.unknown_idf = UNKNOWN_WORD_IDF_SHARE * max(self.idf.values(), default=1.0)

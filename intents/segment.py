@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import tomllib
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
-import jieba
+from intents.prefixdict import cache_key, cached_tokenizer, default_cache_dir, jieba
+from intents.storedwords import StoredWords
 
 logger = logging.getLogger(__name__)
 
@@ -34,9 +37,25 @@ class Segmenter:
     def __init__(self, data_dir: Path = DATA_DIR):
         self.synonyms = load_synonyms(data_dir / "synonyms.toml")
         self.stopwords = frozenset((data_dir / "stopwords.txt").read_text(encoding="utf-8").split())
-        self.tokenizer = jieba.Tokenizer()
-        self.tokenizer.load_userdict(str(data_dir / "domain_words.txt"))
-        self.words = lru_cache(maxsize=20000)(self._words)
+        # jieba's dictionary plus the domain words, from a cache read by first character (intents/prefixdict.py):
+        # the same cuts as jieba.Tokenizer() + load_userdict, without a second of loading at every start.
+        self.tokenizer = cached_tokenizer(data_dir / "domain_words.txt")
+        self._recent = lru_cache(maxsize=20000)(self._words)
+        # Phrasings cut by an earlier process from the same inputs: jieba, the data files, this code.
+        self._stored = StoredWords.for_inputs(default_cache_dir(), [
+            cache_key(data_dir / "domain_words.txt").encode(),
+            *(path.name.encode() + path.read_bytes() for path in sorted(data_dir.iterdir()) if path.is_file()),
+            *(Path(code).read_bytes() for code in sorted({__file__, sys.modules[type(self).__module__].__file__ or __file__})),
+        ])
+
+    def words(self, text: str) -> tuple[str, ...]:
+        """The words of a normalised text: stored, recently cut, or cut now."""
+        stored = self._stored.get(text)
+        return stored if stored is not None else self._recent(text)
+
+    def remember(self, texts: Iterable[str]) -> None:
+        """Store these phrasings' words for the next process (the intent index calls it; never chat messages)."""
+        self._stored.keep({text: self.words(text) for text in texts})
 
     def _words(self, text: str) -> tuple[str, ...]:
         out: list[str] = []

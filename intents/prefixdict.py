@@ -1,0 +1,171 @@
+"""jieba's prefix dictionary with the domain words, built once into a cache file and read lazily by first character.
+
+jieba builds (or unmarshals) its whole prefix dictionary, about 500,000 entries, before the first cut:
+most of a second at start and some 60 MB, for the few hundred characters a chat question uses. Every
+entry that a cut at position k looks up starts with the character at k, so the dictionary splits
+cleanly by first character. The cache file holds one marshalled slice per first character and an
+index of where each lies; a tokenizer maps the file and loads a character's slice the first time a
+sentence contains it. Cuts are the same as jieba's own with the same words: same entries, same total.
+
+The file is named by what it was built from (jieba's version and dictionary, the user dictionary's
+bytes, this format), so an edited word list builds a new one; a cache directory that cannot be
+written falls back to jieba's own loading.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import marshal
+import mmap
+import os
+import tempfile
+import sys
+import threading
+import time
+from pathlib import Path
+
+
+def _import_jieba():
+    # jieba imports pkg_resources (a tenth of a second at every start) only to open its own files, and
+    # opens them directly when that import fails; so it is kept out unless something already loaded it.
+    if "pkg_resources" in sys.modules:
+        import jieba
+        return jieba
+    sys.modules["pkg_resources"] = None  # type: ignore[assignment]
+    try:
+        import jieba
+    finally:
+        if sys.modules.get("pkg_resources", False) is None:
+            del sys.modules["pkg_resources"]
+    return jieba
+
+
+jieba = _import_jieba()
+
+logger = logging.getLogger(__name__)
+
+CACHE_ENV = "PERMITBOT_CACHE_DIR"
+FORMAT = b"permitbot-jieba-prefix-1\n"
+STALE_AFTER_S = 86400  # other caches untouched this long are removed when a new one is written
+
+
+def default_cache_dir() -> Path:
+    """$PERMITBOT_CACHE_DIR, else $XDG_CACHE_HOME/permitbot, else ~/.cache/permitbot."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "permitbot"
+
+
+def cache_key(user_dict: Path) -> str:
+    """What the prefix dictionary is built from: jieba's version and dictionary file, the user words."""
+    main_dict = Path(jieba.__file__).with_name(jieba.DEFAULT_DICT_NAME)
+    stat = main_dict.stat()
+    digest = hashlib.sha256(FORMAT)
+    digest.update(f"{jieba.__version__}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    digest.update(user_dict.read_bytes())
+    return digest.hexdigest()[:20]
+
+
+def full_tokenizer(user_dict: Path) -> jieba.Tokenizer:
+    """jieba's own way: the whole dictionary in memory, then the user words added."""
+    tokenizer = jieba.Tokenizer()
+    tokenizer.load_userdict(str(user_dict))
+    return tokenizer
+
+
+def write_cache(tokenizer: jieba.Tokenizer, path: Path) -> None:
+    """Write `tokenizer`'s prefix dictionary as per-character slices; atomic, so readers never see half a file."""
+    slices: dict[str, dict[str, int]] = {}
+    for word, freq in tokenizer.FREQ.items():
+        slices.setdefault(word[0], {})[word] = freq
+    blobs, index, offset = [], {}, 0
+    for char, entries in slices.items():
+        blob = marshal.dumps(entries)
+        index[char] = (offset, len(blob))
+        blobs.append(blob)
+        offset += len(blob)
+    header = marshal.dumps((tokenizer.total, index))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(FORMAT)
+            out.write(len(header).to_bytes(8, "little"))
+            out.write(header)
+            for blob in blobs:
+                out.write(blob)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def _remove_stale(directory: Path, keep: Path) -> None:
+    now = time.time()
+    for other in directory.glob("jieba-*.prefix"):
+        try:
+            if other != keep and now - other.stat().st_mtime > STALE_AFTER_S:
+                other.unlink()
+        except OSError:
+            pass
+
+
+class LazyTokenizer(jieba.Tokenizer):
+    """A jieba.Tokenizer over a cache file: each first character's entries are loaded when first needed."""
+
+    def __init__(self, path: Path):
+        super().__init__()
+        with open(path, "rb") as handle:
+            self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        if self._map[: len(FORMAT)] != FORMAT:
+            raise ValueError(f"{path}: not a prefix dictionary cache of this format")
+        start = len(FORMAT) + 8
+        size = int.from_bytes(self._map[len(FORMAT):start], "little")
+        self.total, self._index = marshal.loads(self._map[start:start + size])
+        self._base = start + size
+        self._loaded: set[str] = set()
+        self._load_lock = threading.Lock()
+        self.FREQ = {}
+        self.initialized = True
+        self.cache_file = str(path)
+
+    def _load(self, text: str) -> None:
+        missing = set(text) - self._loaded
+        if not missing:
+            return
+        with self._load_lock:
+            for char in missing - self._loaded:
+                where = self._index.get(char)
+                if where is not None:
+                    offset = self._base + where[0]
+                    self.FREQ.update(marshal.loads(self._map[offset:offset + where[1]]))
+                self._loaded.add(char)
+
+    def get_DAG(self, sentence):  # noqa: N802 (jieba's name)
+        self._load(sentence)
+        return super().get_DAG(sentence)
+
+    def add_word(self, word, freq=None, tag=None):
+        self._load(word[:1])  # later loads of this character must not overwrite the added word
+        return super().add_word(word, freq, tag)
+
+
+def cached_tokenizer(user_dict: Path, cache_dir: Path | None = None) -> jieba.Tokenizer:
+    """jieba with `user_dict`'s words, from the cache (built first when missing or stale)."""
+    directory = cache_dir or default_cache_dir()
+    path = directory / f"jieba-{cache_key(user_dict)}.prefix"
+    try:
+        return LazyTokenizer(path)
+    except (OSError, ValueError, EOFError, TypeError) as exc:
+        if not isinstance(exc, FileNotFoundError):
+            logger.warning("prefix dictionary cache %s unusable (%s); rebuilding it", path, exc)
+    tokenizer = full_tokenizer(user_dict)
+    try:
+        write_cache(tokenizer, path)
+        _remove_stale(directory, path)
+        logger.info("prefix dictionary cache written to %s", path)
+    except OSError as exc:
+        logger.warning("cannot write the prefix dictionary cache in %s (%s); using jieba's own loading", directory, exc)
+        return tokenizer
+    return LazyTokenizer(path)

@@ -1,0 +1,93 @@
+"""The start-up caches: jieba's prefix dictionary by first character, and the stored words of phrasings."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from intents import prefixdict
+from intents.matcher import IntentIndex
+from intents.segment import DATA_DIR, Segmenter
+from knowledge.faqfile import load_faq_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV = ROOT / "tests" / "data" / "dev_questions.jsonl"
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="module")
+def full() -> prefixdict.jieba.Tokenizer:
+    return prefixdict.full_tokenizer(DATA_DIR / "domain_words.txt")
+
+
+def texts() -> list[str]:
+    out = []
+    for entry in load_faq_dir():
+        out += [entry.question, *entry.phrasings]
+    out += [json.loads(line)["text"] for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return out
+
+
+def test_the_cached_dictionary_cuts_exactly_as_jieba_with_the_domain_words(full, cache_dir):
+    lazy = prefixdict.cached_tokenizer(DATA_DIR / "domain_words.txt", cache_dir)
+    assert isinstance(lazy, prefixdict.LazyTokenizer)
+    assert lazy.total == full.total
+    for text in texts():
+        assert lazy.lcut(text, HMM=False) == full.lcut(text, HMM=False), text
+        assert lazy.lcut(text) == full.lcut(text), text
+    assert len(lazy.FREQ) < len(full.FREQ)  # only the characters met were loaded
+
+
+def test_an_edited_word_list_builds_a_new_cache(tmp_path, cache_dir):
+    words = tmp_path / "domain_words.txt"
+    words.write_text("琪瑾湾 50000 n\n", encoding="utf-8")
+    assert "琪瑾湾" in prefixdict.cached_tokenizer(words, cache_dir).lcut("我住在琪瑾湾", HMM=False)
+    words.write_text("珂琳社 50000 n\n", encoding="utf-8")
+    tokenizer = prefixdict.cached_tokenizer(words, cache_dir)
+    assert "琪瑾湾" not in tokenizer.lcut("我住在琪瑾湾", HMM=False)
+    assert "珂琳社" in tokenizer.lcut("珂琳社的积分", HMM=False)
+
+
+def test_a_damaged_cache_file_is_rebuilt(tmp_path, full):
+    words = DATA_DIR / "domain_words.txt"
+    path = tmp_path / f"jieba-{prefixdict.cache_key(words)}.prefix"
+    path.write_bytes(b"not a cache")
+    tokenizer = prefixdict.cached_tokenizer(words, tmp_path)
+    assert tokenizer.lcut("居住证积分续办要什么材料", HMM=False) == full.lcut("居住证积分续办要什么材料", HMM=False)
+    assert path.read_bytes().startswith(prefixdict.FORMAT)
+
+
+def test_an_unwritable_cache_directory_falls_back_to_jieba(tmp_path, full):
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the directory should be")
+    tokenizer = prefixdict.cached_tokenizer(DATA_DIR / "domain_words.txt", blocked / "cache")
+    assert not isinstance(tokenizer, prefixdict.LazyTokenizer)
+    assert tokenizer.lcut("积分确认在哪里点", HMM=False) == full.lcut("积分确认在哪里点", HMM=False)
+
+
+def test_a_word_added_later_survives_its_character_being_loaded(cache_dir):
+    tokenizer = prefixdict.cached_tokenizer(DATA_DIR / "domain_words.txt", cache_dir)
+    tokenizer.add_word("璐珂卡", 80000)
+    assert "璐珂卡" in tokenizer.lcut("璐珂卡续办", HMM=False)
+
+
+def test_phrasings_are_stored_for_the_next_process_and_dropped_when_the_data_change(tmp_path, monkeypatch):
+    monkeypatch.setenv(prefixdict.CACHE_ENV, str(tmp_path / "cache"))
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    entries = load_faq_dir()
+    first = Segmenter(data)
+    index = IntentIndex(entries, first)
+    second = Segmenter(data)
+    assert second._stored.table  # read from the file the first index wrote
+    assert second.words(entries[0].question) == first.words(entries[0].question)
+    assert IntentIndex(entries, second).match("居住证积分续办要什么材料").ranked == index.match("居住证积分续办要什么材料").ranked
+    with open(data / "synonyms.toml", "a", encoding="utf-8") as handle:
+        handle.write('\n"琪瑾湾" = ["琪瑾"]\n')
+    assert not Segmenter(data)._stored.table  # other inputs, other words: nothing stored for them yet
