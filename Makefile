@@ -35,3 +35,7 @@ tests/gateway/node_modules/.installed: tests/gateway/package-lock.json
 
 test: $(VENV)/.installed-test tests/gateway/node_modules/.installed /usr/bin/chromium
 	@$(BIN)/python -m pytest
+
+# The speed benchmark against a naive baseline (bench/README.md): a few minutes, ends with one JSON line.
+bench: $(VENV)/.installed
+	@$(BIN)/python bench/run.py
