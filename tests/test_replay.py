@@ -154,12 +154,14 @@ def test_each_message_is_answered_at_its_own_time(tmp_path, db, capsys):
         message(question, "2026-12-01T10:00:00+08:00", sender="wxid_late"),
         message("我居住证上周五签注的，积分哪天能续", "2026-11-23T10:00:00+08:00", sender="wxid_c"),
         message("我居住证上周五签注的，积分哪天能续", "2026-12-02T10:00:00+08:00", sender="wxid_d"),
+        message("我居住证下周三到期，什么时候能签注", "2026-11-23T10:00:00+08:00", sender="wxid_e"),  # a Monday
+        message("我居住证下周三到期，什么时候能签注", "2026-12-01T10:00:00+08:00", sender="wxid_f"),  # a Tuesday
     ]
     out = tmp_path / "out.jsonl"
     status, _, _ = run(capsys, str(write_jsonl(tmp_path / "in.jsonl", rows)), "--out", str(out), "--db", db)
 
     assert status == 0
-    early, late, before, after = read_jsonl(out)
+    early, late, before, after, monday, tuesday = read_jsonl(out)
     assert early["intent"] == late["intent"] == "permit.renew_window"
     assert early["facts"]["expiry_date"] == late["facts"]["expiry_date"] == "2026-12-05"
     assert early["facts"]["days_to_expiry"] == 12
@@ -167,6 +169,9 @@ def test_each_message_is_answered_at_its_own_time(tmp_path, db, capsys):
     # "上周五" is the Friday of the week before each message's own week.
     assert before["facts"]["endorsed_date"] == "2026-11-20"
     assert after["facts"]["endorsed_date"] == "2026-11-27"
+    # "下周三" is the Wednesday of the week after each message's own week.
+    assert (monday["facts"]["expiry_date"], monday["facts"]["days_to_expiry"]) == ("2026-12-02", 9)
+    assert (tuesday["facts"]["expiry_date"], tuesday["facts"]["days_to_expiry"]) == ("2026-12-09", 8)
 
 
 def test_a_senders_dates_carry_over_to_a_follow_up_and_to_nobody_else(tmp_path, db, capsys):

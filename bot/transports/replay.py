@@ -73,10 +73,12 @@ def parse_time(value: Any) -> datetime:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("not a time")
     text = value.strip()
-    if _SLASH_DATE.match(text):
-        text = text.replace("/", "-", 2)
-    text = _SHORT_PARTS.sub(_pad_parts, text)
-    moment = datetime.fromisoformat(text)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:  # exports' looser spellings: 2026/11/23, 2026-1-5 9:30
+        if _SLASH_DATE.match(text):
+            text = text.replace("/", "-", 2)
+        moment = datetime.fromisoformat(_SHORT_PARTS.sub(_pad_parts, text))
     return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
 
 
