@@ -61,7 +61,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--question", required=True, help="the question as askers write it")
     add.add_argument("--answer", required=True, help="the answer text")
     add.add_argument("--parent", help="the catalog intent this entry refines (see knowledge/catalog.toml)")
-    add.add_argument("--phrasing", action="append", default=[], help="another way to ask it (repeatable)")
+    add.add_argument("--phrasing", action="extend", nargs="+", default=[], metavar="P",
+                     help="other ways to ask it: --phrasing A B, or --phrasing A --phrasing B")
     alias = action("alias")
     alias.add_argument("id", metavar="ID", help="entry id, or an unanswered handle such as u17")
     alias.add_argument("phrasing", metavar="PHRASING", nargs="?", default="",

@@ -29,10 +29,10 @@ def faq(capsys, db, *args: str) -> tuple[int, str, str]:
 
 def test_add_prints_the_new_id_last_and_the_entry_answers_with_its_phrasings(capsys, db):
     code, out, _ = faq(capsys, db, "add", "--question", "积分卡丢了怎么办", "--answer", "到受理中心补办。",
-                       "--parent", "points.process", "--phrasing", "积分卡掉了", "--phrasing", "积分卡找不到了")
+                       "--parent", "points.process", "--phrasing", "积分卡掉了", "--phrasing", "积分卡找不到了", "积分卡不见了")
     assert code == 0 and out.splitlines()[-1] == "points.process.op1"
     entry = KnowledgeStore.open(db).entry("points.process.op1")
-    assert entry.phrasings == ["积分卡掉了", "积分卡找不到了"] and entry.answer == "到受理中心补办。"
+    assert entry.phrasings == ["积分卡掉了", "积分卡找不到了", "积分卡不见了"] and entry.answer == "到受理中心补办。"
     code, out, _ = faq(capsys, db, "add", "--question", "蓝色香蕉飞船是什么", "--answer", "一种飞船。")
     assert code == 0 and out.splitlines()[-1] == "op.2"
 
