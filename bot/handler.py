@@ -21,6 +21,7 @@ from knowledge.store import KnowledgeStore
 logger = logging.getLogger(__name__)
 
 OUT_OF_SCOPE = "out_of_scope"
+HELP = "bot.help"
 _CHOICE = re.compile(r"^\s*([1-9])\s*$")
 _FOLLOW_UP = re.compile(r"^(那|那么|还有|另外|然后|那如果|如果)")
 
@@ -79,12 +80,14 @@ class Bot:
             return Result(intent=OUT_OF_SCOPE)
         text = normalize(raw[: policy.MAX_QUESTION_CHARS], self.config.aliases)
         state = self.conversations.get(msg.room, msg.sender, msg.time)
-        if not text:
-            return self._answer("bot.help", 1.0, msg, state, text) if msg.addressed else Result(intent=OUT_OF_SCOPE)
         if state and state.choices and (choice := _CHOICE.match(text)):
             number = int(choice.group(1))
             if number <= len(state.choices) and state.choices[number - 1] in self.entries:  # not disabled since
                 return self._answer(state.choices[number - 1], 1.0, msg, state, state.last_text)
+        if not self.index.words(text):  # "@小助手 在吗", an emoji: nothing to match
+            if msg.addressed and HELP in self.entries:
+                return self._answer(HELP, 1.0, msg, state, text)
+            return Result(intent=OUT_OF_SCOPE, reply=render.CANNOT_HELP if msg.addressed else None)
         if self.scope.outside(text):
             return self._out_of_scope(msg)
         match = self.index.match(text)
@@ -154,8 +157,11 @@ class Bot:
         return score >= policy.GROUP_CONFIDENCE and policy.looks_like_question(text)
 
     def _out_of_scope(self, msg: Incoming, score: float = 1.0) -> Result:
-        return Result(intent=OUT_OF_SCOPE, confidence=score,
-                      reply=render.answer(self.entries[OUT_OF_SCOPE]) if msg.addressed else None)
+        reply = None
+        if msg.addressed:
+            entry = self.entries.get(OUT_OF_SCOPE)
+            reply = render.answer(entry) if entry else render.CANNOT_HELP
+        return Result(intent=OUT_OF_SCOPE, confidence=score, reply=reply)
 
     def _answer(self, entry_id: str, score: float, msg: Incoming, state: ChatState | None, text: str,
                 *, dated: DatedAnswer | None = None, candidates: list[tuple[str, float]] | None = None) -> Result:

@@ -238,3 +238,8 @@ def test_follow_up_uses_the_same_senders_dates_within_the_carry_window(ask):
 def test_impossible_date_gets_a_clear_reply(ask):
     result = ask("居住证2月30日到期什么时候能签注", mentioned=True)
     assert "不存在" in result.reply and "expiry_date" not in result.facts
+
+
+def test_a_mention_with_only_filler_words_gets_the_help_answer(ask):
+    assert ask("@小助手 在吗", mentioned=True).intent == "bot.help"
+    assert not ask("在吗").replied
