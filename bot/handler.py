@@ -84,8 +84,8 @@ class Bot:
             number = int(choice.group(1))
             if number <= len(state.choices) and state.choices[number - 1] in self.entries:  # not disabled since
                 return self._answer(state.choices[number - 1], 1.0, msg, state, state.last_text)
-        if not self.index.words(text):  # "@小助手 在吗", an emoji: nothing to match
-            if msg.addressed and HELP in self.entries:
+        if not self.index.words(text):  # "@小助手 在吗", "小助手在吗", an emoji: nothing to match
+            if (msg.addressed or self._names_bot(text)) and HELP in self.entries:
                 return self._answer(HELP, 1.0, msg, state, text)
             return Result(intent=OUT_OF_SCOPE, reply=render.CANNOT_HELP if msg.addressed else None)
         if self.scope.outside(text):
@@ -153,8 +153,11 @@ class Bot:
     def _speaks_unasked(self, entry_id: str, score: float, text: str) -> bool:
         """An unmentioned group message gets an answer only when it is a confident, on-topic question."""
         if entry_id.startswith("bot."):
-            return any(alias.lower() in text for alias in self.config.aliases)
+            return self._names_bot(text)
         return score >= policy.GROUP_CONFIDENCE and policy.looks_like_question(text)
+
+    def _names_bot(self, text: str) -> bool:
+        return any(alias.lower() in text for alias in self.config.aliases)
 
     def _out_of_scope(self, msg: Incoming, score: float = 1.0) -> Result:
         reply = None

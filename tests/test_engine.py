@@ -243,3 +243,15 @@ def test_impossible_date_gets_a_clear_reply(ask):
 def test_a_mention_with_only_filler_words_gets_the_help_answer(ask):
     assert ask("@小助手 在吗", mentioned=True).intent == "bot.help"
     assert not ask("在吗").replied
+
+
+@pytest.mark.parametrize("text", ["居住证积分能换礼品吗", "社保断缴了影响看病报销吗", "招行积分怎么换航空里程",
+                                  "居住证丢了怎么补办", "低价代缴社保 需要的私聊"])
+def test_near_misses_with_domain_words_stay_silent(ask, text):
+    result = ask(text)
+    assert result.intent == "out_of_scope" and not result.replied
+
+
+def test_naming_the_bot_without_a_question_gets_help_and_thanks_is_not_help(ask):
+    assert ask("小助手在吗").intent == "bot.help"
+    assert ask("@小助手 谢谢你", mentioned=True).intent == "out_of_scope"
