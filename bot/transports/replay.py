@@ -18,7 +18,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator, TextIO
+from typing import IO, Any, Callable, Iterable, Iterator, TextIO
 from zoneinfo import ZoneInfo
 
 from bot.evaluation import Comparison, Expectation, LabelError, LatencyHistogram, PreviousRun, Scorer, parse_bool, \
@@ -279,7 +279,7 @@ class Replay:
     """
 
     def __init__(self, bot: Any, *, out: TextIO, misses: TextIO | None = None,
-                 comparison: Comparison | None = None, warn: TextIO | None = None):
+                 comparison: Comparison | None = None, warn: Callable[[str], None] | None = None):
         self.bot = bot
         self.out = out
         self.misses = misses
@@ -334,7 +334,7 @@ class Replay:
 
     def _say(self, text: str) -> None:
         if self.warn is not None:
-            print(f"permitbot replay: {text}", file=self.warn)
+            self.warn(f"permitbot replay: {text}")
 
     def _skip(self, bad: BadLine) -> None:
         self.skipped += 1
@@ -542,11 +542,18 @@ def run_replay(args: argparse.Namespace) -> int:
     out_file = AtomicText(Path(args.out)) if args.out else None
     errors_path = Path(args.errors) if args.errors else (errors_path_for(Path(args.out)) if args.out else None)
     errors_file = AtomicText(errors_path) if errors_path else None
-    runner = Replay(bot, out=out_file.handle if out_file else sys.stdout,
-                    misses=errors_file.handle if errors_file else None,
-                    comparison=Comparison(previous) if previous else None, warn=sys.stderr)
     fmt = args.format
     progress = _progress(args.input, fmt if fmt != "auto" else _sniff(args.input))
+
+    def warn(text: str) -> None:
+        if progress is not None:
+            progress.write(text, file=sys.stderr)  # above the bar, not through it
+        else:
+            print(text, file=sys.stderr)
+
+    runner = Replay(bot, out=out_file.handle if out_file else sys.stdout,
+                    misses=errors_file.handle if errors_file else None,
+                    comparison=Comparison(previous) if previous else None, warn=warn)
     try:
         replay(read_messages(args.input, fmt=fmt), runner, progress=progress)
     except InputError as exc:
@@ -554,6 +561,12 @@ def run_replay(args: argparse.Namespace) -> int:
             if pending:
                 pending.abandon()
         raise CliError(str(exc)) from exc
+    except BrokenPipeError:  # results piped into `head` and the like: the reader has all it wanted
+        for pending in (out_file, errors_file):
+            if pending:
+                pending.abandon()
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
+        return 0
     except BaseException:
         for pending in (out_file, errors_file):
             if pending:
