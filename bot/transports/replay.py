@@ -381,6 +381,12 @@ class Replay:
         if len(self.kept_misses) < KEEP_MISSES:
             self.kept_misses.append(miss)
 
+    @property
+    def evaluated(self) -> bool:
+        """Whether any line carried a label (intent, replied or facts)."""
+        scorer = self.scorer
+        return bool(scorer.labelled or scorer.replied_labelled or scorer.facts_labelled)
+
     def finish(self) -> None:
         self.elapsed = time.perf_counter() - self._started
 
@@ -398,7 +404,7 @@ class Replay:
             "out_of_order": self.out_of_order,
             "skipped_lines": self.skipped_lines,
         }
-        if self.scorer.labelled or self.scorer.replied_labelled or self.scorer.facts_labelled:
+        if self.evaluated:
             data["evaluation"] = {**self.scorer.as_dict(), "misses": self.miss_count, "unscored": self.unscored}
         if self.comparison is not None:
             data["compare"] = self.comparison.as_dict()
@@ -557,30 +563,23 @@ def run_replay(args: argparse.Namespace) -> int:
     try:
         replay(read_messages(args.input, fmt=fmt), runner, progress=progress)
     except InputError as exc:
-        for pending in (out_file, errors_file):
-            if pending:
-                pending.abandon()
+        _abandon(out_file, errors_file)
         raise CliError(str(exc)) from exc
     except BrokenPipeError:  # results piped into `head` and the like: the reader has all it wanted
-        for pending in (out_file, errors_file):
-            if pending:
-                pending.abandon()
+        _abandon(out_file, errors_file)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
         return 0
     except BaseException:
-        for pending in (out_file, errors_file):
-            if pending:
-                pending.abandon()
+        _abandon(out_file, errors_file)
         raise
     finally:
         if progress is not None:
             progress.close()
     if out_file:
         out_file.commit()
-    summary = runner.summary()
-    summary = {"input": args.input, "output": args.out, **summary}
-    if errors_file and (runner.scorer.labelled or runner.miss_count):
-        errors_file.commit()
+    summary = {"input": args.input, "output": args.out, **runner.summary()}
+    if errors_file and runner.evaluated:
+        errors_file.commit()  # written even when empty, so no stale misses of an earlier run stay beside OUT
         summary["errors_file"] = str(errors_path)
     elif errors_file:
         errors_file.abandon()
@@ -600,6 +599,12 @@ def run_replay(args: argparse.Namespace) -> int:
               f"{args.min_accuracy * 100:.1f} %", file=sys.stderr)
         return 1
     return 0
+
+
+def _abandon(*files: AtomicText | None) -> None:
+    for pending in files:
+        if pending is not None:
+            pending.abandon()
 
 
 def _sniff(source: str) -> str:
