@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import heapq
 import math
+from bisect import bisect_right
 from collections import defaultdict
 from itertools import compress, repeat
-from operator import add, le
+from operator import add, gt, le, neg
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
@@ -128,41 +129,42 @@ class IntentIndex:
     def _top_profiles(self, words: tuple[str, ...], weights: dict[str, float]) -> list[tuple[int, float]]:
         """The CANDIDATES intents with the best profile score, best first, ties in first-retrieved order.
 
-        Exact, without adding up every posting (max-score pruning): query words are read from the
-        largest possible contribution (idf × best share) down. Once the words left could not lift an
-        intent not yet met above the CANDIDATES-th best partial score, no new intent is taken in; the
-        words left are added only to the intents that can still reach that score, and the others are
-        dropped as it rises. The few intents left are scored exactly as a full scan would, in query-word
-        order. The sums run inside dict/zip/map (C loops), not a Python loop per posting.
+        Exact, without adding up every posting (max-score pruning). The query words' posting lists are
+        read from the largest possible contribution (idf × best share) down, and each list, sorted by
+        contribution, only as far as an intent first met there could still reach the floor: the
+        CANDIDATES-th best partial score, less what the lists after it could add at most. Intents never
+        met therefore stay under the floor. The contributions left unread are then added only to the
+        intents that could still reach it, and those few are scored exactly as a full scan would, in
+        query-word order. The sums run inside dict/zip/map (C loops), not a Python loop per posting.
         """
         lists = sorted((self._postings_by_word[w] for w in words if w in self._postings_by_word),
                        key=lambda posting: -posting[2])
         if not lists:
             return []
-        remaining = sum(posting[2] for posting in lists)
-        done = 0.0  # the largest partial score possible so far
+        after = [0.0] * len(lists)  # what the lists after each one add at most
+        for position in range(len(lists) - 1, 0, -1):
+            after[position - 1] = after[position] + lists[position][2]
         partial: dict[int, float] = {}
         # Any CANDIDATES intents' partial scores bound the final cut from below, and they only rise. The
         # leaders are picked among the previous ones and each list's head, without a pass over everyone.
         leaders: list[int] = []
-        position = 0
-        for ids, contributions, largest, _ in lists:
-            if remaining < done and remaining < _floor(partial, leaders):
-                break  # an intent not met yet cannot reach the candidates any more
-            if partial:
-                partial.update(zip(ids, map(add, map(partial.get, ids, repeat(0.0)), contributions)))
-            else:
-                partial = dict(zip(ids, contributions))
-            leaders = heapq.nlargest(CANDIDATES, {*leaders, *ids[:CANDIDATES]}, key=partial.__getitem__)
-            remaining -= largest
-            done += largest
-            position += 1
-        for _, _, largest, by_intent in lists[position:]:
-            floor = _floor(partial, leaders) - remaining
+        unread: list[tuple[float, float, dict[int, float]]] = []  # (cut, largest left, list) per list cut short
+        for (ids, contributions, largest, by_intent), rest in zip(lists, after):
+            need = _floor(partial, leaders) - rest
+            end = len(ids) if need <= 0 else bisect_right(contributions, -need, key=neg)
+            if end < len(ids):
+                unread.append((need, contributions[end], by_intent))
+            if end:
+                read = ids[:end]
+                partial.update(zip(read, map(add, map(partial.get, read, repeat(0.0)), contributions[:end])))
+                leaders = heapq.nlargest(CANDIDATES, {*leaders, *read[:CANDIDATES]}, key=partial.__getitem__)
+        if unread:
+            floor = _floor(partial, leaders) - sum(largest for _, largest, _ in unread)
             partial = dict(compress(partial.items(), map(le, repeat(floor), partial.values())))
-            remaining -= largest
-            common = partial.keys() & by_intent.keys()
-            partial.update(zip(common, map(add, map(partial.__getitem__, common), map(by_intent.__getitem__, common))))
+            for need, _, by_intent in unread:
+                common = list(partial.keys() & by_intent.keys())
+                left = list(compress(common, map(gt, repeat(need), map(by_intent.__getitem__, common))))
+                partial.update(zip(left, map(add, map(partial.__getitem__, left), map(by_intent.__getitem__, left))))
         cut = _kth_best(partial) - _EPSILON
         scores = {index: self._profile_score(index, words, weights) for index, score in partial.items() if score >= cut}
         cut = _kth_best(scores)
