@@ -130,15 +130,15 @@ class IntentIndex:
         """The CANDIDATES intents with the best profile score, best first, ties in first-retrieved order.
 
         Exact, without adding up every posting (max-score pruning). The query words' posting lists are
-        read from the largest possible contribution (idf × best share) down, and each list, sorted by
-        contribution, only as far as an intent first met there could still reach the floor: the
+        read shortest first (rare words set the floor cheaply), and each list, sorted by contribution
+        (idf × share), only as far as an intent first met there could still reach the floor: the
         CANDIDATES-th best partial score, less what the lists after it could add at most. Intents never
         met therefore stay under the floor. The contributions left unread are then added only to the
         intents that could still reach it, and those few are scored exactly as a full scan would, in
         query-word order. The sums run inside dict/zip/map (C loops), not a Python loop per posting.
         """
         lists = sorted((self._postings_by_word[w] for w in words if w in self._postings_by_word),
-                       key=lambda posting: -posting[2])
+                       key=lambda posting: len(posting[0]))
         if not lists:
             return []
         after = [0.0] * len(lists)  # what the lists after each one add at most
@@ -158,10 +158,12 @@ class IntentIndex:
                 read = ids[:end]
                 partial.update(zip(read, map(add, map(partial.get, read, repeat(0.0)), contributions[:end])))
                 leaders = heapq.nlargest(CANDIDATES, {*leaders, *read[:CANDIDATES]}, key=partial.__getitem__)
-        if unread:
-            floor = _floor(partial, leaders) - sum(largest for _, largest, _ in unread)
+        slack = sum(largest for _, largest, _ in unread)  # what an intent may still lack at most
+        for need, largest, by_intent in sorted(unread, key=lambda item: -item[1]):
+            floor = _floor(partial, leaders) - slack
             partial = dict(compress(partial.items(), map(le, repeat(floor), partial.values())))
-            for need, _, by_intent in unread:
+            slack -= largest
+            if partial:
                 common = list(partial.keys() & by_intent.keys())
                 left = list(compress(common, map(gt, repeat(need), map(by_intent.__getitem__, common))))
                 partial.update(zip(left, map(add, map(partial.__getitem__, left), map(by_intent.__getitem__, left))))
@@ -183,17 +185,23 @@ class IntentIndex:
         """The best phrasing's blend of weighted word overlap (dice) and rapidfuzz ratio.
 
         One rapidfuzz call scores every phrasing; phrasings are then visited best ratio first, and the
-        visit stops once even a perfect overlap could not beat the best blend found.
+        visit stops once even the largest overlap possible could not beat the best blend found.
         """
         best = 0.0
         query_set = set(words)
         masses = intent.masses
         phrasings = intent.phrasings
         weight_of = weights.__getitem__
+        # The overlap with any phrasing counts only query words this intent has at all: `reach`.
+        reach = sum(weights[w] for w in words if w in intent.profile)
+        dice_bound = 2 * reach / (query_mass + reach) + _EPSILON
         for _, ratio, position in process.extract(query_joined, intent.joined, scorer=fuzz.ratio, limit=None):
             fuzzy = ratio / 100.0
-            if 0.5 + 0.5 * fuzzy + _EPSILON <= best:
-                break
+            if 0.5 * dice_bound + 0.5 * fuzzy + _EPSILON <= best:
+                break  # the phrasings left have a lower ratio still
+            mass = masses[position]
+            if 0.5 * (2 * min(reach, mass) / (query_mass + mass)) + 0.5 * fuzzy + 2 * _EPSILON <= best:
+                continue
             shared = query_set.intersection(phrasings[position])
             dice = 2 * sum(map(weight_of, shared)) / (query_mass + masses[position])
             best = max(best, 0.5 * dice + 0.5 * fuzzy)
