@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 
 from knowledge.faqfile import Entry
+from intents.normalize import normalize
 from intents.segment import Segmenter
 
 PROFILE_WEIGHT = 0.5  # the rest goes to the best phrasing
@@ -55,8 +56,10 @@ class IntentIndex:
         postings: dict[str, list[int]] = defaultdict(list)
         texts: list[str] = []
         for entry in entries:
-            texts.extend(dict.fromkeys([entry.question, *entry.phrasings]))
-            phrasings = [segmenter.words(p) for p in dict.fromkeys([entry.question, *entry.phrasings])]
+            # Phrasings are read exactly as questions are: normalised first (traditional, full-width, case).
+            own = list(dict.fromkeys(normalize(p) for p in [entry.question, *entry.phrasings]))
+            texts.extend(own)
+            phrasings = [segmenter.words(p) for p in own]
             phrasings = [p for p in phrasings if p]
             if not phrasings:
                 continue

@@ -255,3 +255,18 @@ def test_near_misses_with_domain_words_stay_silent(ask, text):
 def test_naming_the_bot_without_a_question_gets_help_and_thanks_is_not_help(ask):
     assert ask("小助手在吗").intent == "bot.help"
     assert ask("@小助手 谢谢你", mentioned=True).intent == "out_of_scope"
+
+
+def test_a_traditional_phrasing_in_a_file_matches_a_simplified_question(tmp_path):
+    from bot.events import Incoming
+
+    faq = tmp_path / "faq"
+    faq.mkdir()
+    (faq / "points.tax.toml").write_text(
+        'id = "points.tax"\nquestion = "個稅與社保對不上怎麼辦"\nphrasings = ["個稅零申報會影響續辦嗎"]\n'
+        'answer = "个税要和社保一致。"\nsources = ["002"]\n', encoding="utf-8")
+    store = KnowledgeStore.open(None)
+    store.sync_files(faq)
+    bot = Bot(store, config=Config(db_path=Path(":memory:")))
+    result = bot.handle(Incoming(text="个税零申报会影响续办吗", time=NOW, sender="a", room=None))
+    assert result.intent == "points.tax" and result.confidence > 0.9
