@@ -269,4 +269,4 @@ def test_a_traditional_phrasing_in_a_file_matches_a_simplified_question(tmp_path
     store.sync_files(faq)
     bot = Bot(store, config=Config(db_path=Path(":memory:")))
     result = bot.handle(Incoming(text="个税零申报会影响续办吗", time=NOW, sender="a", room=None))
-    assert result.intent == "points.tax" and result.confidence > 0.9
+    assert result.intent == "points.tax" and result.confidence > 0.75
