@@ -20,13 +20,13 @@ OUT_OF_SCOPE = "out_of_scope"  # the catalog's out-of-scope intent, as bot.handl
 def assess(msg: Incoming, result: Result, text: str) -> tuple[list[str], Missed | None]:
     """The counters one handled message adds to, and the missed question to log, if any.
 
-    The handler reports an unrecognised question as out of scope with a score below MIN_CONFIDENCE; a real
-    out-of-scope verdict (scope marker, the out-of-scope entry) scores above it and is not a miss. A question is
+    An unrecognised question (reported as out of scope) may be a miss; a real out-of-scope verdict (scope
+    marker, the out-of-scope entry) is not. A question is
     in scope when it was addressed to the bot, or looks like a question and shares words with the library (the
     matcher found candidates). It is missed when unrecognised or scored below the group threshold.
     """
     counts = ["messages"]
-    unrecognised = result.intent in (None, OUT_OF_SCOPE) and result.confidence < policy.MIN_CONFIDENCE
+    unrecognised = not result.recognised
     if not text or policy.is_placeholder(msg.text or "") or (result.intent == OUT_OF_SCOPE and not unrecognised):
         return counts, None
     if not (msg.addressed or (policy.looks_like_question(text) and (result.candidates or not unrecognised))):

@@ -37,6 +37,7 @@ class Result:
     facts: dict[str, Any] = field(default_factory=dict)
     candidates: list[tuple[str, float]] = field(default_factory=list)
     private_reply: bool = False  # operator command answers go to the sender privately
+    recognised: bool = True  # False: nothing matched well enough, reported as out of scope
 
     @property
     def replied(self) -> bool:

@@ -87,7 +87,7 @@ class Bot:
         if not self.index.words(text):  # "@小助手 在吗", "小助手在吗", an emoji: nothing to match
             if (msg.addressed or self._names_bot(text)) and HELP in self.entries:
                 return self._answer(HELP, 1.0, msg, state, text)
-            return Result(intent=OUT_OF_SCOPE, reply=render.CANNOT_HELP if msg.addressed else None)
+            return Result(intent=OUT_OF_SCOPE, reply=render.CANNOT_HELP if msg.addressed else None, recognised=False)
         if self.scope.outside(text):
             return self._out_of_scope(msg)
         match = self.index.match(text)
@@ -106,7 +106,8 @@ class Bot:
         best = match.best
         if best is None or best[1] < policy.MIN_CONFIDENCE:
             return Result(intent=OUT_OF_SCOPE, confidence=best[1] if best else 0.0,
-                          reply=render.CANNOT_HELP if msg.addressed else None, candidates=match.ranked)
+                          reply=render.CANNOT_HELP if msg.addressed else None, candidates=match.ranked,
+                          recognised=False)
         entry_id, score = best
         entry = self.entries[entry_id]
         if entry.catalog_id == OUT_OF_SCOPE:

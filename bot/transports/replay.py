@@ -233,7 +233,8 @@ def _plain(value: Any) -> Any:
 
 def result_record(message_id: Any, result: Any, latency_ms: float) -> dict[str, Any]:
     """One output line of the contract: id, the handler's record (redacted), latency."""
-    record = {"id": message_id, **result.as_record(), "latency_ms": round(latency_ms, 3)}
+    record = {"id": message_id, **result.as_record(), "latency_ms": round(latency_ms, 3),
+              "recognised": result.recognised}  # an extension of the contract: nothing matched well enough
     if isinstance(record.get("reply"), str):
         record["reply"] = redact(record["reply"])
     record["facts"] = {name: _plain(value) for name, value in (record.get("facts") or {}).items()}
@@ -346,7 +347,7 @@ class Replay:
         self.messages += 1
         self.replied += bool(record["replied"])
         intent = record.get("intent")
-        self.recognised += intent is not None
+        self.recognised += bool(record.get("recognised", intent is not None))
         key = intent or "(none)"
         self.by_intent[key] = self.by_intent.get(key, 0) + 1
         self.latency.add(latency_ms)
