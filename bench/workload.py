@@ -31,7 +31,8 @@ TOPIC_TAILS = ["卡", "券", "牌", "册"]
 # The domain's anchor words; a generated intent mostly speaks of a made-up topic in their place, so it
 # shares the generic words (续办, 材料, 多久, 哪里) with the real intents without copying their subject.
 TOPIC_WORDS = ["上海市居住证", "上海居住证", "居住证积分", "居住证", "居住證", "积分", "積分", "120分", "签注", "簽注"]
-TOPIC_SHARE = 1.0
+TOPIC_SHARE = 0.8
+SAMPLE_TRIES = 12
 NAME_REUSE = 25
 PREFIX_FILLERS = ["请问", "请问一下，", "大家好，", "问下", "有谁知道", "各位，", "群里有人知道", "想问一下",
                   "麻烦问下", "打扰一下，", "小白求问，", "急！", "各位大佬，", "求助："]
@@ -115,23 +116,50 @@ def _splice(rng: random.Random, first: str, second: str) -> str:
     return first[:cut_a] + second[cut_b:]
 
 
+def _bigrams(text: str) -> set[str]:
+    return {text[i:i + 2] for i in range(len(text) - 1)}
+
+
+def _faithful_sample(rng: random.Random, pool: list[str], size: int) -> list[str]:
+    """Of a few random samples, the one whose character-bigram shares stay closest to the whole pool's.
+
+    A finer intent that kept, say, every phrasing with 材料 would look more typical of 材料 than its
+    parent does and take its parent's questions away by chance; a faithful sample keeps the word
+    statistics (and so the idf) of the real knowledge as they are, only multiplied.
+    """
+    grams = [_bigrams(text) for text in pool]
+    whole: dict[str, float] = {}
+    for found in grams:
+        for gram in found:
+            whole[gram] = whole.get(gram, 0.0) + 1 / len(pool)
+    best, best_error = [], float("inf")
+    for _ in range(SAMPLE_TRIES):
+        chosen = rng.sample(range(len(pool)), k=min(len(pool), size))
+        shares = dict.fromkeys(whole, 0.0)
+        for position in chosen:
+            for gram in grams[position]:
+                shares[gram] += 1 / len(chosen)
+        error = sum(abs(shares[gram] - share) for gram, share in whole.items())
+        if error < best_error:
+            best, best_error = chosen, error
+    return [pool[position] for position in sorted(best)]
+
+
 def generated_entry(rng: random.Random, source: Entry, number: int, facet: str, topic: str) -> Entry:
     """A finer intent under `source`'s catalog intent, phrased from `source`'s phrasings, `facet` and `topic`."""
     pool = list(dict.fromkeys([source.question.rstrip("？?"), *source.phrasings]))
-    chosen = rng.sample(pool, k=min(len(pool), rng.randint(8, 11)))
+    chosen = _faithful_sample(rng, pool, rng.randint(8, 11))
     phrasings: list[str] = []
     for text in chosen:
         if rng.random() < TOPIC_SHARE:
             text = _retopic(text, topic)
         roll = rng.random()
-        if roll < 0.35:
+        if roll < 0.4:
             text = facet + text
-        elif roll < 0.55:
+        elif roll < 0.7:
             text = f"{text}（{facet}）"
-        elif roll < 0.75:
-            text = f"{facet}的话，{text}"
         else:
-            text = facet + _splice(rng, text, rng.choice(pool))
+            text = f"{facet}的话，{text}"
         if text not in phrasings:
             phrasings.append(text)
     return Entry(

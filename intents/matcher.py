@@ -52,6 +52,7 @@ class IntentIndex:
 
     def __init__(self, entries: list[Entry], segmenter: Segmenter):
         self.segmenter = segmenter
+        self.exhaustive = False  # True: score every posting and phrasing (the reference the pruning must equal)
         self.intents: list[_Intent] = []
         postings: dict[str, list[int]] = defaultdict(list)
         texts: list[str] = []
@@ -106,18 +107,45 @@ class IntentIndex:
             return Match()
         weights = {w: self.idf.get(w, self.unknown_idf) for w in words}
         query_mass = sum(weights.values())
-        profile_scores = self._top_profiles(words, weights)
+        if self.exhaustive:
+            profile_scores, best_phrasing = self._all_profiles(words, weights), self._scan_phrasings
+        else:
+            profile_scores, best_phrasing = self._top_profiles(words, weights), self._best_phrasing
         if not profile_scores:
             return Match()
         query_joined = " ".join(words)
         ranked = []
         for index, profile_score in profile_scores:
             intent = self.intents[index]
-            phrasing = self._best_phrasing(words, weights, query_mass, query_joined, intent)
+            phrasing = best_phrasing(words, weights, query_mass, query_joined, intent)
             score = PROFILE_WEIGHT * profile_score / query_mass + (1 - PROFILE_WEIGHT) * phrasing
             ranked.append((intent.entry_id, score))
         ranked.sort(key=lambda pair: pair[1], reverse=True)
         return Match(ranked[:limit])
+
+    # -- the plain scan: every posting, every phrasing. The pruned paths below must rank exactly as these
+    # do; tests/test_segment_caches.py and the benchmark compare them (set `exhaustive` to use these).
+
+    def _all_profiles(self, words: tuple[str, ...], weights: dict[str, float]) -> list[tuple[int, float]]:
+        profile_scores: dict[int, float] = defaultdict(float)
+        for word in words:
+            weight = weights[word]
+            for index in self.postings.get(word, ()):
+                profile_scores[index] += weight * self.intents[index].profile[word]
+        top = sorted(profile_scores, key=profile_scores.__getitem__, reverse=True)[:CANDIDATES]
+        return [(index, profile_scores[index]) for index in top]
+
+    def _scan_phrasings(self, words, weights, query_mass, query_joined, intent: _Intent) -> float:
+        best = 0.0
+        query_set = set(words)
+        for position, phrasing in enumerate(intent.phrasings):
+            shared = query_set.intersection(phrasing)
+            dice = 2 * sum(weights[w] for w in shared) / (query_mass + intent.masses[position])
+            fuzzy = fuzz.ratio(query_joined, intent.joined[position]) / 100.0
+            best = max(best, 0.5 * dice + 0.5 * fuzzy)
+        return best
+
+    # -- the pruned paths ------------------------------------------------------------------------
 
     def _profile_score(self, index: int, words: tuple[str, ...], weights: dict[str, float]) -> float:
         """Sum over the query words of weight × share, added in query order (the order fixes the float)."""
