@@ -1,7 +1,8 @@
-"""Rankings before vs after a matcher change: the working tree's intents/matcher.py against a git revision's.
+"""Rankings before vs after a matcher change: the working tree's intents/matcher.py against a reference.
 
-    .venv/bin/python bench/compare_matchers.py --rev 904d327          # samples + dev set, real knowledge
-    .venv/bin/python bench/compare_matchers.py --rev 904d327 --db /tmp/w/knowledge1000.db --messages /tmp/w/messages.jsonl
+    .venv/bin/python bench/compare_matchers.py                 # vs its own plain scan (IntentIndex.exhaustive)
+    .venv/bin/python bench/compare_matchers.py --rev 904d327   # vs intents/matcher.py as it was at a revision
+    .venv/bin/python bench/compare_matchers.py --db /tmp/w/knowledge1000.db --messages /tmp/w/messages.jsonl
 
 Both matchers are built from the same entries with the same Segmenter, and every question (normalised
 as the handler does) is matched by both; the script prints how many top intents and whole ranked lists
@@ -40,7 +41,7 @@ def matcher_at(rev: str):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rev", default="HEAD", help="the reference revision (default HEAD)")
+    parser.add_argument("--rev", help="a git revision whose matcher is the reference (default: the plain scan)")
     parser.add_argument("--db", type=Path, help="a knowledge database (default: the real FAQ files, in memory)")
     parser.add_argument("--messages", type=Path, action="append", default=[],
                         help="JSON Lines with a `text` field (default: the shared samples and the dev set)")
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     from intents.segment import Segmenter
     from knowledge.store import KnowledgeStore
 
-    reference = matcher_at(options.rev)
+    reference = matcher_at(options.rev) if options.rev else current
     store = KnowledgeStore.open(options.db)
     if options.db is None:
         store.sync_files()
@@ -62,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, module in (("reference", reference), ("current", current)):
         started = time.perf_counter()
         indexes[name] = module.IntentIndex(entries, segmenter)
+        if name == "reference" and not options.rev:
+            indexes[name].exhaustive = True
         print(f"{name}: built from {len(entries)} entries in {time.perf_counter() - started:.2f} s", file=sys.stderr)
     aliases = Config().aliases
     files = options.messages or [SAMPLES, DEV]
@@ -80,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         if top_before != top_after:
             print(json.dumps({"text": text, "before": before[:3], "after": after[:3]}, ensure_ascii=False))
     print(json.dumps({"questions": len(texts), "same_top_intent": same_top, "same_ranked_list": same_list,
-                      "reference": options.rev, "entries": len(entries)}))
+                      "reference": options.rev or "plain scan", "entries": len(entries)}))
     return 0 if same_top == len(texts) else 1
 
 

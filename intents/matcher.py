@@ -188,7 +188,7 @@ class IntentIndex:
             if end:
                 read = ids[:end]
                 partial.update(zip(read, map(add, map(partial.get, read, repeat(0.0)), contributions[:end])))
-                leaders = heapq.nlargest(CANDIDATES, {*leaders, *read[:CANDIDATES]}, key=partial.__getitem__)
+                leaders = sorted({*leaders, *read[:CANDIDATES]}, key=partial.__getitem__, reverse=True)[:CANDIDATES]
         slack = sum(largest for _, largest, _ in unread)  # what an intent may still lack at most
         for need, largest, by_intent in sorted(unread, key=lambda item: -item[1]):
             floor = _floor(partial, leaders) - slack
@@ -246,5 +246,8 @@ def _floor(partial: dict[int, float], leaders: list[int]) -> float:
 
 def _kth_best(scores: dict[int, float]) -> float:
     """The CANDIDATES-th largest score (the smallest when there are fewer)."""
-    top = heapq.nlargest(CANDIDATES, scores.values())
+    if len(scores) <= 256:  # a C sort beats heapq's Python loop on small inputs
+        top = sorted(scores.values(), reverse=True)[:CANDIDATES]
+    else:
+        top = heapq.nlargest(CANDIDATES, scores.values())
     return top[-1] if top else 0.0

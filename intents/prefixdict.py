@@ -17,6 +17,7 @@ import hashlib
 import logging
 import marshal
 import mmap
+from math import log
 import os
 import tempfile
 import sys
@@ -145,6 +146,66 @@ class LazyTokenizer(jieba.Tokenizer):
     def get_DAG(self, sentence):  # noqa: N802 (jieba's name)
         self._load(sentence)
         return super().get_DAG(sentence)
+
+    def lcut(self, sentence, cut_all=False, HMM=True, use_paddle=False):  # noqa: N803 (jieba's names)
+        if cut_all or HMM or use_paddle:
+            return super().lcut(sentence, cut_all, HMM, use_paddle)
+        return self._lcut_exact_dag(jieba.strdecode(sentence))
+
+    def _lcut_exact_dag(self, sentence: str) -> list[str]:
+        """jieba's cut without HMM, in one list-building pass: the same blocks, routes, ties and English runs."""
+        out: list[str] = []
+        for block in jieba.re_han_default.split(sentence):
+            if not block:
+                continue
+            if jieba.re_han_default.match(block):
+                self._cut_block(block, out)
+            else:
+                for piece in jieba.re_skip_default.split(block):
+                    if jieba.re_skip_default.match(piece):
+                        out.append(piece)
+                    else:
+                        out.extend(piece)
+        return out
+
+    def _cut_block(self, sentence: str, out: list[str]) -> None:
+        # get_DAG and calc folded into one backward pass: the best route from each position, scored as
+        # jieba scores it (log(freq) - log(total) + the rest's score; on a tie the longer word).
+        self._load(sentence)
+        freq = self.FREQ
+        log_total = log(self.total)
+        length = len(sentence)
+        score = [0.0] * (length + 1)
+        end = [0] * (length + 1)
+        for start in range(length - 1, -1, -1):
+            best = None
+            stop = start
+            fragment = sentence[start]
+            while stop < length and fragment in freq:
+                count = freq[fragment]
+                if count:
+                    candidate = log(count) - log_total + score[stop + 1]
+                    if best is None or candidate >= best:
+                        best, end[start] = candidate, stop
+                stop += 1
+                fragment = sentence[start:stop + 1]
+            if best is None:
+                best, end[start] = log(freq.get(sentence[start]) or 1) - log_total + score[start + 1], start
+            score[start] = best
+        position, english = 0, ""
+        while position < length:
+            following = end[position] + 1
+            word = sentence[position:following]
+            if following - position == 1 and jieba.re_eng.match(word):
+                english += word
+            else:
+                if english:
+                    out.append(english)
+                    english = ""
+                out.append(word)
+            position = following
+        if english:
+            out.append(english)
 
     def add_word(self, word, freq=None, tag=None):
         self._load(word[:1])  # later loads of this character must not overwrite the added word
