@@ -212,7 +212,7 @@ class Commands:
         self.desk = FaqDesk(bot.store, index=self._current_index)
 
     def _current_index(self) -> IntentIndex:
-        self.bot.refresh()
+        self.bot.refresh(edited_here=True)
         return self.bot.index
 
     def run(self, msg: Incoming) -> Result:
@@ -259,7 +259,7 @@ class Commands:
         else:  # history
             entry_id = words[0] if words and not words[0].isdigit() else None
             return self.desk.history(entry_id, _count(words[1:] if entry_id else words, USAGE[name], default=10))
-        self.bot.refresh()  # the edit answers the very next message; rebuilding now spares the asker the wait
+        self.bot.refresh(edited_here=True)  # the edit answers the very next message; rebuilding now spares the asker the wait
         return reply
 
     def _add(self, rest: str, by: str) -> str:
@@ -274,7 +274,7 @@ class Commands:
         if not question or not answer:
             raise CommandError(USAGE["add"])
         entry = self.desk.add(question, answer, by=by, parent=parent)
-        self.bot.refresh()
+        self.bot.refresh(edited_here=True)
         return f"已添加 {entry.id}：{entry.question}\n现在就能回答；要加问法：#faq alias {entry.id} <问法>"
 
 

@@ -36,6 +36,7 @@ class Bot:
         self.scope = Scope()
         self.conversations = Conversations(carry=timedelta(minutes=config.carry_minutes))
         self._version = -1
+        self._commits_seen = -1
         self.refresh()
         self.commands = Commands(self)
         self.record_activity = True  # daily counters and the unanswered queue; replays and benchmarks may turn it off
@@ -47,8 +48,12 @@ class Bot:
         store.sync_files(config.faq_dir)
         return cls(store, config=config)
 
-    def refresh(self) -> None:
-        """Rebuild the matcher when the knowledge changed, in this process or another."""
+    def refresh(self, *, edited_here: bool = False) -> None:
+        """Rebuild the matcher when the knowledge changed: edited here (say so), or committed by another process."""
+        commits = self.store.commits_by_others()
+        if not edited_here and commits == self._commits_seen:
+            return  # the per-message path: one PRAGMA, no table read
+        self._commits_seen = commits
         version = self.store.data_version()
         if version == self._version:
             return

@@ -213,6 +213,10 @@ class KnowledgeStore:
         self.db.execute("insert into meta (key, value) values (?, ?) on conflict (key) do update set value = excluded.value",
                         [key, value])
 
+    def commits_by_others(self) -> int:
+        """SQLite's `PRAGMA data_version`: changes when another connection commits; the cheapest change check."""
+        return self.db.conn.execute("PRAGMA data_version").fetchone()[0]
+
     def data_version(self) -> int:
         """The knowledge revision: every write to the knowledge, from any process, bumps it; cheap to ask per message.
 
