@@ -3,18 +3,16 @@
 Two signals are blended. The intent profile (how typical each query word is of an intent, weighted by
 how rare the word is across intents) generalises to wordings no phrasing has; the best single phrasing
 (IDF-weighted overlap plus rapidfuzz similarity of the canonical word strings) rewards a close paraphrase.
-Only intents sharing a word with the query are scored, so cost grows with the candidates, not the library.
+Profiles are added up from per-word posting arrays in one numpy bincount (the same sums, in the same
+order, as a plain loop), and only the best CANDIDATES intents go on to the per-phrasing scoring.
 """
 from __future__ import annotations
 
-import heapq
 import math
-from bisect import bisect_right
 from collections import defaultdict
-from itertools import compress, repeat
-from operator import add, gt, le, neg
 from dataclasses import dataclass, field
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from knowledge.faqfile import Entry
@@ -24,7 +22,8 @@ from intents.segment import Segmenter
 PROFILE_WEIGHT = 0.5  # the rest goes to the best phrasing
 UNKNOWN_WORD_IDF_SHARE = 0.5  # a word no phrasing has counts this share of the largest idf
 CANDIDATES = 6  # intents passed from retrieval to phrasing scoring
-_EPSILON = 1e-9  # slack on the pruning bounds, far above float rounding, far below any score difference
+QUERY_WORDS = 24  # a longer text (a pasted notice) is read by its most telling words: cost stays bounded
+_EPSILON = 1e-9  # slack on the phrasing bound, far above float rounding, far below any score difference
 
 
 @dataclass(frozen=True)
@@ -87,15 +86,12 @@ class IntentIndex:
         self.postings = dict(postings)
         for intent in self.intents:
             intent.masses = [sum(self.idf[w] for w in set(words)) for words in intent.phrasings]
-        # Each posting list again with its contributions (idf × share), largest first, and as a dict:
-        # retrieval reads a list only while it can matter (see _top_profiles).
-        self._postings_by_word: dict[str, tuple[tuple[int, ...], tuple[float, ...], float, dict[int, float]]] = {}
-        for word, ids in self.postings.items():
-            idf = self.idf[word]
-            ordered = sorted(ids, key=lambda index: -self.intents[index].profile[word])
-            contributions = tuple(idf * self.intents[index].profile[word] for index in ordered)
-            self._postings_by_word[word] = (tuple(ordered), contributions, contributions[0],
-                                            dict(zip(ordered, contributions)))
+        # Each posting list as arrays, in intent order: intent indexes and their contributions (idf × share).
+        self._posting_arrays = {
+            word: (np.array(ids, dtype=np.int32),
+                   np.array([self.idf[word] * self.intents[i].profile[word] for i in ids], dtype=np.float64))
+            for word, ids in self.postings.items()
+        }
 
     def words(self, text: str) -> tuple[str, ...]:
         return self.segmenter.words(text)
@@ -105,6 +101,9 @@ class IntentIndex:
         words = tuple(dict.fromkeys(self.words(text)))
         if not words:
             return Match()
+        if len(words) > QUERY_WORDS:
+            telling = set(sorted(words, key=lambda w: -self.idf.get(w, self.unknown_idf))[:QUERY_WORDS])
+            words = tuple(w for w in words if w in telling)
         weights = {w: self.idf.get(w, self.unknown_idf) for w in words}
         query_mass = sum(weights.values())
         if self.exhaustive:
@@ -145,72 +144,34 @@ class IntentIndex:
             best = max(best, 0.5 * dice + 0.5 * fuzzy)
         return best
 
-    # -- the pruned paths ------------------------------------------------------------------------
-
-    def _profile_score(self, index: int, words: tuple[str, ...], weights: dict[str, float]) -> float:
-        """Sum over the query words of weight × share, added in query order (the order fixes the float)."""
-        profile = self.intents[index].profile
-        score = 0.0
-        for word in words:
-            share = profile.get(word)
-            if share is not None:
-                score += weights[word] * share
-        return score
+    # -- the fast paths -------------------------------------------------------------------------------
 
     def _top_profiles(self, words: tuple[str, ...], weights: dict[str, float]) -> list[tuple[int, float]]:
-        """The CANDIDATES intents with the best profile score, best first, ties in first-retrieved order.
+        """The CANDIDATES intents with the best profile score, as the plain scan ranks them, ties included.
 
-        Exact, without adding up every posting (max-score pruning). The query words' posting lists are
-        read shortest first (rare words set the floor cheaply), and each list, sorted by contribution
-        (idf × share), only as far as an intent first met there could still reach the floor: the
-        CANDIDATES-th best partial score, less what the lists after it could add at most. Intents never
-        met therefore stay under the floor. The contributions left unread are then added only to the
-        intents that could still reach it, and those few are scored exactly as a full scan would, in
-        query-word order. The sums run inside dict/zip/map (C loops), not a Python loop per posting.
+        bincount adds each intent's contributions in query-word order, as the plain loop does, so the sums
+        are the same floats; ties at the cut are ordered as the scan meets them (first query word, index).
         """
-        lists = sorted((self._postings_by_word[w] for w in words if w in self._postings_by_word),
-                       key=lambda posting: len(posting[0]))
-        if not lists:
+        arrays = [self._posting_arrays[w] for w in words if w in self._posting_arrays]
+        if not arrays:
             return []
-        after = [0.0] * len(lists)  # what the lists after each one add at most
-        for position in range(len(lists) - 1, 0, -1):
-            after[position - 1] = after[position] + lists[position][2]
-        partial: dict[int, float] = {}
-        # Any CANDIDATES intents' partial scores bound the final cut from below, and they only rise. The
-        # leaders are picked among the previous ones and each list's head, without a pass over everyone.
-        leaders: list[int] = []
-        unread: list[tuple[float, float, dict[int, float]]] = []  # (cut, largest left, list) per list cut short
-        for (ids, contributions, largest, by_intent), rest in zip(lists, after):
-            need = _floor(partial, leaders) - rest
-            end = len(ids) if need <= 0 else bisect_right(contributions, -need, key=neg)
-            if end < len(ids):
-                unread.append((need, contributions[end], by_intent))
-            if end:
-                read = ids[:end]
-                partial.update(zip(read, map(add, map(partial.get, read, repeat(0.0)), contributions[:end])))
-                leaders = sorted({*leaders, *read[:CANDIDATES]}, key=partial.__getitem__, reverse=True)[:CANDIDATES]
-        slack = sum(largest for _, largest, _ in unread)  # what an intent may still lack at most
-        for need, largest, by_intent in sorted(unread, key=lambda item: -item[1]):
-            floor = _floor(partial, leaders) - slack
-            partial = dict(compress(partial.items(), map(le, repeat(floor), partial.values())))
-            slack -= largest
-            if partial:
-                common = list(partial.keys() & by_intent.keys())
-                left = list(compress(common, map(gt, repeat(need), map(by_intent.__getitem__, common))))
-                partial.update(zip(left, map(add, map(partial.__getitem__, left), map(by_intent.__getitem__, left))))
-        cut = _kth_best(partial) - _EPSILON
-        scores = {index: self._profile_score(index, words, weights) for index, score in partial.items() if score >= cut}
-        cut = _kth_best(scores)
+        ids = np.concatenate([a[0] for a in arrays]) if len(arrays) > 1 else arrays[0][0]
+        contributions = np.concatenate([a[1] for a in arrays]) if len(arrays) > 1 else arrays[0][1]
+        scores = np.bincount(ids, weights=contributions, minlength=len(self.intents))
+        met = np.count_nonzero(scores)
+        if met > CANDIDATES:
+            cut = np.partition(scores, len(scores) - CANDIDATES)[len(scores) - CANDIDATES]
+            chosen = np.flatnonzero(scores >= cut)
+        else:
+            chosen = np.flatnonzero(scores)
         first_word = {w: position for position, w in enumerate(words)}
 
-        def retrieved_order(index: int) -> tuple[float, int, int]:
-            # The order a plain scan gives: best score first, then the intent met first while reading the
-            # query words in order and each posting list in index order.
+        def scan_order(index: int) -> tuple[float, int, int]:
             profile = self.intents[index].profile
             return -scores[index], min(first_word[w] for w in words if w in profile), index
 
-        best = sorted((index for index, score in scores.items() if score >= cut), key=retrieved_order)
-        return [(index, scores[index]) for index in best[:CANDIDATES]]
+        best = sorted(chosen.tolist(), key=scan_order)[:CANDIDATES]
+        return [(index, float(scores[index])) for index in best]
 
     def _best_phrasing(self, words, weights, query_mass, query_joined, intent: _Intent) -> float:
         """The best phrasing's blend of weighted word overlap (dice) and rapidfuzz ratio.
@@ -237,17 +198,3 @@ class IntentIndex:
             dice = 2 * sum(map(weight_of, shared)) / (query_mass + masses[position])
             best = max(best, 0.5 * dice + 0.5 * fuzzy)
         return best
-
-
-def _floor(partial: dict[int, float], leaders: list[int]) -> float:
-    """A lower bound of the CANDIDATES-th best final score, less the rounding slack."""
-    return (min(map(partial.__getitem__, leaders)) if len(leaders) == CANDIDATES else 0.0) - _EPSILON
-
-
-def _kth_best(scores: dict[int, float]) -> float:
-    """The CANDIDATES-th largest score (the smallest when there are fewer)."""
-    if len(scores) <= 256:  # a C sort beats heapq's Python loop on small inputs
-        top = sorted(scores.values(), reverse=True)[:CANDIDATES]
-    else:
-        top = heapq.nlargest(CANDIDATES, scores.values())
-    return top[-1] if top else 0.0
