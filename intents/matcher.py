@@ -51,7 +51,7 @@ class IntentIndex:
 
     def __init__(self, entries: list[Entry], segmenter: Segmenter):
         self.segmenter = segmenter
-        self.exhaustive = False  # True: score every posting and phrasing (the reference the pruning must equal)
+        self.exhaustive = False  # True: score every posting and phrasing (the reference the fast paths must equal)
         self.intents: list[_Intent] = []
         postings: dict[str, list[int]] = defaultdict(list)
         texts: list[str] = []
@@ -122,7 +122,7 @@ class IntentIndex:
         ranked.sort(key=lambda pair: pair[1], reverse=True)
         return Match(ranked[:limit])
 
-    # -- the plain scan: every posting, every phrasing. The pruned paths below must rank exactly as these
+    # -- the plain scan: every posting, every phrasing. The fast paths below must rank exactly as these
     # do; tests/test_segment_caches.py and the benchmark compare them (set `exhaustive` to use these).
 
     def _all_profiles(self, words: tuple[str, ...], weights: dict[str, float]) -> list[tuple[int, float]]:

@@ -1,4 +1,4 @@
-"""The pruned matcher ranks exactly as the plain scan of every posting and phrasing (IntentIndex.exhaustive)."""
+"""The fast matcher ranks exactly as the plain scan of every posting and phrasing (IntentIndex.exhaustive)."""
 from __future__ import annotations
 
 import json
@@ -45,9 +45,9 @@ def segmenter() -> Segmenter:
 
 
 @pytest.mark.parametrize("per_entry", [0, 12])
-def test_pruned_rankings_equal_the_plain_scan(segmenter, per_entry):
+def test_fast_rankings_equal_the_plain_scan(segmenter, per_entry):
     index = IntentIndex(grown(load_faq_dir(), per_entry), segmenter)
     texts = questions() + ["", "哈哈哈", "积分", "[图片]", "居住证" * 40]
-    pruned = [index.match(text).ranked for text in texts]
+    fast = [index.match(text).ranked for text in texts]
     index.exhaustive = True
-    assert [index.match(text).ranked for text in texts] == pruned
+    assert [index.match(text).ranked for text in texts] == fast
