@@ -21,14 +21,13 @@ import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.cli import main  # noqa: E402
+from intents.dates import SHANGHAI  # noqa: E402
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 TEMPLATE_FILES = [Path("/work/shared/samples/questions.jsonl"), ROOT / "tests" / "data" / "dev_questions.jsonl"]
 ROOMS = [f"上海居住证互助群{n}" for n in range(1, 21)]
 FOLLOW_UPS = ["那我什么时候能去签注？", "那积分呢", "还有别的要注意吗", "1", "2"]

@@ -13,11 +13,10 @@ import random
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
+from intents.dates import SHANGHAI
 from knowledge.faqfile import Entry, entry_to_toml
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 POLICY_PREFIXES = ("permit.", "points.", "pandemic.")
 
 DISTRICTS = ["浦东", "闵行", "徐汇", "静安", "黄浦", "长宁", "普陀", "虹口", "杨浦", "宝山", "嘉定", "松江"]

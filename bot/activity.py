@@ -6,15 +6,16 @@ import logging
 import sqlite3
 
 from bot import policy
-from bot.commands import SHANGHAI, is_command
+from bot.commands import is_command
 from bot.events import Incoming, Result
+from intents.dates import message_date
+from knowledge.faqfile import OUT_OF_SCOPE
 from bot.redact import redact
 from intents.normalize import normalize
 from knowledge.store import KnowledgeStore, Missed, phrasing_key
 
 logger = logging.getLogger(__name__)
 
-OUT_OF_SCOPE = "out_of_scope"  # the catalog's out-of-scope intent, as bot.handler reports it
 
 
 def assess(msg: Incoming, result: Result, text: str) -> tuple[list[str], Missed | None]:
@@ -50,7 +51,7 @@ def record(store: KnowledgeStore, msg: Incoming, result: Result, *, aliases: tup
     text = normalize((msg.text or "")[: policy.MAX_QUESTION_CHARS], aliases)
     counts, missed = assess(msg, result, text)
     try:
-        store.record_message(day=msg.time.astimezone(SHANGHAI).date().isoformat(), counts=counts, missed=missed,
+        store.record_message(day=message_date(msg.time).isoformat(), counts=counts, missed=missed,
                              keep=keep)
     except sqlite3.Error:
         logger.warning("could not record message %s in the activity log", msg.id or "?", exc_info=True)

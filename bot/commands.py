@@ -7,13 +7,13 @@ import re
 from collections import Counter
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Callable, Iterable
-from zoneinfo import ZoneInfo
 
 from bot import policy
 from bot.events import Incoming, Result
+from intents.dates import SHANGHAI
 from intents.matcher import IntentIndex
 from intents.normalize import normalize, to_halfwidth
-from knowledge.faqfile import Entry
+from knowledge.faqfile import HELP, OUT_OF_SCOPE, Entry
 from knowledge.store import FILE, HANDLE_PREFIX, AuditRecord, EditError, KnowledgeStore
 
 if TYPE_CHECKING:
@@ -21,9 +21,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 # The handler answers with these whatever the matcher says: they must stay enabled.
-REQUIRED_ENTRIES = frozenset({"bot.help", "out_of_scope"})
+REQUIRED_ENTRIES = frozenset({HELP, OUT_OF_SCOPE})
 REFUSAL = "抱歉，#faq 命令只对本群的管理员开放。有问题可以直接问我，或回复“人工”。"
 NOT_CHANGED = "未修改："
 

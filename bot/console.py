@@ -5,12 +5,11 @@ import argparse
 import json
 import sys
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from bot.config import ConfigError, load_config
 from bot.events import Incoming
+from intents.dates import SHANGHAI, parse_time
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def parse_now(value: str | None) -> datetime | None:
@@ -20,10 +19,9 @@ def parse_now(value: str | None) -> datetime | None:
     from bot.cli import CliError
 
     try:
-        moment = datetime.fromisoformat(value)
+        return parse_time(value)
     except ValueError as exc:
         raise CliError(f"--now {value!r} is not an ISO date or datetime (e.g. 2026-11-23T10:00+08:00)") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
 
 
 def open_bot(args: argparse.Namespace):

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from knowledge.faqfile import OUT_OF_SCOPE
+
 logger = logging.getLogger(__name__)
 
-OUT_OF_SCOPE = "out_of_scope"
 NONE_LABEL = "(none)"  # how an unrecognised message (intent null) is shown in per-intent tables and confusions
 
 

@@ -15,13 +15,11 @@ from intents.matcher import IntentIndex, Match
 from intents.normalize import normalize
 from intents.scope import Scope
 from intents.segment import Segmenter
-from knowledge.faqfile import Entry
+from knowledge.faqfile import HELP, OUT_OF_SCOPE, Entry
 from knowledge.store import KnowledgeStore
 
 logger = logging.getLogger(__name__)
 
-OUT_OF_SCOPE = "out_of_scope"
-HELP = "bot.help"
 _CHOICE = re.compile(r"^\s*([1-9])\s*$")
 _FOLLOW_UP = re.compile(r"^(那|那么|还有|另外|然后|那如果|如果)")
 
@@ -70,12 +68,15 @@ class Bot:
         try:
             self.refresh()
             result = self._handle(msg)
-            if self.record_activity:
-                activity.record(self.store, msg, result, aliases=self.config.aliases, keep=self.config.unanswered_keep)
-            return result
         except Exception:  # the dispatch boundary: a bug must cost one answer, not the bot
             logger.exception("handler failed on message %s", msg.id or "?")
             return Result(reply="抱歉，我这边出了点问题，请稍后再问，或回复“人工”。" if msg.addressed else None)
+        if self.record_activity:
+            try:
+                activity.record(self.store, msg, result, aliases=self.config.aliases, keep=self.config.unanswered_keep)
+            except Exception:  # the activity log is a side channel: its failure must never cost the answer
+                logger.exception("activity log failed on message %s", msg.id or "?")
+        return result
 
     def _handle(self, msg: Incoming) -> Result:
         raw = msg.text or ""

@@ -5,11 +5,11 @@ import tomllib
 from functools import lru_cache
 from pathlib import Path
 
-from knowledge.faqfile import Entry
+from knowledge.faqfile import HANDOFF, HELP, OUT_OF_SCOPE, Entry
 
 SOURCES_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "sources.toml"
 REMINDER = "提示：以上依据民间指南整理，政策以 一网通办 / 随申办 / 12333 官方渠道为准。"
-NOT_POLICY = frozenset({"bot.help", "bot.handoff", "out_of_scope"})
+NOT_POLICY = frozenset({HELP, HANDOFF, OUT_OF_SCOPE})
 CANNOT_HELP = (
     "这个问题我还答不上来。我能回答上海居住证签注（续签）和居住证积分续办的问题，"
     "比如“居住证12月5号到期什么时候能签注”“积分续办要交哪些材料”。需要人工请回复“人工”或 @群主。"

@@ -68,6 +68,30 @@ class DateMention:
         return out
 
 
+_SLASH_DATE = re.compile(r"^\d{4}/\d{1,2}/\d{1,2}")
+_SHORT_PARTS = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:([ T])(\d{1,2})(?=:))?")
+
+
+def parse_time(value: object) -> datetime:
+    """An ISO 8601 time (also "2026/11/23 10:15"); without an offset it is Shanghai time. ValueError otherwise."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("not a time")
+    text = value.strip()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:  # exports' looser spellings: 2026/11/23, 2026-1-5 9:30
+        if _SLASH_DATE.match(text):
+            text = text.replace("/", "-", 2)
+        moment = datetime.fromisoformat(_SHORT_PARTS.sub(_pad_parts, text))
+    return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
+
+
+def _pad_parts(match: re.Match[str]) -> str:
+    """2026-1-5 9:30 → 2026-01-05 09:30, which fromisoformat accepts."""
+    padded = f"{match[1]}-{int(match[2]):02d}-{int(match[3]):02d}"
+    return padded + (f"{match[4]}{int(match[5]):02d}" if match[4] else "")
+
+
 def message_date(now: datetime) -> date:
     """The calendar day of a message in Shanghai; a naive time is taken as Shanghai time."""
     if now.tzinfo is None:

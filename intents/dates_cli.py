@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.cli import CliError
-from intents.dates import SHANGHAI, find_dates
+from intents.dates import SHANGHAI, find_dates, parse_time
 from intents.normalize import normalize
 
 logger = logging.getLogger(__name__)
@@ -24,10 +24,9 @@ def parse_now(value: str | None) -> datetime:
     if value is None:
         return datetime.now(SHANGHAI)
     try:
-        parsed = datetime.fromisoformat(value)
+        return parse_time(value)
     except ValueError:
         raise _BadInput(f"not an ISO date-time: {value!r} (example: 2026-11-23T10:15:00+08:00)") from None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=SHANGHAI)
 
 
 def dates_json(text: str, now: datetime) -> list[dict[str, object]]:

@@ -11,6 +11,9 @@ import tomli_w
 
 FAQ_DIR = Path(__file__).parent / "faq"
 CATALOG_FILE = Path(__file__).parent / "catalog.toml"
+OUT_OF_SCOPE = "out_of_scope"  # catalog ids the code itself relies on
+HELP = "bot.help"
+HANDOFF = "bot.handoff"
 MAX_ANSWER_CHARS = 2000
 MAX_PHRASING_CHARS = 200
 OPERATOR_PREFIX = "op."  # finer intents added by operators without a catalog parent: op.1, op.2, …

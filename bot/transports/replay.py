@@ -11,7 +11,6 @@ import io
 import json
 import logging
 import os
-import re
 import sys
 import time
 from collections import OrderedDict
@@ -19,23 +18,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, TextIO
-from zoneinfo import ZoneInfo
 
 from bot.evaluation import Comparison, Expectation, LabelError, LatencyHistogram, PreviousRun, Scorer, parse_bool, \
     parse_expectation
 from bot.conversation import MAX_CHATS
 from bot.events import Incoming
 from bot.redact import redact
+from intents.dates import parse_time
 
 logger = logging.getLogger(__name__)
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 BOM = b"\xef\xbb\xbf"
 JSONL, CSV = "jsonl", "csv"
 _JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 _CSV_SUFFIXES = {".csv", ".tsv"}
-_SLASH_DATE = re.compile(r"^\d{4}/\d{1,2}/\d{1,2}")
-_SHORT_PARTS = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:([ T])(\d{1,2})(?=:))?")
 
 # How much of the run is kept in memory for the summary and report; the full lists are in the files.
 KEEP_SKIPPED = 200
@@ -68,24 +64,7 @@ class BadLine:
     reason: str
 
 
-def parse_time(value: Any) -> datetime:
-    """An ISO 8601 time (also "2026/11/23 10:15"); without an offset it is Shanghai time. ValueError otherwise."""
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("not a time")
-    text = value.strip()
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:  # exports' looser spellings: 2026/11/23, 2026-1-5 9:30
-        if _SLASH_DATE.match(text):
-            text = text.replace("/", "-", 2)
-        moment = datetime.fromisoformat(_SHORT_PARTS.sub(_pad_parts, text))
-    return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
 
-
-def _pad_parts(match: re.Match[str]) -> str:
-    """2026-1-5 9:30 → 2026-01-05 09:30, which fromisoformat accepts."""
-    padded = f"{match[1]}-{int(match[2]):02d}-{int(match[3]):02d}"
-    return padded + (f"{match[4]}{int(match[5]):02d}" if match[4] else "")
 
 
 def to_message(line: int, raw: dict[str, Any]) -> Message | BadLine:

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 from grpclib.const import Status
 from grpclib.exceptions import GRPCError, ProtocolError, StreamTerminatedError
@@ -28,10 +27,10 @@ with warnings.catch_warnings():
 from bot.config import Config, ConfigError, load_config
 from bot.events import Incoming, Result
 from bot.throttle import Throttle
+from intents.dates import SHANGHAI
 
 logger = logging.getLogger(__name__)
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Everything a lost, refused or half-open gateway connection raises; anything else is a bug.
 CONNECTION_ERRORS = (OSError, asyncio.TimeoutError, GRPCError, ProtocolError, StreamTerminatedError, WechatyPuppetError)
 # The Wechaty client libraries log through these, each with its own stderr handler.
