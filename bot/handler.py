@@ -9,7 +9,7 @@ from bot import activity, policy, render
 from bot.commands import Commands, is_command
 from bot.config import Config
 from bot.conversation import ChatState, Conversations
-from bot.dated import DATED_INTENTS, DatedAnswer, answer_with_dates
+from bot.dated import DatedAnswer, answer_with_dates
 from bot.events import Incoming, Result
 from intents.matcher import IntentIndex, Match
 from intents.normalize import normalize
@@ -152,9 +152,7 @@ class Bot:
         return rivals
 
     def _dated(self, entry: Entry, msg: Incoming, state: ChatState | None, text: str) -> DatedAnswer | None:
-        """The date computation for a dated intent, from the message's dates or the sender's remembered ones."""
-        if entry.catalog_id not in DATED_INTENTS:
-            return None
+        """The date computation for a dated intent (None for the others), from the message's or remembered dates."""
         return answer_with_dates(entry.catalog_id, text, msg.time, dict(state.dates) if state else {})
 
     def _speaks_unasked(self, entry_id: str, score: float, text: str) -> bool:
