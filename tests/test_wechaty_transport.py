@@ -8,6 +8,8 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
+from grpclib.const import Status
+from grpclib.exceptions import GRPCError
 
 from bot.config import Config
 from bot.events import Incoming, Result
@@ -124,6 +126,18 @@ def test_the_bot_is_mentioned_by_its_room_nickname(transport):
     assert not convert(transport, puppet, text="@别人 签注").mentioned
     assert puppet.lookups == 1  # cached
     assert not convert(transport, puppet, text="签注").mentioned
+
+
+def test_a_failed_nickname_lookup_still_answers_by_the_other_names(transport):
+    class FailingPuppet(FakePuppet):
+        async def room_member_payload(self, room_id: str, contact_id: str):
+            self.lookups += 1
+            raise GRPCError(Status.NOT_FOUND, "no such member")
+
+    puppet = FailingPuppet()
+    assert convert(transport, puppet, text="@小助手 签注").mentioned
+    assert not convert(transport, puppet, text="@别人 签注").mentioned
+    assert puppet.lookups == 2  # a failure is not cached
 
 
 @pytest.mark.parametrize("changes", [

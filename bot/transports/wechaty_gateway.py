@@ -328,7 +328,11 @@ class WechatyTransport:
             return cached[0]
         alias = ""
         if self.self_id:
-            member = await puppet.room_member_payload(room, self.self_id)
+            try:
+                member = await puppet.room_member_payload(room, self.self_id)
+            except GRPCError as exc:  # as in _display_name: answer by the other names, and ask again next time
+                logger.debug("no room nickname for the bot in %s: %s", room, _describe(exc))
+                return ""
             alias = member.room_alias or ""
         self._room_alias[room] = (alias, now)
         return alias
