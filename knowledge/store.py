@@ -33,6 +33,10 @@ logger = logging.getLogger(__name__)
 
 FILE = "file"
 OPERATOR = "operator"
+# The activity write runs on the bot's event loop: it waits this long for the write lock (an import, say), no
+# longer, and drops the message's counts when the lock stays taken. Edits keep the connection's own busy timeout.
+ACTIVITY_BUSY_MS = 200
+
 HANDLE_PREFIX = "u"  # unanswered-queue handles: u<row id>
 _HANDLE = re.compile(rf"^{HANDLE_PREFIX}(\d+)$")
 
@@ -156,6 +160,9 @@ class KnowledgeStore:
         self.db.conn.isolation_level = None
         self._catalog = catalog
         self._lock = threading.RLock()
+        # Read once: what _transaction and record_message return the connection to after they change it.
+        self._resting_sync = self.db.execute("PRAGMA synchronous").fetchone()[0]
+        self._busy_ms = self.db.execute("PRAGMA busy_timeout").fetchone()[0]
         self._migrate()
 
     @classmethod
@@ -167,7 +174,9 @@ class KnowledgeStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
+        # NORMAL is safe under WAL: a killed process keeps every commit, a power cut may cost the last few. The
+        # activity log writes at this level; edits wait for the disk (see _transaction).
+        conn.execute("PRAGMA synchronous=NORMAL")
         return cls(Database(conn))
 
     def _migrate(self) -> None:
@@ -190,18 +199,27 @@ class KnowledgeStore:
         return self._catalog
 
     @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        """One write transaction; BEGIN IMMEDIATE takes the write lock first, so checks made inside hold."""
+    def _transaction(self, *, durable: bool = True) -> Iterator[None]:
+        """One write transaction; BEGIN IMMEDIATE takes the write lock first, so checks made inside hold.
+
+        A durable one (every edit) commits with synchronous=FULL, waiting for the disk; the activity log does not.
+        """
         with self._lock:
             conn = self.db.conn
-            conn.execute("BEGIN IMMEDIATE")
+            if durable:
+                conn.execute("PRAGMA synchronous=FULL")  # not inside the transaction: it would not apply to it
             try:
-                yield
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+            finally:
+                if durable:
+                    conn.execute(f"PRAGMA synchronous={int(self._resting_sync)}")
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -564,20 +582,27 @@ class KnowledgeStore:
                        keep: int = 5000) -> None:
         """Add one to each named daily counter, and log a missed question, keeping the newest `keep` of them.
 
-        Does not bump the revision: nothing the matcher uses changed. Written without waiting for the disk
-        (synchronous=NORMAL): a killed process keeps every commit, a power cut may cost the last few counts;
-        waiting would cost every chat message a few milliseconds. Edits keep the connection's full sync.
+        Does not bump the revision: nothing the matcher uses changed. Written without waiting for the disk (the
+        connection's synchronous=NORMAL): a killed process keeps every commit, a power cut may cost the last few
+        counts; waiting would cost every chat message a few milliseconds. Waits at most ACTIVITY_BUSY_MS for the
+        write lock: when another process holds it longer, this message's counts are dropped with a warning.
         """
+        counts = list(counts)
         with self._lock:
-            previous = self.db.execute("PRAGMA synchronous").fetchone()[0]
-            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute(f"PRAGMA busy_timeout={ACTIVITY_BUSY_MS}")
             try:
                 self._record(day, counts, missed, keep)
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                    raise
+                # The counter names only: never the message's text.
+                logger.warning("database busy for over %d ms: this message's activity not recorded (counts: %s%s)",
+                               ACTIVITY_BUSY_MS, ", ".join(counts) or "none", "; an unanswered question" if missed else "")
             finally:
-                self.db.execute(f"PRAGMA synchronous={int(previous)}")
+                self.db.execute(f"PRAGMA busy_timeout={int(self._busy_ms)}")
 
-    def _record(self, day: str, counts: Iterable[str], missed: Missed | None, keep: int) -> None:
-        with self._transaction():
+    def _record(self, day: str, counts: list[str], missed: Missed | None, keep: int) -> None:
+        with self._transaction(durable=False):
             self.db.conn.executemany(
                 "insert into daily_counts (day, name, n) values (?, ?, 1) "
                 "on conflict (day, name) do update set n = n + 1",

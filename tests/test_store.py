@@ -3,6 +3,7 @@ files keeping operator edits, export/import round trips, the bounded unanswered 
 from __future__ import annotations
 
 import shutil
+import time
 from datetime import date
 from pathlib import Path
 
@@ -308,3 +309,19 @@ def test_daily_counts_add_up_per_day(store):
     counts = store.daily_counts(days=7, today=date(2026, 11, 23))
     assert counts == {"2026-11-22": {"questions": 1, "answered": 1, "intent:points.tax": 1},
                       "2026-11-23": {"questions": 2, "missed": 1}}
+
+
+def test_a_locked_database_costs_the_activity_write_its_counts_not_a_long_wait(tmp_path, caplog):
+    bot, importer = KnowledgeStore.open(tmp_path / "k.db"), KnowledgeStore.open(tmp_path / "k.db")
+    importer.db.execute("BEGIN IMMEDIATE")  # as a long `faq import` would hold the write lock
+    started = time.monotonic()
+    bot.record_message(day="2026-11-23", counts=["messages"], missed=_missed("蓝色香蕉"))
+    assert time.monotonic() - started < 2
+    importer.db.execute("ROLLBACK")
+    assert bot.daily_counts(days=1, today=date(2026, 11, 23)) == {} and bot.unanswered_count() == 0
+    assert "activity not recorded" in caplog.text and "蓝色香蕉" not in caplog.text
+    # The connection is as it was: edits wait the full busy timeout and commit at full sync.
+    assert bot.db.execute("PRAGMA busy_timeout").fetchone()[0] == 10_000
+    assert bot.db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    bot.record_message(day="2026-11-23", counts=["messages"])
+    assert bot.daily_counts(days=1, today=date(2026, 11, 23)) == {"2026-11-23": {"messages": 1}}
