@@ -14,7 +14,7 @@ from intents.dates import SHANGHAI
 from intents.matcher import IntentIndex
 from intents.normalize import normalize, to_halfwidth
 from knowledge.faqfile import HELP, OUT_OF_SCOPE, Entry
-from knowledge.store import FILE, HANDLE_PREFIX, AuditRecord, EditError, KnowledgeStore
+from knowledge.store import FILE, AuditRecord, EditError, KnowledgeStore, is_handle
 
 if TYPE_CHECKING:
     from bot.handler import Bot
@@ -27,7 +27,6 @@ REFUSAL = "抱歉，#faq 命令只对本群的管理员开放。有问题可以�
 NOT_CHANGED = "未修改："
 
 _COMMAND = re.compile(r"^\s*(?:@[^\s@]{1,20}[\u2005 ]\s*)*[#＃]\s*(?:faq|ｆａｑ)(?![0-9a-z])(.*)$", re.I | re.S)
-_HANDLE = re.compile(rf"^{HANDLE_PREFIX}\d+$", re.I)
 _ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")  # an id with a dot: `#faq add <parent> …`
 _SEPARATOR = re.compile(r"[|｜]")
 _FORCE = frozenset({"--force", "—force", "-f"})
@@ -88,7 +87,7 @@ class FaqDesk:
     def alias(self, target: str, phrasing: str = "", *, by: str, force: bool = False) -> str:
         """Add a phrasing to an entry, or accept an unanswered question (`target` is its handle) as one."""
         resolves, note = None, ""
-        if _HANDLE.match(target):
+        if is_handle(target):
             group = self.store.resolve_handle(target)
             entry_id = phrasing.strip() or group.suggestion
             if not entry_id:

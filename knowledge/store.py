@@ -38,7 +38,7 @@ OPERATOR = "operator"
 ACTIVITY_BUSY_MS = 200
 
 HANDLE_PREFIX = "u"  # unanswered-queue handles: u<row id>
-_HANDLE = re.compile(rf"^{HANDLE_PREFIX}(\d+)$")
+_HANDLE = re.compile(rf"^{HANDLE_PREFIX}(\d+)$", re.I)
 
 _LOG_SCHEMA = """
 create table if not exists audit (
@@ -72,6 +72,11 @@ class DuplicatePhrasing(EditError):
 
 class UnknownHandle(EditError):
     """An unanswered-queue handle that is not (or no longer) in the queue."""
+
+
+def is_handle(text: str) -> bool:
+    """Whether `text` is an unanswered-queue handle (u<row id>, either case, spaces around it ignored)."""
+    return _HANDLE.match(text.strip()) is not None
 
 
 def files_fingerprint(directory: Path) -> str:
@@ -395,7 +400,7 @@ class KnowledgeStore:
 
     def resolve_handle(self, handle: str) -> MissedGroup:
         """The unanswered-queue group a handle (u<row id>) points to; UnknownHandle when it left the queue."""
-        found = _HANDLE.match(handle.strip().lower())
+        found = _HANDLE.match(handle.strip())
         rows = list(self.db.query("select key from unanswered where id = ?", [int(found.group(1))])) if found else []
         if not rows:
             raise UnknownHandle(f"no unanswered question {handle!r} any more (list them again with `unanswered`)")

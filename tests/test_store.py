@@ -11,7 +11,8 @@ import pytest
 
 from knowledge.faqfile import FAQ_DIR, MAX_ANSWER_CHARS, load_faq_dir
 from knowledge.store import (
-    DuplicatePhrasing, EditError, InvalidEntry, KnowledgeStore, Missed, UnknownEntry, UnknownHandle, phrasing_key,
+    DuplicatePhrasing, EditError, InvalidEntry, KnowledgeStore, Missed, UnknownEntry, UnknownHandle, is_handle,
+    phrasing_key,
 )
 
 MATERIALS = ('id = "permit.materials"\nquestion = "签注带什么"\nphrasings = ["签注材料", "签注要带啥"]\n'
@@ -299,6 +300,11 @@ def test_unanswered_groups_by_key_most_frequent_first_and_handles_resolve(store)
         store.resolve_handle(second.handle)
     with pytest.raises(UnknownHandle):
         store.resolve_handle("x7")
+
+
+def test_a_handle_is_u_and_a_row_id_in_either_case():
+    assert is_handle("u12") and is_handle("U12") and is_handle(" u3 ")
+    assert not is_handle("u") and not is_handle("x7") and not is_handle("u1a") and not is_handle("points.tax")
 
 
 def test_daily_counts_add_up_per_day(store):
