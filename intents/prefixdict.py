@@ -19,11 +19,12 @@ import marshal
 import mmap
 from math import log
 import os
-import tempfile
 import sys
 import threading
-import time
 from pathlib import Path
+from typing import BinaryIO
+
+from intents.cachefiles import remove_stale, write_atomically
 
 
 def _import_jieba():
@@ -47,7 +48,6 @@ logger = logging.getLogger(__name__)
 
 CACHE_ENV = "PERMITBOT_CACHE_DIR"
 FORMAT = b"permitbot-jieba-prefix-1\n"
-STALE_AFTER_S = 86400  # other caches untouched this long are removed when a new one is written
 
 
 def default_cache_dir() -> Path:
@@ -87,29 +87,15 @@ def write_cache(tokenizer: jieba.Tokenizer, path: Path) -> None:
         blobs.append(blob)
         offset += len(blob)
     header = marshal.dumps((tokenizer.total, index))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(FORMAT)
-            out.write(len(header).to_bytes(8, "little"))
-            out.write(header)
-            for blob in blobs:
-                out.write(blob)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
 
+    def write(out: BinaryIO) -> None:
+        out.write(FORMAT)
+        out.write(len(header).to_bytes(8, "little"))
+        out.write(header)
+        for blob in blobs:
+            out.write(blob)
 
-def _remove_stale(directory: Path, keep: Path) -> None:
-    now = time.time()
-    for other in directory.glob("jieba-*.prefix"):
-        try:
-            if other != keep and now - other.stat().st_mtime > STALE_AFTER_S:
-                other.unlink()
-        except OSError:
-            pass
+    write_atomically(path, write)
 
 
 class LazyTokenizer(jieba.Tokenizer):
@@ -224,7 +210,7 @@ def cached_tokenizer(user_dict: Path, cache_dir: Path | None = None) -> jieba.To
     tokenizer = full_tokenizer(user_dict)
     try:
         write_cache(tokenizer, path)
-        _remove_stale(directory, path)
+        remove_stale(path, "jieba-*.prefix")
         logger.info("prefix dictionary cache written to %s", path)
     except OSError as exc:
         logger.warning("cannot write the prefix dictionary cache in %s (%s); using jieba's own loading", directory, exc)

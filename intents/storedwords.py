@@ -10,16 +10,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import marshal
-import os
-import tempfile
-import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import BinaryIO
+
+from intents.cachefiles import remove_stale, write_atomically
 
 logger = logging.getLogger(__name__)
 
 FORMAT = b"permitbot-stored-words-1\n"
-STALE_AFTER_S = 86400
 
 
 class StoredWords:
@@ -56,25 +55,15 @@ class StoredWords:
         """Store exactly these phrasings' words, unless the file already holds them."""
         if self.path is None or table.keys() == self.table.keys():
             return
+
+        def write(out: BinaryIO) -> None:
+            out.write(FORMAT)
+            marshal.dump(table, out)
+
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
-            try:
-                with os.fdopen(handle, "wb") as out:
-                    out.write(FORMAT)
-                    marshal.dump(table, out)
-                os.replace(temporary, self.path)
-            except BaseException:
-                os.unlink(temporary)
-                raise
+            write_atomically(self.path, write)
         except OSError as exc:
             logger.warning("cannot store segmented phrasings in %s (%s)", self.path.parent, exc)
             return
         self.table = dict(table)
-        now = time.time()
-        for other in self.path.parent.glob("words-*.marshal"):
-            try:
-                if other != self.path and now - other.stat().st_mtime > STALE_AFTER_S:
-                    other.unlink()
-            except OSError:
-                pass
+        remove_stale(self.path, "words-*.marshal")

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 
 from intents import prefixdict
+from intents.cachefiles import STALE_AFTER_S, remove_stale, write_atomically
 from intents.matcher import IntentIndex
 from intents.segment import DATA_DIR, Segmenter
 from knowledge.faqfile import load_faq_dir
@@ -91,3 +94,24 @@ def test_phrasings_are_stored_for_the_next_process_and_dropped_when_the_data_cha
     with open(data / "synonyms.toml", "a", encoding="utf-8") as handle:
         handle.write('\n"琪瑾湾" = ["琪瑾"]\n')
     assert not Segmenter(data)._stored.table  # other inputs, other words: nothing stored for them yet
+
+
+def test_a_new_cache_file_replaces_whole_and_sweeps_only_old_ones_of_its_kind(tmp_path):
+    old, young, other_kind = tmp_path / "words-old.marshal", tmp_path / "words-young.marshal", tmp_path / "x.prefix"
+    for path in (old, young, other_kind):
+        path.write_bytes(b"x")
+    long_ago = time.time() - STALE_AFTER_S - 60
+    os.utime(old, (long_ago, long_ago))
+    os.utime(other_kind, (long_ago, long_ago))
+    new = tmp_path / "words-new.marshal"
+    write_atomically(new, lambda out: out.write(b"new"))
+    with pytest.raises(RuntimeError):
+        write_atomically(new, _half_then_fail)
+    assert new.read_bytes() == b"new"
+    remove_stale(new, "words-*.marshal")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["words-new.marshal", "words-young.marshal", "x.prefix"]
+
+
+def _half_then_fail(out) -> None:
+    out.write(b"half")
+    raise RuntimeError("write failed")
