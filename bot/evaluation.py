@@ -17,6 +17,11 @@ logger = logging.getLogger(__name__)
 NONE_LABEL = "(none)"  # how an unrecognised message (intent null) is shown in per-intent tables and confusions
 
 
+def percent(value: float | None) -> str:
+    """A rate as the summary and the report show it: one decimal, or n/a when nothing was measured."""
+    return "n/a" if value is None else f"{value * 100:.1f} %"
+
+
 # -- latency ---------------------------------------------------------------------------------
 
 

@@ -6,6 +6,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
+from bot.evaluation import percent
+
 CHART_WIDTH = 760
 LABEL_WIDTH = 230
 BAR_AREA = 420
@@ -40,10 +42,6 @@ svg .bar-count { fill: #4f7cd4; } svg .track { fill: #eef1f5; } svg .grid { stro
 
 def _e(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)
-
-
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{value * 100:.1f} %"
 
 
 def _grade(value: float | None) -> str:
@@ -100,7 +98,7 @@ def _intent_chart(summary: dict[str, Any]) -> str:
     per_intent = {name: counts for name, counts in (evaluation.get("per_intent") or {}).items() if counts["expected"]}
     if per_intent:
         rows = [(name, counts["recall"] or 0.0,
-                 f"{_pct(counts['recall'])} ({counts['correct']}/{counts['expected']})",
+                 f"{percent(counts['recall'])} ({counts['correct']}/{counts['expected']})",
                  f"bar-{_grade(counts['recall'])}")
                 for name, counts in sorted(per_intent.items())]
         note = ("Share of the messages labelled with an intent that the bot answered with it (recall); "
@@ -133,7 +131,7 @@ def _overview(summary: dict[str, Any]) -> str:
     if evaluation.get("labelled"):
         accuracy = evaluation.get("accuracy")
         tiles.insert(0, _tile(f"intent accuracy ({evaluation['correct']}/{evaluation['labelled']})",
-                              _pct(accuracy), _grade(accuracy)))
+                              percent(accuracy), _grade(accuracy)))
     if evaluation.get("replied_labelled"):
         tiles.append(_tile(f"replied mismatches (of {evaluation['replied_labelled']})",
                            evaluation["replied_mismatches"], "poor" if evaluation["replied_mismatches"] else "good"))
@@ -154,8 +152,8 @@ def _per_intent_table(summary: dict[str, Any]) -> str:
     if not per_intent:
         return ""
     rows = [[_e(name), str(c["expected"]), str(c["predicted"]), str(c["correct"]),
-             f'<span class="{_grade(c["precision"])}">{_pct(c["precision"])}</span>',
-             f'<span class="{_grade(c["recall"])}">{_pct(c["recall"])}</span>']
+             f'<span class="{_grade(c["precision"])}">{percent(c["precision"])}</span>',
+             f'<span class="{_grade(c["recall"])}">{percent(c["recall"])}</span>']
             for name, c in per_intent.items()]
     return _table(["intent", "expected", "predicted", "correct", "precision", "recall"], rows,
                   numeric={1, 2, 3, 4, 5})

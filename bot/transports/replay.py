@@ -19,8 +19,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, TextIO
 
-from bot.evaluation import Comparison, Expectation, LabelError, LatencyHistogram, PreviousRun, Scorer, parse_bool, \
-    parse_expectation
+from bot.evaluation import NONE_LABEL, Comparison, Expectation, LabelError, LatencyHistogram, PreviousRun, Scorer, \
+    parse_bool, parse_expectation, percent
 from bot.conversation import MAX_CHATS
 from bot.events import Incoming
 from bot.redact import redact
@@ -327,7 +327,7 @@ class Replay:
         self.replied += bool(record["replied"])
         intent = record.get("intent")
         self.recognised += bool(record.get("recognised", intent is not None))
-        key = intent or "(none)"
+        key = intent or NONE_LABEL
         self.by_intent[key] = self.by_intent.get(key, 0) + 1
         self.latency.add(latency_ms)
 
@@ -404,10 +404,6 @@ def replay(items: Iterable[Message | BadLine], runner: Replay, *, progress: Any 
 # -- the summary as text ---------------------------------------------------------------------
 
 
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{value * 100:.1f} %"
-
-
 def summary_lines(summary: dict[str, Any]) -> Iterator[str]:
     latency = summary["latency_ms"]
     yield (f"replayed {summary['messages']} messages in {summary['elapsed_seconds']:.2f} s "
@@ -422,10 +418,10 @@ def summary_lines(summary: dict[str, Any]) -> Iterator[str]:
     if evaluation:
         if evaluation["labelled"]:
             yield (f"intent accuracy {evaluation['correct']}/{evaluation['labelled']} = "
-                   f"{_pct(evaluation['accuracy'])}")
+                   f"{percent(evaluation['accuracy'])}")
             for name, counts in evaluation["per_intent"].items():
                 if counts["expected"] and (counts["precision"] != 1.0 or counts["recall"] != 1.0):
-                    yield (f"  {name}: precision {_pct(counts['precision'])} recall {_pct(counts['recall'])} "
+                    yield (f"  {name}: precision {percent(counts['precision'])} recall {percent(counts['recall'])} "
                            f"({counts['correct']} of {counts['expected']} expected, {counts['predicted']} predicted)")
             for pair in evaluation["confusions"]:
                 yield f"  confused: expected {pair['expected']} → got {pair['predicted']} ×{pair['count']}"
@@ -575,7 +571,7 @@ def run_replay(args: argparse.Namespace) -> int:
             print(line, file=text_out)
     accuracy = runner.scorer.accuracy
     if args.min_accuracy is not None and (accuracy is None or accuracy < args.min_accuracy):
-        print(f"permitbot replay: intent accuracy {_pct(accuracy)} is below --min-accuracy "
+        print(f"permitbot replay: intent accuracy {percent(accuracy)} is below --min-accuracy "
               f"{args.min_accuracy * 100:.1f} %", file=sys.stderr)
         return 1
     return 0
