@@ -602,7 +602,8 @@ class KnowledgeStore:
                     raise
                 # The counter names only: never the message's text.
                 logger.warning("database busy for over %d ms: this message's activity not recorded (counts: %s%s)",
-                               ACTIVITY_BUSY_MS, ", ".join(counts) or "none", "; an unanswered question" if missed else "")
+                               ACTIVITY_BUSY_MS, ", ".join(counts) or "none",
+                               "; an unanswered question" if missed else "")
             finally:
                 self.db.execute(f"PRAGMA busy_timeout={int(self._busy_ms)}")
 
