@@ -206,9 +206,8 @@ def _permit_answer(intent: str, mention: DateMention, today: date, p: rules.Poli
     if mention.date is not None:
         if mention.cue in (OVERDUE, UNTIL_EXPIRY):
             window = rules.permit_overdue_days((today - mention.date).days, rules=p)
-            return DatedAnswer(_permit_intent(intent, window.days_to_expiry), rules.facts_of(window),
-                               _permit_text(window, p, today), {EXPIRY: mention.date})
-        window = rules.permit_window(mention.date, today, rules=p)
+        else:
+            window = rules.permit_window(mention.date, today, rules=p)
         return DatedAnswer(_permit_intent(intent, window.days_to_expiry), rules.facts_of(window),
                            _permit_text(window, p, today), {EXPIRY: mention.date})
     assert mention.period is not None
@@ -327,8 +326,6 @@ def _invalid_answer(intent: str, mention: DateMention, role: str) -> DatedAnswer
 def _for_role(intent: str, role: str, mention: DateMention, today: date, p: rules.Policy) -> DatedAnswer:
     if mention.invalid:
         return _invalid_answer(intent, mention, role)
-    if mention.date is None and (mention.cue is None and role not in (EXPIRY, ENDORSED)):
-        return DatedAnswer(intent, {}, _ASK[intent].format(p=p))
     if role == EXPIRY:
         answer = _permit_answer(intent, mention, today, p)
         if intent not in (RENEW_WINDOW, OVERDUE_INTENT):
