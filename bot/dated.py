@@ -241,7 +241,6 @@ def _endorsed_for_permit(intent: str, endorsed: date, today: date, p: rules.Poli
 
 def _points_confirm_answer(intent: str, endorsed: date, today: date, p: rules.Policy) -> DatedAnswer:
     result = rules.points_after_endorsement(endorsed, rules=p)
-    assert result.points_confirm_from is not None and result.points_confirm_typical_by is not None
     text = (f"按 {endorsed} 签注计算：签注后第 {p.points_confirm_from_workday} 个工作日即 {result.points_confirm_from} "
             f"起可以在网上做积分确认（刷新有效期），数据一般在第 {p.points_confirm_typical_workday} 个工作日"
             f"（{result.points_confirm_typical_by}）前到位；积分续办要在签注后 {p.points_deadline_days_after_endorsement} "

@@ -132,17 +132,24 @@ class PointsAfterEndorsement:
     """When the points can be confirmed after endorsement S, and by when they must be renewed."""
 
     endorsed_date: date
-    points_confirm_from: date | None
-    points_confirm_typical_by: date | None
+    points_confirm_from: date
+    points_confirm_typical_by: date
     points_deadline: date
-    workday_calendar: str | None
+    workday_calendar: str
 
 
-def points_deadline(endorsed: date, *, rules: Policy | None = None) -> PointsAfterEndorsement:
+@dataclass(frozen=True)
+class PointsDeadline:
+    """By when the points must be renewed after endorsement S."""
+
+    endorsed_date: date
+    points_deadline: date
+
+
+def points_deadline(endorsed: date, *, rules: Policy | None = None) -> PointsDeadline:
     """S + 60 days only (the deadline question needs no working days)."""
     rules = rules or policy()
-    deadline = endorsed + timedelta(days=rules.points_deadline_days_after_endorsement)
-    return PointsAfterEndorsement(endorsed, None, None, deadline, None)
+    return PointsDeadline(endorsed, endorsed + timedelta(days=rules.points_deadline_days_after_endorsement))
 
 
 def points_after_endorsement(
@@ -156,7 +163,7 @@ def points_after_endorsement(
         endorsed_date=endorsed,
         points_confirm_from=confirm_from,
         points_confirm_typical_by=typical_by,
-        points_deadline=endorsed + timedelta(days=rules.points_deadline_days_after_endorsement),
+        points_deadline=points_deadline(endorsed, rules=rules).points_deadline,
         workday_calendar=_calendar_name(official_from and official_by),
     )
 
