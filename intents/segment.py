@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 import re
-import sys
 import tomllib
 from collections.abc import Iterable
 from functools import lru_cache
@@ -45,7 +44,7 @@ class Segmenter:
         self._stored = StoredWords.for_inputs(default_cache_dir(), [
             cache_key(data_dir / "domain_words.txt").encode(),
             *(path.name.encode() + path.read_bytes() for path in sorted(data_dir.iterdir()) if path.is_file()),
-            *(Path(code).read_bytes() for code in sorted({__file__, sys.modules[type(self).__module__].__file__ or __file__})),
+            Path(__file__).read_bytes(),
         ])
 
     def words(self, text: str) -> tuple[str, ...]:
