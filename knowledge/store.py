@@ -133,7 +133,6 @@ class MissedGroup:
     count: int
     question: str
     key: str
-    last_at: str
     suggestion: str | None
     score: float
 
@@ -305,16 +304,12 @@ class KnowledgeStore:
 
     # -- rebuilding from the FAQ files ------------------------------------------------------------
 
-    def bump_revision(self) -> None:
-        """Mark a change so every reader (this process or another) rebuilds its matcher."""
-        with self._transaction():
-            self._bump()
-
     def _bump(self) -> None:
+        """Mark a change so every reader (this process or another) rebuilds its matcher."""
         self.db.execute("insert into meta (key, value) values ('revision', '1') "
                         "on conflict (key) do update set value = cast(value as integer) + 1")
 
-    def sync_files(self, directory: Path = FAQ_DIR, *, force: bool = False) -> bool:
+    def sync_files(self, directory: Path = FAQ_DIR) -> bool:
         """Rebuild the file-origin rows when the FAQ files changed; operator rows are never touched.
 
         Validation happens before anything is written, so a bad file leaves the database as it was.
@@ -322,7 +317,7 @@ class KnowledgeStore:
         edits of that file take effect. Returns whether a rebuild happened.
         """
         fingerprint = files_fingerprint(directory)
-        if not force and self.meta("files_fingerprint") == fingerprint:
+        if self.meta("files_fingerprint") == fingerprint:
             return False
         entries = load_faq_dir(directory)
         with self._transaction():
@@ -351,21 +346,17 @@ class KnowledgeStore:
     # -- operator edits ------------------------------------------------------------------------------
 
     def add_entry(self, question: str, answer: str, *, by: str, parent: str | None = None,
-                  phrasings: Iterable[str] = (), sources: Iterable[str] = (), entry_id: str | None = None,
-                  note: str = "") -> Entry:
-        """A new entry: `op.<n>`, or `<parent>.op<n>` under a catalog parent, unless `entry_id` is given."""
+                  phrasings: Iterable[str] = ()) -> Entry:
+        """A new entry: `op.<n>`, or `<parent>.op<n>` under a catalog parent."""
         with self._transaction():
-            if entry_id is not None and self._exists(entry_id):
-                raise EditError(f"entry {entry_id} already exists")
             if parent and parent not in self.catalog:
                 raise InvalidEntry(f"unknown parent {parent!r} (not an id of knowledge/catalog.toml)")
-            entry = Entry(id=entry_id or self._next_operator_id(parent), question=question.strip(),
-                          answer=answer.strip(), phrasings=[p.strip() for p in phrasings], sources=list(sources),
-                          parent=parent or None)
+            entry = Entry(id=self._next_operator_id(parent), question=question.strip(), answer=answer.strip(),
+                          phrasings=[p.strip() for p in phrasings], parent=parent or None)
             self._check_entry(entry, where="new entry")
             self._put_entry(entry, origin=OPERATOR)
             self._put_phrasings(entry.id, [entry.question, *entry.phrasings], OPERATOR)
-            self._audit("add", entry.id, None, self._snapshot(entry.id), by=by, note=note)
+            self._audit("add", entry.id, None, self._snapshot(entry.id), by=by)
             self._bump()
         return entry
 
@@ -643,7 +634,7 @@ class KnowledgeStore:
         count, last = self.db.execute("select count(*), max(id) from unanswered where key = ?", [key]).fetchone()
         row = next(self.db.query("select * from unanswered where id = ?", [last]))
         return MissedGroup(handle=f"{HANDLE_PREFIX}{last}", count=count, question=row["question"], key=key,
-                           last_at=row["at"], suggestion=row["suggestion"], score=row["score"])
+                           suggestion=row["suggestion"], score=row["score"])
 
 
 def _json(value: dict | None) -> str | None:
