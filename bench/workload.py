@@ -108,13 +108,6 @@ def _retopic(text: str, topic: str) -> str:
     return text
 
 
-def _splice(rng: random.Random, first: str, second: str) -> str:
-    """The first half of one phrasing joined to the second half of another of the same intent."""
-    cut_a = max(1, len(first) // 2 + rng.randint(-1, 1))
-    cut_b = max(1, len(second) // 2 + rng.randint(-1, 1))
-    return first[:cut_a] + second[cut_b:]
-
-
 def _bigrams(text: str) -> set[str]:
     return {text[i:i + 2] for i in range(len(text) - 1)}
 

@@ -56,12 +56,11 @@ class Throttle:
       repeat gets a short pointer to it, later ones get silence, until the cooldown runs out.
     """
 
-    def __init__(self, *, replies_per_minute: int, repeat_cooldown_seconds: float, pointer_text: str = POINTER_TEXT):
+    def __init__(self, *, replies_per_minute: int, repeat_cooldown_seconds: float):
         if replies_per_minute < 1:
             raise ValueError("replies_per_minute must be at least 1")
         self.replies_per_minute = replies_per_minute
         self.cooldown = timedelta(seconds=max(0.0, repeat_cooldown_seconds))
-        self.pointer_text = pointer_text
         self._conversations: dict[str, _Conversation] = {}
 
     def check(self, conversation: str, reply: str, *, now: datetime) -> Verdict:
@@ -79,7 +78,7 @@ class Throttle:
         state.sends.append(now)
         if earlier is not None:
             earlier.pointed = True
-            return Verdict(self.pointer_text.format(time=earlier.at.strftime("%H:%M")), "pointer")
+            return Verdict(POINTER_TEXT.format(time=earlier.at.strftime("%H:%M")), "pointer")
         if self.cooldown:
             state.answers[key] = _Earlier(now)
         return Verdict(reply, "answer")

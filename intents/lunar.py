@@ -163,13 +163,3 @@ def to_solar(year: int, month: int, day: int, *, leap: bool = False) -> date | N
             resolved = first + timedelta(days=day - 1)
             return resolved if 1 <= day and resolved < next_first else None
     return None
-
-
-def month_period(year: int, month: int, *, leap: bool = False) -> tuple[date, date] | None:
-    """First and last solar day of a lunar month."""
-    if not FIRST_YEAR < year < LAST_YEAR:
-        return None
-    for number, is_leap, first, next_first in _months_of_year(year):
-        if number == month and is_leap == leap:
-            return first, next_first - timedelta(days=1)
-    return None

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import tomllib
-from pathlib import Path
 
 from intents.segment import DATA_DIR
 
@@ -10,8 +9,8 @@ from intents.segment import DATA_DIR
 class Scope:
     """Says why a normalised question is out of scope, or None when nothing marks it so."""
 
-    def __init__(self, path: Path = DATA_DIR / "scope.toml"):
-        with open(path, "rb") as handle:
+    def __init__(self) -> None:
+        with open(DATA_DIR / "scope.toml", "rb") as handle:
             data = tomllib.load(handle)
         self.places = tuple(data["other_places"])
         self.topics = tuple(data["topics"])
