@@ -1,7 +1,6 @@
 """Dated answers: the dates in a message (or remembered ones) turned into replay facts and the computed reply text."""
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -12,8 +11,6 @@ from intents.dates import (
     message_date,
 )
 from intents.workdays import default_calendar
-
-logger = logging.getLogger(__name__)
 
 RENEW_WINDOW = "permit.renew_window"
 OVERDUE_INTENT = "permit.overdue"

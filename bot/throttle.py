@@ -1,13 +1,10 @@
 """How often the bot may speak in one conversation: a per-room rate limit and a cooldown on repeated answers."""
 from __future__ import annotations
 
-import logging
 import re
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-
-logger = logging.getLogger(__name__)
 
 WINDOW = timedelta(minutes=1)
 # Said instead of repeating an answer given moments ago; {time} is when it was given (HH:MM).

@@ -15,15 +15,12 @@ where matches overlap the longest wins (then the earlier rule). A date that cann
 from __future__ import annotations
 
 import calendar as month_calendar
-import logging
 import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Callable
 
 from intents import lunar
-
-logger = logging.getLogger(__name__)
 
 # Shanghai has kept UTC+8 without daylight saving since 1991: a fixed offset needs no tz database.
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")

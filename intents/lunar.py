@@ -7,14 +7,11 @@ solar-term days come from chinese_calendar. Valid for 1901–2099; outside, func
 """
 from __future__ import annotations
 
-import logging
 import math
 from datetime import date, timedelta
 from functools import lru_cache
 
 import chinese_calendar
-
-logger = logging.getLogger(__name__)
 
 FIRST_YEAR, LAST_YEAR = 1901, 2099
 _PRINCIPAL_TERMS = frozenset({"雨水", "春分", "谷雨", "小满", "夏至", "大暑", "处暑", "秋分", "霜降", "小雪", "冬至", "大寒"})

@@ -1,7 +1,6 @@
 """The permit and points date rules of domain.md as pure functions; the figures come from knowledge/policy.toml."""
 from __future__ import annotations
 
-import logging
 import tomllib
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
@@ -9,8 +8,6 @@ from functools import lru_cache
 from pathlib import Path
 
 from intents.workdays import WorkdayCalendar, nth_workday_after
-
-logger = logging.getLogger(__name__)
 
 POLICY_PATH = Path(__file__).resolve().parent.parent / "knowledge" / "policy.toml"
 

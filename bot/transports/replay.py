@@ -9,7 +9,6 @@ import argparse
 import csv
 import io
 import json
-import logging
 import os
 import sys
 import time
@@ -25,8 +24,6 @@ from bot.conversation import MAX_CHATS
 from bot.events import Incoming
 from bot.redact import redact
 from intents.dates import parse_time
-
-logger = logging.getLogger(__name__)
 
 BOM = b"\xef\xbb\xbf"
 JSONL, CSV = "jsonl", "csv"
