@@ -1,1 +1,1 @@
-"""The ways a message reaches the handler: console, replay, WeChat gateway."""
+"""Transports that feed the handler: replay (message files) and the WeChat gateway; the console is bot/console.py."""
