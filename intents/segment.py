@@ -1,4 +1,4 @@
-"""The only jieba user: domain dictionary, synonym groups and stopwords turn a normalised question into words."""
+"""Segmentation: jieba (through intents/prefixdict.py) with the domain dictionary, synonyms and stopwords, to words."""
 from __future__ import annotations
 
 import logging
@@ -10,8 +10,6 @@ from pathlib import Path
 
 from intents.prefixdict import cache_key, cached_tokenizer, default_cache_dir, jieba
 from intents.storedwords import StoredWords
-
-logger = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).parent / "data"
 _KEEP = re.compile(r"[\u4e00-\u9fffa-z]")  # a word counts when it has a CJK character or a letter
