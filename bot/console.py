@@ -24,14 +24,14 @@ def parse_now(value: str | None) -> datetime | None:
         raise CliError(f"--now {value!r} is not an ISO date or datetime (e.g. 2026-11-23T10:00+08:00)") from exc
 
 
-def open_bot(args: argparse.Namespace):
-    """The handler for a command's --db / --config flags, with configuration errors made CLI errors."""
+def open_bot(args: argparse.Namespace, **overrides):
+    """The handler for a command's --db / --config flags (and overrides), with configuration errors made CLI errors."""
     from bot.cli import CliError
     from bot.handler import Bot
     from knowledge.faqfile import FaqError
 
     try:
-        config = load_config(getattr(args, "config", None), db_path=args.db)
+        config = load_config(getattr(args, "config", None), db_path=args.db, **overrides)
         return Bot.open(config)
     except (ConfigError, FaqError) as exc:
         raise CliError(str(exc)) from exc

@@ -490,16 +490,9 @@ def open_replay_bot(args: argparse.Namespace) -> Any:
     Operator commands (`#faq disable …` from an operator's old message) get the refusal instead of editing the
     knowledge again, and historic messages are kept out of the daily counters and the unanswered queue.
     """
-    from bot.cli import CliError
-    from bot.config import ConfigError, load_config
-    from bot.handler import Bot
-    from knowledge.faqfile import FaqError
+    from bot.console import open_bot
 
-    try:
-        config = load_config(args.config, db_path=args.db, operators=frozenset())
-        bot = Bot.open(config)
-    except (ConfigError, FaqError) as exc:
-        raise CliError(str(exc)) from exc
+    bot = open_bot(args, operators=frozenset())
     bot.record_activity = False
     return bot
 
