@@ -83,16 +83,15 @@ def latency_summary(nanos: list[int], wall_s: float) -> dict:
 
 def measure_engine(db: Path, messages: Path, warmup: Path, *, accuracy: bool) -> dict:
     """Open the handler on a built database, replay the messages, time each `handle`."""
-    from bot import policy
+    from bot.app import build
     from bot.config import Config
-    from bot.handler import Bot
     from intents.normalize import normalize
     from knowledge.store import KnowledgeStore
 
     started = time.perf_counter()
     config = Config(db_path=db)
     store = KnowledgeStore.open(db)
-    bot = Bot(store, config=config)
+    bot = build(config, store=store)
     # The activity log (daily counters, unanswered queue) commits to SQLite per message; it is timed
     # apart below, so that these figures are the engine's.
     bot.record_activity = False
@@ -112,7 +111,7 @@ def measure_engine(db: Path, messages: Path, warmup: Path, *, accuracy: bool) ->
         for name, path in (("accuracy", SAMPLES), ("accuracy_dev", DEV)):
             if path.exists():
                 for suffix, exhaustive in (("", False), ("_exhaustive", True)):
-                    fresh = Bot(store, config=config, segmenter=bot.segmenter)
+                    fresh = build(config, store=store, segmenter=bot.segmenter)
                     fresh.record_activity = False
                     fresh.index.exhaustive = exhaustive
                     out[name + suffix] = intent_accuracy(lambda record: fresh.handle(incoming(record)).intent, path)
@@ -122,7 +121,7 @@ def measure_engine(db: Path, messages: Path, warmup: Path, *, accuracy: bool) ->
         out["rankings_identical"] = round(sum(bot.index.match(text).ranked == ranked
                                               for text, ranked in zip(texts, pruned)) / len(texts), 4)
         bot.index.exhaustive = False
-        logged = Bot(store, config=config, segmenter=bot.segmenter)
+        logged = build(config, store=store, segmenter=bot.segmenter)
         logged.record_activity = True
         nanos, _ = replay(logged, batch[:ACTIVITY_MESSAGES])
         out["activity_p50_ms"] = round(percentile([n / 1e6 for n in nanos], 0.50), 4)

@@ -5,20 +5,21 @@ from __future__ import annotations
 import logging
 import sqlite3
 
-from bot import policy
 from bot.commands import is_command
 from bot.events import Incoming, Result
 from intents.dates import message_date
 from knowledge.faqfile import OUT_OF_SCOPE
 from bot.redact import redact
+from bot.speak import is_placeholder, looks_like_question
 from intents.normalize import normalize
+from intents.understand import MAX_QUESTION_CHARS
 from knowledge.store import KnowledgeStore, Missed, phrasing_key
 
 logger = logging.getLogger(__name__)
 
 
 
-def assess(msg: Incoming, result: Result, text: str) -> tuple[list[str], Missed | None]:
+def assess(msg: Incoming, result: Result, text: str, *, group_confidence: float) -> tuple[list[str], Missed | None]:
     """The counters one handled message adds to, and the missed question to log, if any.
 
     An unrecognised question (reported as out of scope) may be a miss; a real out-of-scope verdict (scope
@@ -28,14 +29,14 @@ def assess(msg: Incoming, result: Result, text: str) -> tuple[list[str], Missed 
     """
     counts = ["messages"]
     unrecognised = not result.recognised
-    if not text or policy.is_placeholder(msg.text or "") or (result.intent == OUT_OF_SCOPE and not unrecognised):
+    if not text or is_placeholder(msg.text or "") or (result.intent == OUT_OF_SCOPE and not unrecognised):
         return counts, None
-    if not (msg.addressed or (policy.looks_like_question(text) and (result.candidates or not unrecognised))):
+    if not (msg.addressed or (looks_like_question(text) and (result.candidates or not unrecognised))):
         return counts, None
     counts.append("questions")
     if result.replied and not unrecognised:
         counts += ["answered", f"intent:{result.intent}"]
-    if not unrecognised and result.confidence >= policy.GROUP_CONFIDENCE:
+    if not unrecognised and result.confidence >= group_confidence:
         return counts, None
     counts.append("missed")
     question = redact(text)
@@ -44,12 +45,13 @@ def assess(msg: Incoming, result: Result, text: str) -> tuple[list[str], Missed 
                           room=msg.room, suggestion=suggestion, score=round(score, 4))
 
 
-def record(store: KnowledgeStore, msg: Incoming, result: Result, *, aliases: tuple[str, ...], keep: int) -> None:
+def record(store: KnowledgeStore, msg: Incoming, result: Result, *, aliases: tuple[str, ...], keep: int,
+           group_confidence: float) -> None:
     """Count one handled chat message (operator commands are not counted); a full disk costs the log, not the answer."""
     if is_command(msg.text):
         return
-    text = normalize((msg.text or "")[: policy.MAX_QUESTION_CHARS], aliases)
-    counts, missed = assess(msg, result, text)
+    text = normalize((msg.text or "")[: MAX_QUESTION_CHARS], aliases)
+    counts, missed = assess(msg, result, text, group_confidence=group_confidence)
     try:
         store.record_message(day=message_date(msg.time).isoformat(), counts=counts, missed=missed,
                              keep=keep)

@@ -7,6 +7,8 @@ import logging
 import os
 import sys
 
+from bot.errors import StartupError, UsageError
+
 # Each module exposes `register(subparsers)`, which adds its parsers and sets `func(args) -> int`.
 # Keyed by command so that a command imports only its own module (the Wechaty client alone costs
 # a sixth of a second); help and unknown commands import them all.
@@ -16,12 +18,8 @@ COMMAND_MODULES = {
     "faq": "bot.faq_cli",
     "serve": "bot.transports.wechaty_gateway",
     "replay": "bot.transports.replay",
-    "dates": "intents.dates_cli",
+    "dates": "bot.dates_cli",
 }
-
-
-class CliError(Exception):
-    """A problem the user can fix; printed as one line, exit status 2."""
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
@@ -48,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         return int(args.func(args) or 0)
-    except CliError as exc:
+    except (UsageError, StartupError) as exc:
         print(f"permitbot: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

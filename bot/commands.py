@@ -6,18 +6,14 @@ import logging
 import re
 from collections import Counter
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import Callable, Iterable
 
-from bot import policy
 from bot.events import Incoming, Result
 from intents.dates import SHANGHAI
 from intents.matcher import IntentIndex
 from intents.normalize import normalize, to_halfwidth
 from knowledge.faqfile import HELP, OUT_OF_SCOPE, Entry
 from knowledge.store import FILE, AuditRecord, EditError, KnowledgeStore, is_handle
-
-if TYPE_CHECKING:
-    from bot.handler import Bot
 
 logger = logging.getLogger(__name__)
 
@@ -58,14 +54,15 @@ def is_command(text: str | None) -> bool:
     return bool(text) and _COMMAND.match(text) is not None
 
 
-def alias_conflict(index: IntentIndex, entry_id: str, phrasing: str) -> tuple[str, float, float] | None:
+def alias_conflict(index: IntentIndex, entry_id: str, phrasing: str, *,
+                   min_confidence: float) -> tuple[str, float, float] | None:
     """(other entry, its score, this entry's score) when the phrasing would be answered by another entry now."""
     ranked = index.match(phrasing).ranked
     if not ranked:
         return None
     best_id, best = ranked[0]
     own = dict(ranked).get(entry_id, 0.0)
-    if best_id == entry_id or best < policy.MIN_CONFIDENCE or own >= best:
+    if best_id == entry_id or best < min_confidence or own >= best:
         return None
     return best_id, best, own
 
@@ -73,9 +70,10 @@ def alias_conflict(index: IntentIndex, entry_id: str, phrasing: str) -> tuple[st
 class FaqDesk:
     """The FAQ operations; `index` gives the current matcher (for the alias check), built only when needed."""
 
-    def __init__(self, store: KnowledgeStore, *, index: Callable[[], IntentIndex]):
+    def __init__(self, store: KnowledgeStore, *, index: Callable[[], IntentIndex], min_confidence: float):
         self.store = store
         self.index = index
+        self.min_confidence = min_confidence
 
     # -- edits --------------------------------------------------------------------------------------
 
@@ -99,7 +97,7 @@ class FaqDesk:
             if not text:
                 raise CommandError(USAGE["alias"])
         self.store.entry(entry_id)  # an unknown id is named before the matcher is asked
-        conflict = None if force else alias_conflict(self.index(), entry_id, text)
+        conflict = None if force else alias_conflict(self.index(), entry_id, text, min_confidence=self.min_confidence)
         if conflict:
             other, score, own = conflict
             raise AliasConflict(
@@ -203,18 +201,18 @@ def describe_change(record: AuditRecord) -> str:
 
 
 class Commands:
-    """`#faq …` chat commands for a running Bot: access control, parsing, and the reply (privately in groups)."""
+    """`#faq …` chat commands: access control, parsing, and the reply (privately in groups).
 
-    def __init__(self, bot: "Bot"):
-        self.bot = bot
-        self.desk = FaqDesk(bot.store, index=self._current_index)
+    `index` returns the current matcher, rebuilt first when the knowledge changed (an edit made here included).
+    """
 
-    def _current_index(self) -> IntentIndex:
-        self.bot.refresh(edited_here=True)
-        return self.bot.index
+    def __init__(self, store: KnowledgeStore, *, operators: frozenset[str], index: Callable[[], IntentIndex],
+                 min_confidence: float):
+        self.operators = operators
+        self.desk = FaqDesk(store, index=index, min_confidence=min_confidence)
 
     def run(self, msg: Incoming) -> Result:
-        if msg.sender not in self.bot.config.operators:
+        if msg.sender not in self.operators:
             logger.warning("refused a #faq command from sender %s", msg.sender)
             return Result(reply=REFUSAL)
         found = _COMMAND.match(msg.text or "")
@@ -247,7 +245,7 @@ class Commands:
                 raise CommandError(USAGE[name])
             if name == "show":
                 return self.desk.show(words[0])
-            reply = self.desk.set_enabled(words[0], name == "enable", by=by)
+            return self.desk.set_enabled(words[0], name == "enable", by=by)
         elif name == "list":
             return self.desk.list(rest)
         elif name == "unanswered":
@@ -257,7 +255,6 @@ class Commands:
         else:  # history
             entry_id = words[0] if words and not words[0].isdigit() else None
             return self.desk.history(entry_id, _count(words[1:] if entry_id else words, USAGE[name], default=10))
-        self.bot.refresh(edited_here=True)  # the edit answers the very next message; rebuilding now spares the asker the wait
         return reply
 
     def _add(self, rest: str, by: str) -> str:
@@ -272,7 +269,6 @@ class Commands:
         if not question or not answer:
             raise CommandError(USAGE["add"])
         entry = self.desk.add(question, answer, by=by, parent=parent)
-        self.bot.refresh(edited_here=True)
         return f"已添加 {entry.id}：{entry.question}\n现在就能回答；要加问法：#faq alias {entry.id} <问法>"
 
 

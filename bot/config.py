@@ -37,6 +37,23 @@ class Config:
     reconnect_max_seconds: int = 30  # the gateway transport's back-off cap
     max_message_age_seconds: int = 600  # older messages (a backlog replayed after a reconnect) get no answer
     unanswered_keep: int = 5000
+    min_confidence: float = 0.22  # below: no intent (bot/speak.py Thresholds)
+    group_confidence: float = 0.36  # an unmentioned group message is answered only at or above this
+    ambiguity_margin: float = 0.03  # other intents this close to the best make a menu
+
+
+# Each number's allowed range, checked at start (bot/app.py): (smallest, largest or None).
+_RANGES: dict[str, tuple[float, float | None]] = {
+    "room_replies_per_minute": (1, None),
+    "repeat_cooldown_seconds": (0, None),
+    "carry_minutes": (0, None),
+    "reconnect_max_seconds": (1, None),
+    "max_message_age_seconds": (1, None),
+    "unanswered_keep": (0, None),
+    "min_confidence": (0, 1),
+    "group_confidence": (0, 1),
+    "ambiguity_margin": (0, 1),
+}
 
 
 _ENV = {
@@ -61,10 +78,10 @@ def _coerce(name: str, value: Any) -> Any:
             return tuple(str(v) for v in value)
         if kind.startswith("frozenset"):
             return frozenset(str(v) for v in value)
-        if kind == "int":
+        if kind in ("int", "float"):
             if isinstance(value, bool):
                 raise TypeError
-            return int(value)
+            return int(value) if kind == "int" else float(value)
         return None if value in (None, "") else str(value)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"setting {name!r}: cannot use {value!r} ({kind})") from exc
@@ -91,4 +108,12 @@ def load_config(path: Path | None = None, *, env: Mapping[str, str] | None = Non
         if env.get(var):
             values[name] = env[var]
     values.update({k: v for k, v in overrides.items() if v is not None})
-    return replace(Config(), **{name: _coerce(name, value) for name, value in values.items()})
+    config = replace(Config(), **{name: _coerce(name, value) for name, value in values.items()})
+    for name, (low, high) in _RANGES.items():
+        value = getattr(config, name)
+        if value < low or (high is not None and value > high):
+            allowed = f"from {low} to {high}" if high is not None else f"at least {low}"
+            raise ConfigError(f"setting {name!r} = {value!r} is out of range (allowed: {allowed})")
+    if config.min_confidence > config.group_confidence:
+        raise ConfigError("setting 'min_confidence' must not exceed 'group_confidence'")
+    return config

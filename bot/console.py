@@ -6,35 +6,25 @@ import json
 import sys
 from datetime import datetime
 
-from bot.config import ConfigError, load_config
+from bot.app import open_bot
+from bot.errors import UsageError
 from bot.events import Incoming
 from intents.dates import SHANGHAI, parse_time
-
 
 
 def parse_now(value: str | None) -> datetime | None:
     """An ISO date or datetime; without an offset it is Shanghai time. None means "use the clock"."""
     if value is None:
         return None
-    from bot.cli import CliError
-
     try:
         return parse_time(value)
     except ValueError as exc:
-        raise CliError(f"--now {value!r} is not an ISO date or datetime (e.g. 2026-11-23T10:00+08:00)") from exc
+        raise UsageError(f"--now {value!r} is not an ISO date or datetime (e.g. 2026-11-23T10:00+08:00)") from exc
 
 
-def open_bot(args: argparse.Namespace, **overrides):
-    """The handler for a command's --db / --config flags (and overrides), with configuration errors made CLI errors."""
-    from bot.cli import CliError
-    from bot.handler import Bot
-    from knowledge.faqfile import FaqError
-
-    try:
-        config = load_config(getattr(args, "config", None), db_path=args.db, **overrides)
-        return Bot.open(config)
-    except (ConfigError, FaqError) as exc:
-        raise CliError(str(exc)) from exc
+def bot_for(args: argparse.Namespace, **overrides):
+    """The bot for a command's --db / --config flags (and overrides), opened through bot.app."""
+    return open_bot(getattr(args, "config", None), db_path=args.db, **overrides)
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -62,7 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_chat(args: argparse.Namespace) -> int:
-    bot = open_bot(args)
+    bot = bot_for(args)
     fixed_now = parse_now(args.now)
     interactive = sys.stdin.isatty()
     if interactive:
@@ -81,7 +71,7 @@ def run_chat(args: argparse.Namespace) -> int:
 
 
 def run_ask(args: argparse.Namespace) -> int:
-    bot = open_bot(args)
+    bot = bot_for(args)
     msg = Incoming(text=args.text, time=parse_now(args.now) or datetime.now(SHANGHAI), sender="console",
                    room=None if args.private else "console", mentioned=not args.private, id="ask")
     result = bot.handle(msg)

@@ -5,6 +5,8 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from intents.roles import DateSlot
+
 MAX_CHATS = 20000
 
 
@@ -17,6 +19,7 @@ class ChatState:
     last_text: str = ""
     dates: dict[str, date] = field(default_factory=dict)
     choices: list[str] = field(default_factory=list)  # entry ids offered as 1, 2, 3
+    slots: list[DateSlot] = field(default_factory=list)  # the dates of the question the choices answer
 
 
 class Conversations:

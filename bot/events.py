@@ -38,6 +38,8 @@ class Result:
     candidates: list[tuple[str, float]] = field(default_factory=list)
     private_reply: bool = False  # operator command answers go to the sender privately
     recognised: bool = True  # False: nothing matched well enough, reported as out of scope
+    menu: bool = False  # the reply asks the member to choose between intents ("did you mean")
+    held_back: str = ""  # why the throttle kept a reply back ("rate", "repeat"); empty when nothing was
 
     @property
     def replied(self) -> bool:
@@ -51,4 +53,5 @@ class Result:
             "confidence": round(self.confidence, 4),
             "reply": self.reply,
             "facts": self.facts,
+            "menu": self.menu,
         }

@@ -6,9 +6,10 @@ import os
 from datetime import datetime
 from pathlib import Path
 
+from bot.app import load_data, load_settings, open_store, rebuild_store
 from bot.commands import REQUIRED_ENTRIES, SHANGHAI, CommandError, FaqDesk
-from bot.config import Config, ConfigError, load_config
-from knowledge.faqfile import FaqError
+from bot.config import Config
+from bot.errors import UsageError
 from knowledge.store import EditError, KnowledgeStore
 
 _DESCRIPTIONS = {
@@ -35,6 +36,9 @@ _DESCRIPTIONS = {
     "import": ("validate entry files (or directories of them), then merge them into the database, or with "
                "--replace make the database hold exactly those entries; a bad file writes nothing",
                "permitbot faq import knowledge/faq/points.tax.toml   or   permitbot faq import ./reviewed --replace"),
+    "rebuild": ("move a damaged database aside and build a new one from the FAQ files, keeping what can still be "
+                "read of operator edits (entries, phrasings, disabled flags, audit)",
+                "permitbot faq rebuild --db ~/.local/share/permitbot/knowledge.db"),
 }
 
 
@@ -85,18 +89,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     import_.add_argument("paths", metavar="FILES_OR_DIR", nargs="+", type=Path, help="entry files or directories")
     import_.add_argument("--replace", action="store_true",
                          help="remove database entries that are not in the files (default: merge)")
+    action("rebuild")
 
 
 def _open(args: argparse.Namespace) -> tuple[Config, KnowledgeStore, FaqDesk]:
     """The configuration, the store brought up to date with the FAQ files first (as the bot does), a desk on it."""
-    from bot.cli import CliError
-
-    try:
-        config = load_config(Path(args.config) if args.config else None, db_path=args.db)
-        store = KnowledgeStore.open(config.db_path)
-        store.sync_files(config.faq_dir)
-    except (ConfigError, FaqError) as exc:
-        raise CliError(str(exc)) from exc
+    config = load_settings(args.config, db_path=args.db)
+    load_data(config)
+    store = open_store(config)
 
     def index():
         from intents.matcher import IntentIndex
@@ -104,19 +104,20 @@ def _open(args: argparse.Namespace) -> tuple[Config, KnowledgeStore, FaqDesk]:
 
         return IntentIndex(store.entries(), Segmenter())
 
-    return config, store, FaqDesk(store, index=index)
+    return config, store, FaqDesk(store, index=index, min_confidence=config.min_confidence)
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.cli import CliError
-
+    if args.faq_command == "rebuild":
+        print(rebuild_store(load_settings(args.config, db_path=args.db)))
+        return 0
     config, store, desk = _open(args)
     if getattr(args, "dir", None) is None:
         args.dir = config.faq_dir
     try:
         print(_run(args, store, desk))
     except (CommandError, EditError) as exc:
-        raise CliError(str(exc)) from exc
+        raise UsageError(str(exc)) from exc
     return 0
 
 

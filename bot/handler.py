@@ -1,21 +1,22 @@
-"""The message handler: one Incoming in, one Result out. Knows nothing of WeChat, consoles or files."""
+"""The message handler: one Incoming in, one Result out, through understand → resolve → speak → render."""
 from __future__ import annotations
 
 import logging
 import re
 from datetime import timedelta
 
-from bot import activity, policy, render
+from bot import activity, render, speak
 from bot.commands import Commands, is_command
 from bot.config import Config
 from bot.conversation import ChatState, Conversations
-from bot.dated import DatedAnswer, answer_with_dates
 from bot.events import Incoming, Result
+from bot.resolve import Resolution, resolve, settle
 from intents.matcher import IntentIndex, Match
-from intents.normalize import normalize
 from intents.scope import Scope
 from intents.segment import Segmenter
+from intents.understand import Understanding, understand
 from knowledge.faqfile import HELP, OUT_OF_SCOPE, Entry
+from knowledge.policy import Policy
 from knowledge.store import KnowledgeStore
 
 logger = logging.getLogger(__name__)
@@ -25,26 +26,28 @@ _FOLLOW_UP = re.compile(r"^(那|那么|还有|另外|然后|那如果|如果)")
 
 
 class Bot:
-    """Holds the knowledge, the matcher and the chat memory; `handle` is the only entry point for messages."""
+    """Holds the knowledge, the matcher, the chat memory and the throttle; `handle` is the only entry for messages.
 
-    def __init__(self, store: KnowledgeStore, *, config: Config, segmenter: Segmenter | None = None):
+    Built by bot.app.open_bot, which has validated the configuration and every data file first.
+    """
+
+    def __init__(self, store: KnowledgeStore, *, config: Config, policy: Policy, scope: Scope,
+                 segmenter: Segmenter | None = None):
         self.store = store
         self.config = config
+        self.policy = policy
+        self.scope = scope
         self.segmenter = segmenter or Segmenter()
-        self.scope = Scope()
+        self.thresholds = speak.Thresholds(config.min_confidence, config.group_confidence, config.ambiguity_margin)
         self.conversations = Conversations(carry=timedelta(minutes=config.carry_minutes))
+        self.gate = speak.Gate(replies_per_minute=config.room_replies_per_minute,
+                               repeat_cooldown_seconds=config.repeat_cooldown_seconds)
         self._version = -1
         self._commits_seen = -1
         self.refresh()
-        self.commands = Commands(self)
+        self.commands = Commands(store, operators=config.operators, index=self._current_index,
+                                 min_confidence=config.min_confidence)
         self.record_activity = True  # daily counters and the unanswered queue; replays and benchmarks may turn it off
-
-    @classmethod
-    def open(cls, config: Config) -> "Bot":
-        """Open the knowledge database (created and filled from the FAQ files when they changed)."""
-        store = KnowledgeStore.open(config.db_path)
-        store.sync_files(config.faq_dir)
-        return cls(store, config=config)
 
     def refresh(self, *, edited_here: bool = False) -> None:
         """Rebuild the matcher when the knowledge changed: edited here (say so), or committed by another process."""
@@ -61,129 +64,110 @@ class Bot:
         self._version = version
         logger.info("matcher built from %d entries", len(entries))
 
+    def _current_index(self) -> IntentIndex:
+        self.refresh(edited_here=True)
+        return self.index
+
     # -- the entry point -------------------------------------------------------------------
 
     def handle(self, msg: Incoming) -> Result:
         """Decide the reply to one message; never raises for anything a chat member can send."""
         try:
             self.refresh()
+            if is_command(msg.text):
+                result = self.commands.run(msg)
+                self.refresh(edited_here=True)  # an edit answers the very next message
+                return result
             result = self._handle(msg)
         except Exception:  # the dispatch boundary: a bug must cost one answer, not the bot
             logger.exception("handler failed on message %s", msg.id or "?")
-            return Result(reply="抱歉，我这边出了点问题，请稍后再问，或回复“人工”。" if msg.addressed else None)
+            return Result(reply=render.APOLOGY if msg.addressed else None)
         if self.record_activity:
             try:
-                activity.record(self.store, msg, result, aliases=self.config.aliases, keep=self.config.unanswered_keep)
+                activity.record(self.store, msg, result, aliases=self.config.aliases, keep=self.config.unanswered_keep,
+                                group_confidence=self.thresholds.group)
             except Exception:  # the activity log is a side channel: its failure must never cost the answer
                 logger.exception("activity log failed on message %s", msg.id or "?")
         return result
 
     def _handle(self, msg: Incoming) -> Result:
         raw = msg.text or ""
-        if is_command(raw):
-            return self.commands.run(msg)
-        if policy.is_placeholder(raw):
+        if speak.is_placeholder(raw):
             return Result(intent=OUT_OF_SCOPE)
-        text = normalize(raw[: policy.MAX_QUESTION_CHARS], self.config.aliases)
+        # understand
+        found = understand(raw, msg.time, index=self.index, scope=self.scope, aliases=self.config.aliases)
         state = self.conversations.get(msg.room, msg.sender, msg.time)
-        if state and state.choices and (choice := _CHOICE.match(text)):
+        remembered = dict(state.dates) if state else {}
+        # resolve
+        chosen = False
+        if state and state.choices and (choice := _CHOICE.match(found.text)):
             number = int(choice.group(1))
             if number <= len(state.choices) and state.choices[number - 1] in self.entries:  # not disabled since
-                return self._answer(state.choices[number - 1], 1.0, msg, state, state.last_text)
-        if not self.index.words(text):  # "@小助手 在吗", "小助手在吗", an emoji: nothing to match
-            if (msg.addressed or self._names_bot(text)) and HELP in self.entries:
-                return self._answer(HELP, 1.0, msg, state, text)
-            return Result(intent=OUT_OF_SCOPE, reply=render.CANNOT_HELP if msg.addressed else None, recognised=False)
-        if self.scope.outside(text):
-            return self._out_of_scope(msg)
-        match = self.index.match(text)
-        if state and state.last_intent and _FOLLOW_UP.match(text) and self._needs_context(match, text):
-            # "那积分呢": a follow-up is read together with the sender's previous question.
-            match = self.index.match(state.last_text + " " + text)
-        return self._decide(match, msg, state, text)
+                resolution = self._settle(state.choices[number - 1], found, remembered, slots=state.slots)
+                return self._finish(msg, found, resolution, speak.ANSWER, state, last_text=state.last_text)
+        if not found.words:  # "@小助手 在吗", "小助手在吗", an emoji: nothing to match
+            names_bot = self._names_bot(found.text)
+            if (msg.addressed or names_bot) and HELP in self.entries:
+                chosen = True
+                resolution = self._settle(HELP, found, remembered)
+            else:
+                resolution = Resolution(None)
+        elif found.outside:
+            resolution = Resolution(self.entries.get(OUT_OF_SCOPE), 1.0, outside=True)
+        else:
+            resolution = resolve(self._match(found, state), self.entries, found.slots, found.today, remembered,
+                                 policy=self.policy, min_confidence=self.thresholds.minimum,
+                                 ambiguity_margin=self.thresholds.margin)
+        # speak
+        say = speak.decide(msg, resolution, found.text, names_bot=self._names_bot(found.text),
+                           thresholds=self.thresholds, chosen=chosen)
+        return self._finish(msg, found, resolution, say, state, last_text=found.text)
 
-    # -- decisions -------------------------------------------------------------------------
+    def _settle(self, entry_id: str, found: Understanding, remembered: dict, *, slots=None) -> Resolution:
+        return settle(self.entries[entry_id], 1.0, self.entries, found.slots if slots is None else slots,
+                      found.today, remembered, policy=self.policy)
 
-    def _needs_context(self, match: Match, text: str) -> bool:
+    def _match(self, found: Understanding, state: ChatState | None) -> Match:
+        """The ranking for the message; a weak or short follow-up ("那积分呢") is read with the sender's previous question."""
+        match = self.index.match(found.text)
+        if state and state.last_intent and _FOLLOW_UP.match(found.text) and self._needs_context(match, found):
+            match = self.index.match(state.last_text + " " + found.text)
+        return match
+
+    def _needs_context(self, match: Match, found: Understanding) -> bool:
         """Too weak or too short (one or two words) to stand on its own."""
-        return match.best is None or match.best[1] < policy.GROUP_CONFIDENCE or len(self.index.words(text)) <= 2
-
-    def _decide(self, match: Match, msg: Incoming, state: ChatState | None, text: str) -> Result:
-        best = match.best
-        if best is None or best[1] < policy.MIN_CONFIDENCE:
-            return Result(intent=OUT_OF_SCOPE, confidence=best[1] if best else 0.0,
-                          reply=render.CANNOT_HELP if msg.addressed else None, candidates=match.ranked,
-                          recognised=False)
-        entry_id, score = best
-        entry = self.entries[entry_id]
-        if entry.catalog_id == OUT_OF_SCOPE:
-            return self._out_of_scope(msg, score)
-        dated = self._dated(entry, msg, state, text)
-        settled = {entry.catalog_id}
-        if dated is not None and dated.facts:
-            # The asker's own date decides between date-resolved siblings (renew window vs overdue).
-            settled.add(dated.intent)
-            entry = self.entries.get(dated.intent, entry)
-        rivals = self._rivals(match, entry, settled)
-        facts = dated.facts if dated else {}
-        if len(rivals) > 1:
-            if not msg.addressed:
-                return Result(intent=entry.catalog_id, confidence=score, facts=facts, candidates=match.ranked)
-            self.conversations.put(msg.room, msg.sender, ChatState(
-                updated=msg.time, last_text=text, choices=[rival.id for rival in rivals],
-                dates=state.dates if state else {},
-            ))
-            return Result(intent=entry.catalog_id, confidence=score,
-                          reply=render.did_you_mean(rivals), candidates=match.ranked)
-        if not msg.addressed and not self._speaks_unasked(entry.id, score, text):
-            return Result(intent=entry.catalog_id, confidence=score, facts=facts, candidates=match.ranked)
-        return self._answer(entry.id, score, msg, state, text, dated=dated, candidates=match.ranked)
-
-    def _rivals(self, match: Match, chosen: Entry, settled: set[str]) -> list[Entry]:
-        """The chosen entry and, when too close to call, up to two runners-up of other, unsettled catalog intents."""
-        best_score = match.ranked[0][1]
-        rivals = [chosen]
-        for entry_id, score in match.ranked[1:]:
-            entry = self.entries[entry_id]
-            if best_score - score > policy.AMBIGUITY_MARGIN or len(rivals) == 3:
-                break
-            if entry.catalog_id not in settled | {r.catalog_id for r in rivals} | {OUT_OF_SCOPE}:
-                rivals.append(entry)
-        return rivals
-
-    def _dated(self, entry: Entry, msg: Incoming, state: ChatState | None, text: str) -> DatedAnswer | None:
-        """The date computation for a dated intent (None for the others), from the message's or remembered dates."""
-        return answer_with_dates(entry.catalog_id, text, msg.time, dict(state.dates) if state else {})
-
-    def _speaks_unasked(self, entry_id: str, score: float, text: str) -> bool:
-        """An unmentioned group message gets an answer only when it is a confident, on-topic question."""
-        if entry_id.startswith("bot."):
-            return self._names_bot(text)
-        return score >= policy.GROUP_CONFIDENCE and policy.looks_like_question(text)
+        return match.best is None or match.best[1] < self.thresholds.group or len(found.words) <= 2
 
     def _names_bot(self, text: str) -> bool:
         return any(alias.lower() in text for alias in self.config.aliases)
 
-    def _out_of_scope(self, msg: Incoming, score: float = 1.0) -> Result:
-        reply = None
-        if msg.addressed:
-            entry = self.entries.get(OUT_OF_SCOPE)
-            reply = render.answer(entry) if entry else render.CANNOT_HELP
-        return Result(intent=OUT_OF_SCOPE, confidence=score, reply=reply)
+    # -- render, the throttle, and what to remember ----------------------------------------------
 
-    def _answer(self, entry_id: str, score: float, msg: Incoming, state: ChatState | None, text: str,
-                *, dated: DatedAnswer | None = None, candidates: list[tuple[str, float]] | None = None) -> Result:
-        entry = self.entries[entry_id]
-        if dated is None:
-            dated = self._dated(entry, msg, state, text)
-            if dated is not None and dated.facts:
-                entry = self.entries.get(dated.intent, entry)
-        remembered = dict(state.dates) if state else {}
-        if dated is not None:
-            remembered.update(dated.remembered)
-        self.conversations.put(msg.room, msg.sender, ChatState(
-            updated=msg.time, last_intent=entry.catalog_id, last_text=text, dates=remembered,
-        ))
-        return Result(intent=entry.catalog_id, confidence=score,
-                      reply=render.answer(entry, dated.text if dated else None),
-                      facts=dated.facts if dated else {}, candidates=candidates or [])
+    def _finish(self, msg: Incoming, found: Understanding, resolution: Resolution, say: str,
+                state: ChatState | None, *, last_text: str) -> Result:
+        entry = resolution.entry
+        reply: str | None = None
+        if say == speak.ANSWER:
+            reply = render.answer(entry, resolution.dated)
+            remembered = dict(state.dates) if state else {}
+            if resolution.dated is not None:
+                remembered.update(resolution.dated.remembered)
+            self.conversations.put(msg.room, msg.sender, ChatState(
+                updated=msg.time, last_intent=entry.catalog_id, last_text=last_text, dates=remembered))
+        elif say == speak.MENU:
+            choices = [entry, *resolution.rivals]
+            reply = render.did_you_mean(choices)
+            self.conversations.put(msg.room, msg.sender, ChatState(
+                updated=msg.time, last_text=last_text, choices=[choice.id for choice in choices],
+                dates=state.dates if state else {}, slots=found.slots))
+        elif say == speak.CANNOT_HELP:
+            reply = render.CANNOT_HELP
+        elif say == speak.DECLINE:
+            reply = render.answer(entry) if entry is not None else render.CANNOT_HELP
+        held_back = ""
+        if reply is not None:
+            verdict = self.gate.let_through(msg, reply, now=msg.time)
+            reply, held_back = verdict.text, "" if verdict.send else verdict.reason
+        return Result(intent=resolution.intent, confidence=resolution.score, reply=reply, held_back=held_back,
+                      facts=resolution.facts if say != speak.MENU else {}, candidates=resolution.candidates,
+                      recognised=resolution.recognised, menu=say == speak.MENU)

@@ -6,9 +6,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.render import pointer
+
 WINDOW = timedelta(minutes=1)
-# Said instead of repeating an answer given moments ago; {time} is when it was given (HH:MM).
-POINTER_TEXT = "这个问题 {time} 刚回答过，请往上翻看那条回复。"
 
 _SWEEP_ABOVE = 1000  # conversations remembered before the quiet ones are dropped
 _NOT_CONTENT = re.compile(r"[\s\W_]+")
@@ -75,7 +75,7 @@ class Throttle:
         state.sends.append(now)
         if earlier is not None:
             earlier.pointed = True
-            return Verdict(POINTER_TEXT.format(time=earlier.at.strftime("%H:%M")), "pointer")
+            return Verdict(pointer(earlier.at), "pointer")
         if self.cooldown:
             state.answers[key] = _Earlier(now)
         return Verdict(reply, "answer")

@@ -1,15 +1,13 @@
 """The permit and points date rules of domain.md as pure functions; the figures come from knowledge/policy.toml."""
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from functools import lru_cache
-from pathlib import Path
 
 from intents.workdays import WorkdayCalendar, nth_workday_after
+from knowledge.policy import Policy, load_policy
 
-POLICY_PATH = Path(__file__).resolve().parent.parent / "knowledge" / "policy.toml"
 
 OFFICIAL = "official"
 WEEKENDS_ONLY = "weekends_only"
@@ -19,45 +17,6 @@ IN_WINDOW = "in_window"
 GRACE = "grace"
 RECALCULATED = "recalculated"
 REAPPLY = "reapply"
-
-
-class PolicyError(ValueError):
-    """knowledge/policy.toml is missing a figure or has one that is not a positive whole number."""
-
-
-@dataclass(frozen=True)
-class Policy:
-    """The figures of domain.md's table; `sources` says where each comes from."""
-
-    window_opens_days_before_expiry: int
-    window_closes_days_after_expiry: int
-    reapply_after_days_overdue: int
-    reregistration_wait_months: int
-    points_confirm_from_workday: int
-    points_confirm_typical_workday: int
-    points_deadline_days_after_endorsement: int
-    paper_submit_workday: int
-    result_typical_workday: int
-    result_expected_workday: int
-    sources: dict[str, str]
-
-
-def load_policy(path: Path = POLICY_PATH) -> Policy:
-    """Read the policy figures; raises PolicyError naming the figure that is wrong."""
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    values: dict[str, int] = {}
-    sources: dict[str, str] = {}
-    for field in fields(Policy):
-        if field.name == "sources":
-            continue
-        entry = data.get(field.name)
-        if not isinstance(entry, dict) or not isinstance(entry.get("value"), int) or entry["value"] < 1:
-            raise PolicyError(f"{path}: [{field.name}] needs `value`, a positive whole number")
-        if not isinstance(entry.get("source"), str):
-            raise PolicyError(f"{path}: [{field.name}] needs `source`")
-        values[field.name] = entry["value"]
-        sources[field.name] = entry["source"]
-    return Policy(**values, sources=sources)
 
 
 @lru_cache(maxsize=1)

@@ -12,11 +12,12 @@ from intents.prefixdict import cache_key, cached_tokenizer, default_cache_dir, j
 from intents.storedwords import StoredWords
 
 DATA_DIR = Path(__file__).parent / "data"
+SYNONYMS_FILE = DATA_DIR / "synonyms.toml"
 _KEEP = re.compile(r"[\u4e00-\u9fffa-z]")  # a word counts when it has a CJK character or a letter
 jieba.setLogLevel(logging.WARNING)
 
 
-def load_synonyms(path: Path = DATA_DIR / "synonyms.toml") -> dict[str, tuple[str, ...]]:
+def load_synonyms(path: Path = SYNONYMS_FILE) -> dict[str, tuple[str, ...]]:
     """variant → canonical words; a canonical written with a space expands to several words."""
     with open(path, "rb") as handle:
         groups = tomllib.load(handle)

@@ -11,6 +11,7 @@ import tomli_w
 
 FAQ_DIR = Path(__file__).parent / "faq"
 CATALOG_FILE = Path(__file__).parent / "catalog.toml"
+SOURCES_FILE = Path(__file__).parent / "sources.toml"
 OUT_OF_SCOPE = "out_of_scope"  # catalog ids the code itself relies on
 HELP = "bot.help"
 HANDOFF = "bot.handoff"
@@ -42,6 +43,19 @@ class Entry:
     def catalog_id(self) -> str:
         """The catalog id this entry reports as (its own id, or its declared parent's)."""
         return self.parent or self.id
+
+
+def load_sources(path: Path = SOURCES_FILE) -> dict[str, dict]:
+    """The articles FAQ entries cite, by number: {"000": {"title", "site", "date"}}; FaqError when unusable."""
+    try:
+        with open(path, "rb") as handle:
+            sources = tomllib.load(handle)["sources"]
+    except (OSError, KeyError, tomllib.TOMLDecodeError) as exc:
+        raise FaqError(f"{path}: cannot be read ({exc})") from None
+    for label, source in sources.items():
+        if not isinstance(source, dict) or not all(isinstance(source.get(k), str) for k in ("title", "date")):
+            raise FaqError(f"{path}: [sources.\"{label}\"] needs `title` and `date`")
+    return sources
 
 
 def load_catalog(path: Path = CATALOG_FILE) -> dict[str, dict]:

@@ -343,6 +343,50 @@ class KnowledgeStore:
                 [(entry.id, text, FILE) for text in [entry.question, *entry.phrasings]],
             )
 
+    def salvage(self, damaged: Path) -> dict[str, int]:
+        """Copy what can still be read of a damaged database's operator work into this one: operator entries and
+        phrasings, disabled flags, audit rows. Table by table, row by row; unreadable parts are skipped.
+        Returns how many rows of each kind were kept."""
+        kept = {"entries": 0, "phrasings": 0, "disabled": 0, "audit": 0}
+        try:
+            old = sqlite3.connect(f"file:{damaged}?mode=ro", uri=True)
+            old.row_factory = sqlite3.Row
+        except sqlite3.Error:
+            return kept
+
+        def rows(sql: str) -> list[sqlite3.Row]:
+            found: list[sqlite3.Row] = []
+            try:
+                for row in old.execute(sql):
+                    found.append(row)
+            except sqlite3.Error:
+                pass  # keep the rows read before the damage
+            return found
+
+        with self._transaction():
+            known = {row["id"] for row in self.db.query("select id from entries")}
+            for row in rows("select * from entries"):
+                if row["origin"] == OPERATOR and row["id"] not in known:
+                    self.db["entries"].insert(dict(row))
+                    known.add(row["id"])
+                    kept["entries"] += 1
+                elif not row["enabled"] and row["id"] in known:
+                    self.db.execute("update entries set enabled = 0 where id = ?", [row["id"]])
+                    kept["disabled"] += 1
+            for row in rows("select * from phrasings where origin = 'operator'"):
+                if row["entry_id"] in known:
+                    before = self.db.execute("select count(*) from phrasings").fetchone()[0]
+                    self.db.execute("insert or ignore into phrasings (entry_id, text, origin) values (?, ?, ?)",
+                                    [row["entry_id"], row["text"], OPERATOR])
+                    kept["phrasings"] += self.db.execute("select count(*) from phrasings").fetchone()[0] - before
+            for row in rows("select at, by, action, entry_id, before, after, note from audit order by id"):
+                self.db.execute("insert into audit (at, by, action, entry_id, before, after, note) "
+                                "values (?, ?, ?, ?, ?, ?, ?)", list(row))
+                kept["audit"] += 1
+            self._bump()
+        old.close()
+        return kept
+
     # -- operator edits ------------------------------------------------------------------------------
 
     def add_entry(self, question: str, answer: str, *, by: str, parent: str | None = None,

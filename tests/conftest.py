@@ -10,6 +10,7 @@ import pytest
 
 from bot.config import Config
 from bot.events import Incoming
+from bot.app import build
 from bot.handler import Bot
 from knowledge.store import KnowledgeStore
 
@@ -45,7 +46,7 @@ def samples() -> list[dict]:
 def bot() -> Bot:
     store = KnowledgeStore.open(None)
     store.sync_files()
-    return Bot(store, config=Config(db_path=Path(":memory:"), operators=frozenset({"wxid_operator"})))
+    return build(Config(db_path=Path(":memory:"), operators=frozenset({"wxid_operator"})), store=store)
 
 
 @pytest.fixture()

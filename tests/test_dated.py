@@ -8,11 +8,24 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.dated import DATED_INTENTS, answer_with_dates
+from bot import render
+from bot.resolve import DATED_INTENTS, resolve_dates
+from intents.dates import message_date
+from intents.roles import date_slots
+from knowledge.policy import load_policy
 from intents.dates import SHANGHAI
 from intents.normalize import normalize
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=SHANGHAI)
+
+
+def answer_with_dates(intent: str, text: str, now: datetime, remembered: dict[str, date] | None = None):
+    """The dated part of an answer as the pipeline computes it (resolve) and words it (render)."""
+    today = message_date(now)
+    dated = resolve_dates(intent, date_slots(text, now, today), today, remembered, policy=load_policy())
+    if dated is not None:
+        dated.text = render.dated_text(dated)
+    return dated
 SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "samples" / "questions.jsonl"
 
 

@@ -1,6 +1,7 @@
 """The answer engine end to end through Bot.handle: accuracy, when to speak, replies, did-you-mean, bad input."""
 from __future__ import annotations
 
+import itertools
 import logging
 from collections import Counter
 from datetime import timedelta
@@ -11,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.config import Config
+from bot.app import build
 from bot.handler import Bot
 from bot.render import REMINDER
 from knowledge.store import KnowledgeStore
@@ -126,7 +128,7 @@ def _tiny_bot(tmp_path: Path) -> Bot:
         )
     store = KnowledgeStore.open(None)
     store.sync_files(faq)
-    return Bot(store, config=Config(db_path=Path(":memory:")))
+    return build(Config(db_path=Path(":memory:")), store=store)
 
 
 def test_ambiguous_question_offers_numbered_choices_and_a_number_picks_one(tmp_path):
@@ -181,12 +183,15 @@ def test_xml_app_messages_and_placeholders_get_silence_even_when_mentioned(ask):
 _bot_for_property = None
 
 
+_askers = itertools.count()
+
+
 def _shared_bot() -> Bot:
     global _bot_for_property
     if _bot_for_property is None:
         store = KnowledgeStore.open(None)
         store.sync_files()
-        _bot_for_property = Bot(store, config=Config(db_path=Path(":memory:")))
+        _bot_for_property = build(Config(db_path=Path(":memory:")), store=store)
     return _bot_for_property
 
 
@@ -196,8 +201,9 @@ def test_handler_never_fails_on_arbitrary_text(text, mentioned, private, caplog)
     from bot.events import Incoming
 
     caplog.clear()
-    result = _shared_bot().handle(Incoming(text=text, time=NOW, sender="p", room=None if private else "r@chatroom",
-                                           mentioned=mentioned))
+    asker = f"p{next(_askers)}"  # each example its own chat: the per-chat throttle is tested on its own
+    result = _shared_bot().handle(Incoming(text=text, time=NOW, sender=asker,
+                                           room=None if private else f"{asker}@chatroom", mentioned=mentioned))
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], text
     if private:
         assert result.replied or not text.strip() or result.intent == "out_of_scope"
@@ -267,6 +273,6 @@ def test_a_traditional_phrasing_in_a_file_matches_a_simplified_question(tmp_path
         'answer = "个税要和社保一致。"\nsources = ["002"]\n', encoding="utf-8")
     store = KnowledgeStore.open(None)
     store.sync_files(faq)
-    bot = Bot(store, config=Config(db_path=Path(":memory:")))
+    bot = build(Config(db_path=Path(":memory:")), store=store)
     result = bot.handle(Incoming(text="个税零申报会影响续办吗", time=NOW, sender="a", room=None))
     assert result.intent == "points.tax" and result.confidence > 0.75

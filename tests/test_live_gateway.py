@@ -29,6 +29,8 @@ TOKEN = "permitbot-live-test"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 RATE = 5  # room_replies_per_minute in the bot's configuration below
 ROOM, FLOOD_ROOM, CLOSED_ROOM = "room1@chatroom", "flood@chatroom", "other@chatroom"
+REPEAT_ROOM = "repeat@chatroom"
+MEMBER_NAME = "张三"  # what the mock puppet calls every member
 DATED_QUESTION = "@小助手 我居住证12月5号到期，什么时候能签注？"
 TIMINGS: dict[str, float] = {}
 
@@ -206,7 +208,7 @@ def config_file(workdir) -> Path:
     path.write_text(
         'aliases = ["小助手"]\n'
         'operators = ["bob"]\n'
-        f'allowed_rooms = ["{ROOM}", "{FLOOD_ROOM}"]\n'
+        f'allowed_rooms = ["{ROOM}", "{FLOOD_ROOM}", "{REPEAT_ROOM}"]\n'
         f"room_replies_per_minute = {RATE}\n"
         "repeat_cooldown_seconds = 600\n"
         "reconnect_max_seconds = 1\n",
@@ -234,10 +236,9 @@ def serve(gateway, config_file, workdir):
 @pytest.fixture(scope="module")
 def handler(config_file, workdir):
     """The same handler in-process, to know what the bot should have said."""
-    from bot.config import load_config
-    from bot.handler import Bot
+    from bot.app import open_bot
 
-    return Bot.open(load_config(config_file, db_path=workdir / "reference.db"))
+    return open_bot(config_file, db_path=workdir / "reference.db")
 
 
 def ask_and_wait(gateway: Gateway, sender: str, text: str, *, conversation: str, room: str | None = None,
@@ -369,6 +370,33 @@ def test_a_burst_of_200_messages_stays_within_the_rate(gateway, serve):
     assert 1 <= len(replies) <= RATE, [r["text"][:40] for r in replies]
     assert all(r["mentions"] and r["mentions"][0] in members for r in replies)
     assert serve.count("held back a reply in flood@chatroom") >= 200 - RATE
+
+
+def test_replay_of_eight_identical_questions_reports_what_the_gateway_sent(gateway, serve, config_file, workdir):
+    # Eight identical @-questions in one room within a few seconds. Live (rate 5/min, cooldown 600 s): the answer,
+    # one pointer to it, then silence. The replay of the same messages at the same times must say the same.
+    question = "@小助手 积分通知书在哪里打印？"
+    begun = time.monotonic()
+    lines = []
+    for n in range(8):
+        sent_at = datetime.now(SHANGHAI)
+        gateway.say(f"asker{n}", question, room=REPEAT_ROOM, mention_bot=True)
+        lines.append({"id": f"r{n}", "time": sent_at.isoformat(), "room": REPEAT_ROOM, "sender": f"asker{n}",
+                      "text": question, "mentioned": True})
+        time.sleep(0.5)
+    ask_and_wait(gateway, "carol", "积分通知书怎么打印？", conversation="carol")  # the eight have been read
+    live = [event["text"] for event in gateway.sent(REPEAT_ROOM, after=begun)]
+    assert len(live) == 2 and "刚回答过" in live[1], live
+    source, out = workdir / "repeat.jsonl", workdir / "repeat.out.jsonl"
+    source.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "bot.cli", "replay", str(source), "--out", str(out),
+                           f"--config={config_file}", f"--db={workdir / 'replay.db'}"],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    replayed = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["replied"] for r in replayed] == [True, True] + [False] * 6
+    assert {r["intent"] for r in replayed} == {"points.notice_print"}  # throttling changes only what is sent
+    assert [f"@{MEMBER_NAME} {r['reply']}" for r in replayed if r["replied"]] == live
 
 
 def test_sigterm_stops_the_bot_cleanly(gateway, serve):

@@ -21,7 +21,7 @@ from bot.transports.replay import BadLine, Message, Replay, read_messages, repla
 
 SAMPLES = Path("/work/shared/samples/questions.jsonl")
 DEV = Path(__file__).parent / "data" / "dev_questions.jsonl"
-CONTRACT_KEYS = ["id", "replied", "intent", "confidence", "reply", "facts", "latency_ms", "recognised"]
+CONTRACT_KEYS = ["id", "replied", "intent", "confidence", "reply", "facts", "menu", "latency_ms", "recognised"]
 SHANGHAI = timezone(timedelta(hours=8))
 
 ID_NUMBER = "310101199003074514"

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from intents import rules
+from knowledge.policy import POLICY_PATH, PolicyError, load_policy
 from intents.workdays import WorkdayCalendar
 
 T = date(2026, 11, 23)
@@ -73,7 +74,7 @@ def test_figures_come_from_the_policy_file() -> None:
 
 def test_policy_file_errors_name_the_figure(tmp_path: Path) -> None:
     path = tmp_path / "policy.toml"
-    text = rules.POLICY_PATH.read_text(encoding="utf-8").replace("value = 90", "value = -5")
+    text = POLICY_PATH.read_text(encoding="utf-8").replace("value = 90", "value = -5")
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(rules.PolicyError, match="reapply_after_days_overdue"):
-        rules.load_policy(path)
+    with pytest.raises(PolicyError, match="reapply_after_days_overdue"):
+        load_policy(path)

@@ -13,7 +13,6 @@ from grpclib.exceptions import GRPCError
 
 from bot.config import Config
 from bot.events import Incoming, Result
-from bot.throttle import Throttle
 from bot.transports.wechaty_gateway import (
     MessageType, WechatyTransport, backoff, deliveries, is_mentioned, message_time,
 )
@@ -47,33 +46,24 @@ def _msg(room: str | None = "room@chatroom") -> Incoming:
     return Incoming(text="q", time=NOW, sender="alice", room=room, mentioned=True, id="m1")
 
 
-def _throttle(rate: int = 5) -> Throttle:
-    return Throttle(replies_per_minute=rate, repeat_cooldown_seconds=600)
-
-
 def test_a_room_reply_mentions_the_asker_by_name_and_id():
-    sent = deliveries(_msg(), Result(reply="答"), talker_name="张三", throttle=_throttle(), now=NOW)
+    sent = deliveries(_msg(), Result(reply="答"), talker_name="张三")
     assert [(d.conversation, d.text, d.mention_ids) for d in sent] == [("room@chatroom", "@张三 答", ("alice",))]
 
 
 def test_a_private_reply_goes_to_the_talker():
-    sent = deliveries(_msg(room=None), Result(reply="答"), talker_name="", throttle=_throttle(), now=NOW)
+    sent = deliveries(_msg(room=None), Result(reply="答"), talker_name="")
     assert [(d.conversation, d.text, d.mention_ids) for d in sent] == [("alice", "答", ())]
 
 
-def test_an_operator_answer_goes_privately_and_is_not_throttled():
-    throttle = _throttle(rate=1)
-    deliveries(_msg(), Result(reply="x"), talker_name="张三", throttle=throttle, now=NOW)
-    sent = deliveries(_msg(), Result(reply="已加入", private_reply=True), talker_name="张三", throttle=throttle,
-                      now=NOW)
+def test_an_operator_answer_goes_privately():
+    sent = deliveries(_msg(), Result(reply="已加入", private_reply=True), talker_name="张三")
     assert [(d.conversation, d.text, d.mention_ids) for d in sent] == [("alice", "已加入", ())]
 
 
-def test_silence_and_throttled_replies_send_nothing():
-    throttle = _throttle(rate=1)
-    assert deliveries(_msg(), Result(reply=None), talker_name="张三", throttle=throttle, now=NOW) == []
-    assert deliveries(_msg(), Result(reply="a"), talker_name="张三", throttle=throttle, now=NOW)
-    assert deliveries(_msg(), Result(reply="b"), talker_name="张三", throttle=throttle, now=NOW) == []
+def test_silence_sends_nothing():
+    # Throttling is the handler's (bot/speak.py): a held-back reply arrives here as None.
+    assert deliveries(_msg(), Result(reply=None), talker_name="张三") == []
 
 
 # -- converting gateway payloads --------------------------------------------------------------------
@@ -151,5 +141,5 @@ def test_skipped_messages(transport, changes):
 
 
 def test_a_room_reply_without_a_known_name_still_mentions_by_id():
-    sent = deliveries(_msg(), Result(reply="答"), talker_name="", throttle=_throttle(), now=NOW)
+    sent = deliveries(_msg(), Result(reply="答"), talker_name="")
     assert [(d.text, d.mention_ids) for d in sent] == [("答", ("alice",))]

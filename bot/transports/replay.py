@@ -21,6 +21,7 @@ from typing import IO, Any, Callable, Iterable, Iterator, TextIO
 from bot.evaluation import NONE_LABEL, Comparison, Expectation, LabelError, LatencyHistogram, PreviousRun, Scorer, \
     parse_bool, parse_expectation, percent
 from bot.conversation import MAX_CHATS
+from bot.errors import UsageError
 from bot.events import Incoming
 from bot.redact import redact
 from intents.dates import parse_time
@@ -490,25 +491,24 @@ def open_replay_bot(args: argparse.Namespace) -> Any:
     Operator commands (`#faq disable …` from an operator's old message) get the refusal instead of editing the
     knowledge again, and historic messages are kept out of the daily counters and the unanswered queue.
     """
-    from bot.console import open_bot
+    from bot.console import bot_for
 
-    bot = open_bot(args, operators=frozenset())
+    bot = bot_for(args, operators=frozenset())
     bot.record_activity = False
     return bot
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    from bot.cli import CliError
     from bot.report import write_report
 
     if args.input != "-" and not os.path.isfile(args.input):
-        raise CliError(f"{args.input}: no such file")
+        raise UsageError(f"{args.input}: no such file")
     previous = None
     if args.compare:
         try:
             previous = PreviousRun(Path(args.compare))  # read fully before OUT is written: they may be one file
         except OSError as exc:
-            raise CliError(f"cannot read {args.compare}: {exc.strerror}") from exc
+            raise UsageError(f"cannot read {args.compare}: {exc.strerror}") from exc
     bot = open_replay_bot(args)
 
     out_file = AtomicText(Path(args.out)) if args.out else None
@@ -530,7 +530,7 @@ def run_replay(args: argparse.Namespace) -> int:
         replay(read_messages(args.input, fmt=fmt), runner, progress=progress)
     except InputError as exc:
         _abandon(out_file, errors_file)
-        raise CliError(str(exc)) from exc
+        raise UsageError(str(exc)) from exc
     except BrokenPipeError:  # results piped into `head` and the like: the reader has all it wanted
         _abandon(out_file, errors_file)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes

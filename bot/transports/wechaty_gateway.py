@@ -24,9 +24,10 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from wechaty_puppet_service import PuppetService
 
-from bot.config import Config, ConfigError, load_config
+from bot.app import build, load_data, load_settings
+from bot.config import Config
+from bot.errors import UsageError
 from bot.events import Incoming, Result
-from bot.throttle import Throttle
 from intents.dates import SHANGHAI
 
 logger = logging.getLogger(__name__)
@@ -80,22 +81,15 @@ class Delivery:
     mention_ids: tuple[str, ...] = ()
 
 
-def deliveries(msg: Incoming, result: Result, *, talker_name: str, throttle: Throttle,
-               now: datetime) -> list[Delivery]:
-    """What to send for the handler's result: operator answers privately, room replies @-mention the asker."""
+def deliveries(msg: Incoming, result: Result, *, talker_name: str) -> list[Delivery]:
+    """What to send for the handler's result (already throttled by it): operator answers privately, room replies
+    @-mention the asker."""
     if result.reply is None:
         return []
-    if result.private_reply:  # operator command answers: never throttled, never in the room
+    if result.private_reply or msg.room is None:  # operator command answers never go into the room
         return [Delivery(msg.sender, result.reply)]
-    conversation = msg.room if msg.room is not None else f"private:{msg.sender}"
-    verdict = throttle.check(conversation, result.reply, now=now)
-    if verdict.text is None:
-        logger.info("held back a reply in %s (%s)", conversation, verdict.reason)
-        return []
-    if msg.room is None:
-        return [Delivery(msg.sender, verdict.text)]
     prefix = f"@{talker_name} " if talker_name else ""
-    return [Delivery(msg.room, prefix + verdict.text, (msg.sender,))]
+    return [Delivery(msg.room, prefix + result.reply, (msg.sender,))]
 
 
 def backoff(failures: int, *, cap: float) -> float:
@@ -146,8 +140,6 @@ class WechatyTransport:
         self.config = config
         self.handler = handler
         self.clock = clock or (lambda: datetime.now(SHANGHAI))
-        self.throttle = Throttle(replies_per_minute=config.room_replies_per_minute,
-                                 repeat_cooldown_seconds=config.repeat_cooldown_seconds)
         self.self_id: str | None = None
         self.self_name: str | None = None
         self._room_alias: dict[str, tuple[str, datetime]] = {}
@@ -289,8 +281,10 @@ class WechatyTransport:
         if msg is None:
             return
         result = self.handler.handle(msg)
+        if result.held_back:
+            logger.info("held back a reply in %s (%s)", msg.room or msg.sender, result.held_back)
         talker_name = await self._display_name(puppet, msg.room, msg.sender) if msg.room and result.reply else ""
-        for delivery in deliveries(msg, result, talker_name=talker_name, throttle=self.throttle, now=self.clock()):
+        for delivery in deliveries(msg, result, talker_name=talker_name):
             await puppet.message_send_text(delivery.conversation, delivery.text,
                                            mention_ids=list(delivery.mention_ids) or None)
             logger.info("replied to %s in %s (intent %s)", msg.sender, delivery.conversation, result.intent)
@@ -414,19 +408,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _gateway_config(args: argparse.Namespace) -> Config:
-    from bot.cli import CliError
-
-    try:
-        config = load_config(args.config, db_path=args.db, endpoint=args.endpoint, token=args.token)
-    except ConfigError as exc:
-        raise CliError(str(exc)) from exc
+    config = load_settings(args.config, db_path=args.db, endpoint=args.endpoint, token=args.token)
+    load_data(config)  # a broken data file stops --check as it stops serving
     if not config.endpoint:
-        raise CliError("no gateway endpoint: pass --endpoint HOST:PORT or set WECHATY_PUPPET_SERVICE_ENDPOINT "
+        raise UsageError("no gateway endpoint: pass --endpoint HOST:PORT or set WECHATY_PUPPET_SERVICE_ENDPOINT "
                        "(without it the client looks the token up on the internet)")
     if ":" not in config.endpoint or not config.endpoint.rpartition(":")[2].isdigit():
-        raise CliError(f"gateway endpoint {config.endpoint!r} is not HOST:PORT")
+        raise UsageError(f"gateway endpoint {config.endpoint!r} is not HOST:PORT")
     if not config.token:
-        raise CliError("no gateway token: pass --token or set WECHATY_PUPPET_SERVICE_TOKEN")
+        raise UsageError("no gateway token: pass --token or set WECHATY_PUPPET_SERVICE_TOKEN")
     return config
 
 
@@ -438,15 +428,7 @@ def run_serve(args: argparse.Namespace) -> int:
         logger.setLevel(logging.INFO)  # connections and logins belong in the service log even without -v
     if args.check:
         return _run_check(config, timeout=args.timeout)
-    from bot.cli import CliError
-    from bot.handler import Bot
-    from knowledge.faqfile import FaqError
-
-    try:
-        handler = Bot.open(config)
-    except (ConfigError, FaqError) as exc:
-        raise CliError(str(exc)) from exc
-    asyncio.run(_serve_until_signalled(WechatyTransport(config, handler)))
+    asyncio.run(_serve_until_signalled(WechatyTransport(config, build(config))))
     return 0
 
 

@@ -8,7 +8,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from bot.cli import CliError
+from bot.app import load_data, load_settings
+from bot.errors import UsageError
 from intents.dates import SHANGHAI, find_dates, parse_time
 from intents.normalize import normalize
 
@@ -58,17 +59,18 @@ def _run_jsonl(path: str, default_now: datetime) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    load_data(load_settings(args.config))  # the same start-up checks as every command
     try:
         default_now = parse_now(args.now)
     except _BadInput as exc:
-        raise CliError(str(exc)) from None
+        raise UsageError(str(exc)) from None
     if args.jsonl is not None:
         try:
             return _run_jsonl(args.jsonl, default_now)
         except OSError as exc:
-            raise CliError(f"cannot read {args.jsonl}: {exc.strerror or exc}") from None
+            raise UsageError(f"cannot read {args.jsonl}: {exc.strerror or exc}") from None
     if args.text is None:
-        raise CliError("give a TEXT or --jsonl FILE")
+        raise UsageError("give a TEXT or --jsonl FILE")
     print(json.dumps(dates_json(args.text, default_now), ensure_ascii=False))
     return 0
 
@@ -85,5 +87,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     parser.add_argument("text", nargs="?", metavar="TEXT", help="the message text")
     parser.add_argument("--now", metavar="ISO", help="the message time (default: now in Asia/Shanghai; no offset = Shanghai)")
+    parser.add_argument("--config", help="TOML configuration file")
     parser.add_argument("--jsonl", metavar="FILE", help="read many {\"text\", \"now\"} lines from FILE ('-' = stdin)")
     parser.set_defaults(func=run)

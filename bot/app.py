@@ -1,0 +1,140 @@
+"""The application builder: loads and validates the configuration and every data file once, at start, then opens
+the knowledge database and returns the running bot. Every command opens through here."""
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable
+
+from bot.config import Config, ConfigError, load_config
+from bot.errors import StartupError
+from intents.dates import SHANGHAI
+from intents.scope import SCOPE_FILE, Scope, ScopeError
+from intents.segment import SYNONYMS_FILE, load_synonyms
+from intents.workdays import HOLIDAYS_DIR, HolidayFileError, load_year_file
+from knowledge.faqfile import CATALOG_FILE, SOURCES_FILE, FaqError, load_catalog, load_sources
+from knowledge.policy import POLICY_PATH, Policy, PolicyError, load_policy
+from knowledge.store import KnowledgeStore
+
+logger = logging.getLogger(__name__)
+
+REBUILD_HINT = "permitbot faq rebuild --db {path}"
+
+
+def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Config:
+    """The configuration (file, environment, then `overrides`), range-checked; StartupError names the setting."""
+    try:
+        return load_config(Path(config_file) if config_file else None, **overrides)
+    except ConfigError as exc:
+        raise StartupError(str(exc)) from None
+
+
+def load_data(config: Config) -> tuple[Policy, Scope]:
+    """Read and check every data file the answers depend on (catalog, sources, policy figures, scope, synonyms,
+    holiday files); StartupError names the file and what is wrong. Returns what the handler keeps."""
+    _checked(CATALOG_FILE, load_catalog)
+    _checked(SOURCES_FILE, load_sources)
+    policy = _checked(POLICY_PATH, load_policy)
+    scope = _checked(SCOPE_FILE, Scope)
+    _checked(SYNONYMS_FILE, load_synonyms)
+    for path in sorted(HOLIDAYS_DIR.glob("*.toml")):
+        _checked(path, load_year_file)
+    return policy, scope
+
+
+def _checked(path: Path, load: Callable[[Path], Any]) -> Any:
+    """load(path), with any problem turned into one StartupError line that names the file."""
+    try:
+        return load(path)
+    except (FaqError, PolicyError, ScopeError, HolidayFileError) as exc:  # these name the file themselves
+        raise StartupError(str(exc)) from None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise StartupError(f"{path}: cannot be used ({exc})") from None
+
+
+def _corrupt(path: Path, detail: str) -> StartupError:
+    return StartupError(f"the knowledge database {path} is damaged ({detail}); rebuild it from the FAQ files, keeping "
+                        f"what can be read of operator edits, with: {REBUILD_HINT.format(path=path)}")
+
+
+def open_store(config: Config) -> KnowledgeStore:
+    """The knowledge database, brought up to date with the FAQ files.
+
+    A damaged database stops start-up (StartupError naming the rebuild command); a read-only database, folder or
+    a full disk start with one warning, answering from an in-memory copy (nothing is written back).
+    """
+    path = Path(config.db_path)
+    if path.is_file() and path.stat().st_size == 0:
+        raise _corrupt(path, "the file is empty")
+    try:
+        store = KnowledgeStore.open(path)
+        store.sync_files(config.faq_dir)
+        return store
+    except FaqError as exc:
+        raise StartupError(str(exc)) from None
+    except sqlite3.DatabaseError as exc:
+        if not isinstance(exc, sqlite3.OperationalError) or "malformed" in str(exc) or "not a database" in str(exc):
+            raise _corrupt(path, str(exc)) from None
+        reason = str(exc)
+    except OSError as exc:  # the folder cannot be created
+        reason = exc.strerror or str(exc)
+    logger.warning("cannot write the knowledge database %s (%s): answering from memory; operator edits and the "
+                   "activity log are not saved until this is fixed", path, reason)
+    return _memory_copy(path, config)
+
+
+def rebuild_store(config: Config) -> str:
+    """Move a damaged database aside, build a new one from the FAQ files, and keep what can be read of the old
+    one's operator edits. Returns a one-line report; StartupError when the FAQ files or the folder are unusable."""
+    path = Path(config.db_path)
+    aside = path.with_name(f"{path.name}.damaged-{datetime.now(SHANGHAI):%Y%m%d-%H%M%S}")
+    try:
+        if path.exists():
+            os.replace(path, aside)
+        for suffix in ("-wal", "-shm"):
+            side = Path(f"{path}{suffix}")
+            if side.exists():
+                os.replace(side, Path(f"{aside}{suffix}"))
+        store = KnowledgeStore.open(path)
+        store.sync_files(config.faq_dir)
+    except FaqError as exc:
+        raise StartupError(str(exc)) from None
+    except (OSError, sqlite3.Error) as exc:
+        raise StartupError(f"cannot rebuild {path}: {exc}") from None
+    kept = store.salvage(aside) if aside.exists() else {}
+    saved = ", ".join(f"{n} {kind}" for kind, n in kept.items()) or "nothing (no old file)"
+    return f"rebuilt {path} from {config.faq_dir}; kept from the old file: {saved}; the old file is at {aside}"
+
+
+def _memory_copy(path: Path, config: Config) -> KnowledgeStore:
+    memory = KnowledgeStore.open(None)
+    if path.is_file() and os.access(path, os.R_OK):
+        try:
+            source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            source.backup(memory.db.conn)
+            source.close()
+            memory = KnowledgeStore(memory.db)  # the copied schema, migrated if older
+        except sqlite3.DatabaseError as exc:
+            raise _corrupt(path, str(exc)) from None
+    try:
+        memory.sync_files(config.faq_dir)
+    except FaqError as exc:
+        raise StartupError(str(exc)) from None
+    return memory
+
+
+def build(config: Config, *, store: KnowledgeStore | None = None, segmenter: Any = None):
+    """The running bot for checked settings: data checked, database opened (or `store`, already open, as tests and
+    the benchmark pass); StartupError (one line) otherwise."""
+    from bot.handler import Bot  # the handler pulls in the matcher; `faq` and `dates` do not need it
+
+    policy, scope = load_data(config)
+    return Bot(store or open_store(config), config=config, policy=policy, scope=scope, segmenter=segmenter)
+
+
+def open_bot(config_file: str | Path | None = None, **overrides: Any):
+    """build() for a configuration file and overrides (command-line flags)."""
+    return build(load_settings(config_file, **overrides))

@@ -1,0 +1,216 @@
+"""Resolve, the pipeline's second stage: the entry that answers, the dated sibling the asker's date settles, and the
+rule facts, each decided once (domain.md's date rules via intents.rules; figures from knowledge/policy.toml)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from intents import rules
+from intents.dates import OVERDUE, UNTIL_EXPIRY, DateMention
+from intents.matcher import Match
+from intents.roles import ENDORSED, EXPIRY, REVIEW, SUBMITTED, DateSlot, pick
+from knowledge.faqfile import OUT_OF_SCOPE, Entry
+from knowledge.policy import Policy
+
+RENEW_WINDOW = "permit.renew_window"
+OVERDUE_INTENT = "permit.overdue"
+WHEN_TO_RENEW = "points.when_to_renew"
+DEADLINE_AFTER_PERMIT = "points.deadline_after_permit"
+PAPER_MATERIALS = "points.paper_materials"
+PROCESSING_TIME = "points.processing_time"
+DATED_INTENTS = frozenset({RENEW_WINDOW, OVERDUE_INTENT, WHEN_TO_RENEW, DEADLINE_AFTER_PERMIT, PAPER_MATERIALS,
+                           PROCESSING_TIME})
+_ROLE_OF_INTENT = {RENEW_WINDOW: EXPIRY, OVERDUE_INTENT: EXPIRY, WHEN_TO_RENEW: ENDORSED,
+                   DEADLINE_AFTER_PERMIT: ENDORSED, PAPER_MATERIALS: REVIEW, PROCESSING_TIME: SUBMITTED}
+
+# Dated.kind: which computation an answer carries (render words each one).
+ASK = "ask"  # no usable date: the rule, and a request for the date
+INVALID = "invalid"  # a date that does not exist
+PERMIT = "permit"  # an expiry date or days overdue → window and status
+PERMIT_APPROX = "permit_approx"  # expiry within a period ("过期两个多月")
+PERMIT_UNSETTLED = "permit_unsettled"  # a period whose two ends have different statuses ("12月到期")
+ENDORSED_FOR_PERMIT = "endorsed_for_permit"  # a permit question answered from the endorsement date
+POINTS_CONFIRM = "points_confirm"
+POINTS_DEADLINE = "points_deadline"
+ENDORSED_PERIOD = "endorsed_period"  # "签注两个多月了"
+PAPER = "paper"
+PROCESSING = "processing"
+
+
+@dataclass
+class Dated:
+    """One dated computation: the replay facts and what render needs to word it."""
+
+    intent: str  # the intent the date settles (renew window vs overdue), else the asked one
+    kind: str
+    role: str
+    today: date
+    policy: Policy
+    facts: dict[str, object] = field(default_factory=dict)
+    rule: Any = None  # the intents.rules result the facts come from
+    mention: DateMention | None = None
+    remembered: dict[str, date] = field(default_factory=dict)  # dates this message gives, to keep for follow-ups
+    span: tuple[int, int] | None = None  # (low, high) days of an approximate period
+    straddles: bool = False  # the period's two ends have different statuses (estimated from its middle)
+    asked_about_points: bool = False  # an expiry answer to a points question
+
+
+def _permit_intent(intent: str, days_to_expiry: int) -> str:
+    if intent not in (RENEW_WINDOW, OVERDUE_INTENT):
+        return intent
+    return OVERDUE_INTENT if days_to_expiry < 0 else RENEW_WINDOW
+
+
+def _permit(intent: str, mention: DateMention, today: date, p: Policy) -> Dated:
+    if mention.date is not None:
+        if mention.cue in (OVERDUE, UNTIL_EXPIRY):
+            window = rules.permit_overdue_days((today - mention.date).days, rules=p)
+        else:
+            window = rules.permit_window(mention.date, today, rules=p)
+        return Dated(_permit_intent(intent, window.days_to_expiry), PERMIT, EXPIRY, today, p,
+                     rules.facts_of(window), window, mention, {EXPIRY: mention.date})
+    assert mention.period is not None
+    # "过期两个多月": the expiry lies in a period; the status holds if it is the same at both ends.
+    earliest, latest = mention.period
+    statuses = [rules.permit_status((d - today).days, rules=p) for d in (earliest, latest)]
+    if mention.cue is None and statuses[0] != statuses[1]:  # "12月到期" said in November: which day matters
+        return Dated(intent, PERMIT_UNSETTLED, EXPIRY, today, p, mention=mention)
+    low, high = sorted(abs((d - today).days) for d in (earliest, latest))
+    middle = earliest + (latest - earliest) / 2
+    window = rules.permit_overdue_days((today - middle).days, rules=p)
+    return Dated(_permit_intent(intent, window.days_to_expiry), PERMIT_APPROX, EXPIRY, today, p,
+                 {"status": window.status}, window, mention, span=(low, high),
+                 straddles=statuses[0] != statuses[1])
+
+
+def _endorsed(intent: str, mention: DateMention, today: date, p: Policy) -> Dated:
+    endorsed = mention.date
+    assert endorsed is not None
+    remembered = {ENDORSED: endorsed}
+    if intent in (RENEW_WINDOW, OVERDUE_INTENT):
+        return Dated(intent, ENDORSED_FOR_PERMIT, ENDORSED, today, p, {"endorsed_date": endorsed.isoformat()},
+                     rules.points_deadline(endorsed, rules=p), mention, remembered)
+    if intent == DEADLINE_AFTER_PERMIT:
+        result = rules.points_deadline(endorsed, rules=p)
+        return Dated(intent, POINTS_DEADLINE, ENDORSED, today, p, rules.facts_of(result), result, mention, remembered)
+    result = rules.points_after_endorsement(endorsed, rules=p)
+    return Dated(intent, POINTS_CONFIRM, ENDORSED, today, p, rules.facts_of(result), result, mention, remembered)
+
+
+def _for_role(intent: str, role: str, mention: DateMention, today: date, p: Policy) -> Dated:
+    if mention.invalid:
+        return Dated(intent, INVALID, role, today, p, mention=mention)
+    if role == EXPIRY:
+        dated = _permit(intent, mention, today, p)
+        dated.asked_about_points = intent not in (RENEW_WINDOW, OVERDUE_INTENT)
+        return dated
+    if mention.date is None:
+        if role == ENDORSED and mention.period is not None and mention.period[1] <= today:
+            earliest, latest = mention.period
+            return Dated(intent, ENDORSED_PERIOD, role, today, p, mention=mention,
+                         span=((today - latest).days, (today - earliest).days))
+        return Dated(intent, ASK, _ROLE_OF_INTENT[intent], today, p)
+    if role == ENDORSED:
+        return _endorsed(intent, mention, today, p)
+    if role == REVIEW:
+        result = rules.paper_submit(mention.date, rules=p)
+        return Dated(intent, PAPER, role, today, p, rules.facts_of(result), result, mention, {REVIEW: mention.date})
+    result = rules.processing_result(mention.date, rules=p)
+    return Dated(intent, PROCESSING, role, today, p, rules.facts_of(result), result, mention,
+                 {SUBMITTED: mention.date})
+
+
+def _remembered_mention(day: date) -> DateMention:
+    return DateMention(day.isoformat(), 0, 0, day, None, False, "remembered", None, True)
+
+
+def resolve_dates(intent: str, slots: list[DateSlot], today: date, remembered: dict[str, date] | None = None,
+                  *, policy: Policy) -> Dated | None:
+    """The dated computation for `intent` (None when the intent computes no dates).
+
+    The intent's own role is looked for first (an expiry for the permit intents, the endorsement for the points
+    ones), then a date of another role (a permit question about an endorsement), then the sender's remembered
+    dates (a follow-up such as "那积分呢"). Rules: domain.md, "Rules with dates".
+    """
+    if intent not in DATED_INTENTS:
+        return None
+    role = _ROLE_OF_INTENT[intent]
+    mention = pick(slots, role)
+    if mention is not None:
+        return _for_role(intent, role, mention, today, policy)
+    for slot in slots:
+        if slot.role in (EXPIRY, ENDORSED):
+            return _for_role(intent, slot.role, slot.mention, today, policy)
+    remembered = remembered or {}
+    for candidate in (role, EXPIRY, ENDORSED):
+        if candidate in remembered:
+            dated = _for_role(intent, candidate, _remembered_mention(remembered[candidate]), today, policy)
+            dated.remembered = {}
+            return dated
+    return Dated(intent, ASK, role, today, policy)
+
+
+# -- the entry ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Resolution:
+    """The entry chosen for a message (None: nothing recognised), its score, close rivals and dated computation."""
+
+    entry: Entry | None
+    score: float = 0.0
+    candidates: list[tuple[str, float]] = field(default_factory=list)
+    rivals: list[Entry] = field(default_factory=list)  # other catalog intents too close to call (menu material)
+    dated: Dated | None = None
+    outside: bool = False  # a scope marker or the out-of-scope entry decided it
+
+    @property
+    def intent(self) -> str:
+        return self.entry.catalog_id if self.entry is not None and not self.outside else OUT_OF_SCOPE
+
+    @property
+    def recognised(self) -> bool:
+        return self.entry is not None or self.outside
+
+    @property
+    def facts(self) -> dict[str, object]:
+        return self.dated.facts if self.dated else {}
+
+
+def settle(entry: Entry, score: float, entries: dict[str, Entry], slots: list[DateSlot], today: date,
+           remembered: dict[str, date], *, policy: Policy, candidates: list[tuple[str, float]] | None = None) -> Resolution:
+    """Resolve one entry with its dates: the asker's own date decides between the dated siblings (renew window vs
+    overdue by the sign of days to expiry)."""
+    dated = resolve_dates(entry.catalog_id, slots, today, remembered, policy=policy)
+    if dated is not None and dated.facts:
+        entry = entries.get(dated.intent, entry)
+    return Resolution(entry, score, candidates or [], dated=dated)
+
+
+def resolve(match: Match, entries: dict[str, Entry], slots: list[DateSlot], today: date,
+            remembered: dict[str, date], *, policy: Policy, min_confidence: float,
+            ambiguity_margin: float) -> Resolution:
+    """The match made an answer: below `min_confidence` nothing is recognised; runners-up of other catalog intents
+    within `ambiguity_margin` of the best (at most two, not the one the date settles) are its rivals."""
+    best = match.best
+    if best is None or best[1] < min_confidence:
+        return Resolution(None, best[1] if best else 0.0, match.ranked)
+    entry_id, score = best
+    entry = entries[entry_id]
+    if entry.catalog_id == OUT_OF_SCOPE:
+        return Resolution(entry, score, match.ranked, outside=True)
+    resolution = settle(entry, score, entries, slots, today, remembered, policy=policy, candidates=match.ranked)
+    settled = {entry.catalog_id}
+    if resolution.dated is not None and resolution.dated.facts:
+        settled.add(resolution.dated.intent)
+    chosen = resolution.entry
+    rivals = [chosen]
+    for other_id, other_score in match.ranked[1:]:
+        other = entries[other_id]
+        if score - other_score > ambiguity_margin or len(rivals) == 3:
+            break
+        if other.catalog_id not in settled | {r.catalog_id for r in rivals} | {OUT_OF_SCOPE}:
+            rivals.append(other)
+    resolution.rivals = rivals[1:]
+    return resolution

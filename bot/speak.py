@@ -1,0 +1,77 @@
+"""Speak, the pipeline's third stage: whether and what the bot says (addressed or not, thresholds, ambiguity, the
+question test) and the per-conversation throttle, timed by each message's own time so replay and live agree."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.events import Incoming
+from bot.resolve import Resolution
+from bot.throttle import Throttle, Verdict
+
+# What to say (render words each one).
+SILENT = "silent"
+ANSWER = "answer"
+MENU = "menu"  # "did you mean": numbered choices
+CANNOT_HELP = "cannot_help"  # addressed, nothing recognised
+DECLINE = "decline"  # addressed, out of scope: the out-of-scope entry's polite line
+
+_QUESTION = re.compile(
+    r"[?？]|吗|么|呢|怎|什么|啥|哪|多久|多少|几|如何|能否|能不能|可不可以|可以|是否|要不要|有没有|会不会|还能|咋|求|请问|问下|问一下"
+)
+_NOT_TEXT = re.compile(r"^\s*(<\?xml|<msg\b|<appmsg\b)|^\s*\[[^\]]{1,8}\]\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Scores in 0–1 (bot.config validates them): below `minimum` a match is no intent; an unmentioned group
+    message is answered only at `group` or above; other intents within `margin` of the best make it ambiguous."""
+
+    minimum: float = 0.22
+    group: float = 0.36
+    margin: float = 0.03
+
+
+def looks_like_question(text: str) -> bool:
+    return bool(_QUESTION.search(text))
+
+
+def is_placeholder(text: str) -> bool:
+    """XML app messages and "[图片]"-style placeholders carry no question."""
+    return bool(_NOT_TEXT.search(text))
+
+
+def decide(msg: Incoming, resolution: Resolution, text: str, *, names_bot: bool, thresholds: Thresholds,
+           chosen: bool = False) -> str:
+    """SILENT, ANSWER, MENU, CANNOT_HELP or DECLINE for one resolved message; `chosen`: a number picked from a menu."""
+    if chosen:
+        return ANSWER
+    if resolution.outside:
+        return DECLINE if msg.addressed else SILENT
+    if resolution.entry is None:
+        return CANNOT_HELP if msg.addressed else SILENT
+    if resolution.rivals:
+        return MENU if msg.addressed else SILENT
+    if msg.addressed:
+        return ANSWER
+    if resolution.entry.id.startswith("bot."):
+        return ANSWER if names_bot else SILENT
+    return ANSWER if resolution.score >= thresholds.group and looks_like_question(text) else SILENT
+
+
+def conversation_of(msg: Incoming) -> str:
+    """The throttle's unit: a room, or one sender's private chat."""
+    return msg.room if msg.room is not None else f"private:{msg.sender}"
+
+
+class Gate:
+    """The per-room (and per private chat) rate limit and repeat cooldown in front of every member reply."""
+
+    def __init__(self, *, replies_per_minute: int, repeat_cooldown_seconds: float):
+        self.throttle = Throttle(replies_per_minute=replies_per_minute,
+                                 repeat_cooldown_seconds=repeat_cooldown_seconds)
+
+    def let_through(self, msg: Incoming, reply: str, *, now: datetime) -> Verdict:
+        """What to post for `reply`: itself, a pointer to an earlier answer, or nothing (`text` None, with a reason)."""
+        return self.throttle.check(conversation_of(msg), reply, now=now)

@@ -1,0 +1,94 @@
+"""Date roles: what happened on each date a message mentions (expiry, endorsed, review, submitted), from the words around it."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from intents.dates import (
+    OVERDUE, RELATIVE, SINCE_ENDORSED, SINCE_REVIEWED, SINCE_SUBMITTED, UNTIL_EXPIRY, DateMention, find_dates,
+)
+
+# Roles a date can play; they are also the keys of a sender's remembered dates.
+EXPIRY, ENDORSED, REVIEW, SUBMITTED = "expiry", "endorsed", "review", "submitted"
+
+_ROLE_OF_CUE = {OVERDUE: EXPIRY, UNTIL_EXPIRY: EXPIRY, SINCE_ENDORSED: ENDORSED, SINCE_REVIEWED: REVIEW,
+                SINCE_SUBMITTED: SUBMITTED}
+_MODIFIERS = r"(?:就|已经|已|才|刚刚|刚|会|要|将|正好|刚好)?"
+# The word right after a date (or right before it) says what happened on it.
+_ROLE_AFTER = {
+    EXPIRY: re.compile(r"\s*" + _MODIFIERS + r"\s*(?:到期|过期|失效|截止|满期)"),
+    ENDORSED: re.compile(r"\s*(?:的时候)?\s*" + _MODIFIERS + r"\s*(?:签注|续签|签|年审)"),
+    REVIEW: re.compile(r"\s*(?:单位)?\s*" + _MODIFIERS + r"\s*(?:审核|审)"),
+    SUBMITTED: re.compile(r"\s*" + _MODIFIERS + r"\s*(?:提交|递交|交|申请)"),
+}
+# Further into the clause ("今天上午已经在随申办签好了") the verb counts when the clause says it is done.
+_CLAUSE = re.compile(r"[^，。,.!?！？;；\s]{0,14}")
+_CLAUSE_ROLE = {
+    ENDORSED: re.compile(r"(?:签注|续签|签|年审)(?:好|完|过)?(?:了|的)|已经?[^了的]*(?:签注|续签|签)"),
+    REVIEW: re.compile(r"审核?(?:好|完|过|通过)?(?:了|的)|已经?[^了的]*审"),
+    SUBMITTED: re.compile(r"(?:提交|递交|交)(?:好|完|上去|过)?(?:了|的)|已经?[^了的]*(?:提交|递交|交)"),
+    EXPIRY: re.compile(r"(?:到期|过期|失效)"),
+}
+_ROLE_BEFORE = {
+    EXPIRY: re.compile(r"(?:到期|过期|有效期|有效期至|截止|失效)(?:日|日期|时间)?(?:是|为|在|至|到)?\s*$"),
+    ENDORSED: re.compile(r"(?:签注|签)(?:日|日期|时间)?(?:是|为|在)?\s*$"),
+    REVIEW: re.compile(r"审核(?:日|日期|时间)?(?:是|为|在)\s*$"),
+    SUBMITTED: re.compile(r"提交(?:日|日期|时间)?(?:是|为|在)\s*$"),
+}
+
+
+@dataclass(frozen=True)
+class DateSlot:
+    """A date mention with the role the words around it give it; `role` None: unmarked (the intent decides)."""
+
+    mention: DateMention
+    role: str | None
+
+
+def role_of(mention: DateMention, text: str) -> str | None:
+    """The role of one mention in normalised `text`, or None when no word marks it."""
+    if mention.cue is not None:
+        return _ROLE_OF_CUE.get(mention.cue)
+    for role, pattern in _ROLE_AFTER.items():
+        if pattern.match(text, mention.end_index):
+            return role
+    clause = _CLAUSE.match(text, mention.end_index)
+    if clause is not None and clause.group(0):
+        for role, pattern in _CLAUSE_ROLE.items():
+            if pattern.search(clause.group(0)):
+                return role
+    before = text[max(0, mention.start_index - 8):mention.start_index]
+    for role, pattern in _ROLE_BEFORE.items():
+        if pattern.search(before):
+            return role
+    return None
+
+
+def is_day_word(mention: DateMention) -> bool:
+    """今天, 上周五, 3天前: counted from today, unlike a calendar date (12月5号, 下个月10号)."""
+    return mention.kind == RELATIVE and "月" not in mention.text
+
+
+def date_slots(text: str, now: datetime, today: date) -> list[DateSlot]:
+    """The dates of normalised `text` with their roles; unmarked days from today on ("今天能签吗") are when the
+    asker acts, not a rule date, and are left out."""
+    slots: list[DateSlot] = []
+    for mention in find_dates(text, now):
+        role = role_of(mention, text)
+        if role is not None:
+            slots.append(DateSlot(mention, role))
+        elif mention.date is not None or mention.invalid:
+            if is_day_word(mention) and mention.date is not None and mention.date >= today:
+                continue
+            slots.append(DateSlot(mention, None))
+    return slots
+
+
+def pick(slots: list[DateSlot], role: str) -> DateMention | None:
+    """The mention that plays `role`: the first marked so, else the first unmarked one (an expiry is never a day word)."""
+    marked = [slot.mention for slot in slots if slot.role == role]
+    if marked:
+        return marked[0]
+    bare = [slot.mention for slot in slots if slot.role is None and not (role == EXPIRY and is_day_word(slot.mention))]
+    return bare[0] if bare else None
