@@ -30,7 +30,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 RATE = 5  # room_replies_per_minute in the bot's configuration below
 ROOM, FLOOD_ROOM, CLOSED_ROOM = "room1@chatroom", "flood@chatroom", "other@chatroom"
 REPEAT_ROOM = "repeat@chatroom"
-MEMBER_NAME = "张三"  # what the mock puppet calls every member
+MEMBER_NAMES = {"alice": "张三", "bob": "李四", "carol": "Carol"}  # the mock puppet's members
 DATED_QUESTION = "@小助手 我居住证12月5号到期，什么时候能签注？"
 TIMINGS: dict[str, float] = {}
 
@@ -380,8 +380,9 @@ def test_replay_of_eight_identical_questions_reports_what_the_gateway_sent(gatew
     lines = []
     for n in range(8):
         sent_at = datetime.now(SHANGHAI)
-        gateway.say(f"asker{n}", question, room=REPEAT_ROOM, mention_bot=True)
-        lines.append({"id": f"r{n}", "time": sent_at.isoformat(), "room": REPEAT_ROOM, "sender": f"asker{n}",
+        asker = ("alice", "bob", "carol")[n % 3]
+        gateway.say(asker, question, room=REPEAT_ROOM, mention_bot=True)
+        lines.append({"id": f"r{n}", "time": sent_at.isoformat(), "room": REPEAT_ROOM, "sender": asker,
                       "text": question, "mentioned": True})
         time.sleep(0.5)
     ask_and_wait(gateway, "carol", "积分通知书怎么打印？", conversation="carol")  # the eight have been read
@@ -396,7 +397,8 @@ def test_replay_of_eight_identical_questions_reports_what_the_gateway_sent(gatew
     replayed = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [r["replied"] for r in replayed] == [True, True] + [False] * 6
     assert {r["intent"] for r in replayed} == {"points.notice_print"}  # throttling changes only what is sent
-    assert [f"@{MEMBER_NAME} {r['reply']}" for r in replayed if r["replied"]] == live
+    names = {line["id"]: MEMBER_NAMES[line["sender"]] for line in lines}
+    assert [f"@{names[r['id']]} {r['reply']}" for r in replayed if r["replied"]] == live
 
 
 def test_sigterm_stops_the_bot_cleanly(gateway, serve):

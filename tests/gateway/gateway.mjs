@@ -25,14 +25,14 @@ const emit = (obj) => process.stdout.write(JSON.stringify(obj) + '\n')
 const mocker = new mock.Mocker()
 const puppet = new PuppetMock({ mocker })
 
-// The mock world: the bot, three members, and three rooms (room ids must contain "@").
+// The mock world: the bot, three members, and four rooms (room ids must contain "@").
 const bot = mocker.createContact({ id: 'bot', name: '小助手' })
 const members = Object.fromEntries(
   [['alice', '张三'], ['bob', '李四'], ['carol', 'Carol']].map(([id, name]) => [id, mocker.createContact({ id, name })]),
 )
 const everyone = [bot.id, ...Object.keys(members)]
 const rooms = Object.fromEntries(
-  [['room1@chatroom', '居住证交流群'], ['flood@chatroom', '刷屏群'], ['other@chatroom', '闲聊群']].map(
+  [['room1@chatroom', '居住证交流群'], ['flood@chatroom', '刷屏群'], ['other@chatroom', '闲聊群'], ['repeat@chatroom', '重复提问群']].map(
     ([id, topic]) => [id, mocker.createRoom({ id, topic, memberIdList: everyone })],
   ),
 )
