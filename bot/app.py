@@ -13,7 +13,7 @@ from bot.config import Config, ConfigError, load_config
 from bot.errors import StartupError
 from intents.dates import SHANGHAI
 from intents.scope import SCOPE_FILE, Scope, ScopeError
-from intents.segment import SYNONYMS_FILE, load_synonyms
+from intents.segment import SYNONYMS_FILE, Segmenter, load_synonyms
 from intents.workdays import HOLIDAYS_DIR, HolidayFileError, load_year_file
 from knowledge.faqfile import CATALOG_FILE, SOURCES_FILE, FaqError, load_catalog, load_sources
 from knowledge.policy import POLICY_PATH, Policy, PolicyError, load_policy
@@ -32,13 +32,14 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Co
         raise StartupError(str(exc)) from None
 
 
-def load_data(config: Config) -> tuple[Policy, Scope]:
+def load_data(config: Config, segmenter: Segmenter | None = None) -> tuple[Policy, Scope]:
     """Read and check every data file the answers depend on (catalog, sources, policy figures, scope, synonyms,
     holiday files); StartupError names the file and what is wrong. Returns what the handler keeps."""
     _checked(CATALOG_FILE, load_catalog)
     _checked(SOURCES_FILE, load_sources)
     policy = _checked(POLICY_PATH, load_policy)
-    scope = _checked(SCOPE_FILE, Scope)
+    segment = (segmenter or Segmenter()).tokens
+    scope = _checked(SCOPE_FILE, lambda path: Scope(path, segment=segment))
     _checked(SYNONYMS_FILE, load_synonyms)
     for path in sorted(HOLIDAYS_DIR.glob("*.toml")):
         _checked(path, load_year_file)
@@ -126,12 +127,13 @@ def _memory_copy(path: Path, config: Config) -> KnowledgeStore:
     return memory
 
 
-def build(config: Config, *, store: KnowledgeStore | None = None, segmenter: Any = None):
+def build(config: Config, *, store: KnowledgeStore | None = None, segmenter: Segmenter | None = None):
     """The running bot for checked settings: data checked, database opened (or `store`, already open, as tests and
     the benchmark pass); StartupError (one line) otherwise."""
     from bot.handler import Bot  # the handler pulls in the matcher; `faq` and `dates` do not need it
 
-    policy, scope = load_data(config)
+    segmenter = segmenter or Segmenter()
+    policy, scope = load_data(config, segmenter)
     return Bot(store or open_store(config), config=config, policy=policy, scope=scope, segmenter=segmenter)
 
 

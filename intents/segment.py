@@ -39,6 +39,7 @@ class Segmenter:
         # the same cuts as jieba.Tokenizer() + load_userdict, without a second of loading at every start.
         self.tokenizer = cached_tokenizer(data_dir / "domain_words.txt")
         self._recent = lru_cache(maxsize=20000)(self._words)
+        self.tokens = lru_cache(maxsize=20000)(self._tokens)
         # Phrasings cut by an earlier process from the same inputs: jieba, the data files, this code.
         self._stored = StoredWords.for_inputs(default_cache_dir(), [
             cache_key(data_dir / "domain_words.txt").encode(),
@@ -55,13 +56,16 @@ class Segmenter:
         """Store these phrasings' words for the next process (the intent index calls it; never chat messages)."""
         self._stored.keep({text: self.words(text) for text in texts})
 
-    def _words(self, text: str) -> tuple[str, ...]:
-        out: list[str] = []
+    def _tokens(self, text: str) -> tuple[str, ...]:
+        """jieba's cut of a normalised text, spaces dropped, before synonyms and stopwords."""
         # Without HMM, unknown runs fall apart into single characters that synonyms and the index can
         # still use, instead of being glued into new words no phrasing has ("内要续", "里续").
-        for token in self.tokenizer.lcut(text, HMM=False):
-            token = token.strip()
-            if not token or token in self.stopwords or not _KEEP.search(token):
+        return tuple(token for token in (t.strip() for t in self.tokenizer.lcut(text, HMM=False)) if token)
+
+    def _words(self, text: str) -> tuple[str, ...]:
+        out: list[str] = []
+        for token in self.tokens(text):
+            if token in self.stopwords or not _KEEP.search(token):
                 continue
             out.extend(self.synonyms.get(token, (token,)))
         return tuple(out)

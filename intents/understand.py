@@ -20,7 +20,7 @@ class Understanding:
 
     raw: str
     text: str
-    words: list[str]
+    words: tuple[str, ...]
     today: date
     outside: str | None = None  # the out-of-scope marker found, if any
     slots: list[DateSlot] = field(default_factory=list)
@@ -34,4 +34,5 @@ def understand(raw: str, now: datetime, *, index: IntentIndex, scope: Scope,
     today = message_date(now)
     if not words:
         return Understanding(raw, text, words, today)
-    return Understanding(raw, text, words, today, scope.outside(text), date_slots(text, now, today))
+    tokens = index.segmenter.tokens(text)
+    return Understanding(raw, text, words, today, scope.outside(tokens), date_slots(text, now, today))
