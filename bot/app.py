@@ -32,18 +32,18 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Co
         raise StartupError(str(exc)) from None
 
 
-def load_data(config: Config, segmenter: Segmenter | None = None) -> tuple[Policy, Scope]:
-    """Read and check every data file the answers depend on (catalog, sources, policy figures, scope, synonyms,
+def load_data(config: Config, segmenter: Segmenter | None = None) -> tuple[Policy, Scope, Segmenter]:
+    """Read and check every data file the answers depend on (catalog, sources, policy figures, synonyms, scope,
     holiday files); StartupError names the file and what is wrong. Returns what the handler keeps."""
     _checked(CATALOG_FILE, load_catalog)
     _checked(SOURCES_FILE, load_sources)
     policy = _checked(POLICY_PATH, load_policy)
-    segment = (segmenter or Segmenter()).tokens
-    scope = _checked(SCOPE_FILE, lambda path: Scope(path, segment=segment))
     _checked(SYNONYMS_FILE, load_synonyms)
+    segmenter = segmenter or Segmenter()
+    scope = _checked(SCOPE_FILE, lambda path: Scope(path, segment=segmenter.tokens))
     for path in sorted(HOLIDAYS_DIR.glob("*.toml")):
         _checked(path, load_year_file)
-    return policy, scope
+    return policy, scope, segmenter
 
 
 def _checked(path: Path, load: Callable[[Path], Any]) -> Any:
@@ -132,8 +132,7 @@ def build(config: Config, *, store: KnowledgeStore | None = None, segmenter: Seg
     the benchmark pass); StartupError (one line) otherwise."""
     from bot.handler import Bot  # the handler pulls in the matcher; `faq` and `dates` do not need it
 
-    segmenter = segmenter or Segmenter()
-    policy, scope = load_data(config, segmenter)
+    policy, scope, segmenter = load_data(config, segmenter)
     return Bot(store or open_store(config), config=config, policy=policy, scope=scope, segmenter=segmenter)
 
 

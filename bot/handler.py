@@ -10,7 +10,7 @@ from bot.commands import Commands, is_command
 from bot.config import Config
 from bot.conversation import ChatState, Conversations
 from bot.events import Incoming, Result
-from bot.resolve import Resolution, resolve, settle
+from bot.resolve import Resolution, on_topic, resolve, settle
 from intents.matcher import IntentIndex, Match
 from intents.scope import Scope
 from intents.segment import Segmenter
@@ -99,15 +99,17 @@ class Bot:
         state = self.conversations.get(msg.room, msg.sender, msg.time)
         remembered = dict(state.dates) if state else {}
         # resolve
-        chosen = False
         if state and state.choices and (choice := _CHOICE.match(found.text)):
             number = int(choice.group(1))
             if number <= len(state.choices) and state.choices[number - 1] in self.entries:  # not disabled since
                 resolution = self._settle(state.choices[number - 1], found, remembered, slots=state.slots)
                 return self._finish(msg, found, resolution, speak.ANSWER, state, last_text=state.last_text)
-        if not found.words:  # "@小助手 在吗", "小助手在吗", an emoji: nothing to match
-            names_bot = self._names_bot(found.text)
-            if (msg.addressed or names_bot) and HELP in self.entries:
+        chosen = False
+        second: Resolution | None = None
+        if found.thanks:
+            resolution = Resolution(None, 1.0, outside=True)
+        elif not found.words:  # "@小助手 在吗", "小助手在吗", an emoji: nothing to match
+            if (msg.addressed or self._names_bot(found.text)) and HELP in self.entries:
                 chosen = True
                 resolution = self._settle(HELP, found, remembered)
             else:
@@ -115,24 +117,47 @@ class Bot:
         elif found.outside:
             resolution = Resolution(self.entries.get(OUT_OF_SCOPE), 1.0, outside=True)
         else:
-            resolution = resolve(self._match(found, state), self.entries, found.slots, found.today, remembered,
-                                 policy=self.policy, min_confidence=self.thresholds.minimum,
-                                 ambiguity_margin=self.thresholds.margin)
+            match, topic = self._match(found, state)
+            resolution = self._resolve(match, found, remembered, topic=topic)
+            if found.parts:
+                resolution, second = self._two_parts(found, remembered, resolution)
         # speak
-        say = speak.decide(msg, resolution, found.text, names_bot=self._names_bot(found.text),
-                           thresholds=self.thresholds, chosen=chosen)
-        return self._finish(msg, found, resolution, say, state, last_text=found.text)
+        say = speak.decide(msg, resolution, found, names_bot=self._names_bot(found.text), thresholds=self.thresholds,
+                           chosen=chosen)
+        return self._finish(msg, found, resolution, say, state, last_text=found.text, second=second)
+
+    def _resolve(self, match: Match, found: Understanding, remembered: dict, *, topic: str | None = None) -> Resolution:
+        return resolve(on_topic(match, self.entries, topic), self.entries, found.slots, found.today,
+                       remembered, policy=self.policy, min_confidence=self.thresholds.minimum,
+                       ambiguity_margin=self.thresholds.margin)
+
+    def _two_parts(self, found: Understanding, remembered: dict,
+                   whole: Resolution) -> tuple[Resolution, Resolution | None]:
+        """A message asking two things ("签注好了积分要不要重新申请 另外社保补缴有没有影响"): each part answered when
+        each is a confident answer of its own catalog intent; otherwise the whole message as one question."""
+        parts = []
+        for text in found.parts:
+            part = self._resolve(self.index.match(text), found, remembered, topic=self.scope.topic(self.index.words(text)))
+            if part.entry is None or part.outside or part.rivals:
+                return whole, None
+            parts.append(part)
+        first, second = parts
+        if first.intent == second.intent:
+            return whole, None
+        return first, second
 
     def _settle(self, entry_id: str, found: Understanding, remembered: dict, *, slots=None) -> Resolution:
         return settle(self.entries[entry_id], 1.0, self.entries, found.slots if slots is None else slots,
                       found.today, remembered, policy=self.policy)
 
-    def _match(self, found: Understanding, state: ChatState | None) -> Match:
-        """The ranking for the message; a weak or short follow-up ("那积分呢") is read with the sender's previous question."""
+    def _match(self, found: Understanding, state: ChatState | None) -> tuple[Match, str | None]:
+        """The ranking and topic for the message; a weak or short follow-up ("那积分呢") is read with the sender's
+        previous question, its topic or place replaced by the follow-up's (intents.scope.Scope.follow_up)."""
         match = self.index.match(found.text)
-        if state and state.last_intent and _FOLLOW_UP.match(found.text) and self._needs_context(match, found):
-            match = self.index.match(state.last_text + " " + found.text)
-        return match
+        if state and state.last_text and _FOLLOW_UP.match(found.text) and self._needs_context(match, found):
+            words = self.scope.follow_up(self.index.words(state.last_text), found.words)
+            return self.index.match(" ".join(words)), self.scope.topic(words)
+        return match, found.topic
 
     def _needs_context(self, match: Match, found: Understanding) -> bool:
         """Too weak or too short (one or two words) to stand on its own."""
@@ -144,30 +169,42 @@ class Bot:
     # -- render, the throttle, and what to remember ----------------------------------------------
 
     def _finish(self, msg: Incoming, found: Understanding, resolution: Resolution, say: str,
-                state: ChatState | None, *, last_text: str) -> Result:
+                state: ChatState | None, *, last_text: str, second: Resolution | None = None) -> Result:
         entry = resolution.entry
         reply: str | None = None
+        remembered = dict(state.dates) if state else {}
+        # A newer date replaces a remembered one even when this answer did not use it (issue: "积分也是那天到期吗").
+        remembered.update({slot.role: slot.mention.date for slot in found.slots
+                           if slot.role is not None and slot.mention.date is not None})
+        for part in (resolution, second):
+            if part is not None and part.dated is not None and say == speak.ANSWER:
+                remembered.update(part.dated.remembered)
+        choices: list[str] = []
         if say == speak.ANSWER:
-            reply = render.answer(entry, resolution.dated)
-            remembered = dict(state.dates) if state else {}
-            if resolution.dated is not None:
-                remembered.update(resolution.dated.remembered)
-            self.conversations.put(msg.room, msg.sender, ChatState(
-                updated=msg.time, last_intent=entry.catalog_id, last_text=last_text, dates=remembered))
+            reply = render.answer(entry, resolution.dated, english=found.english) if second is None else \
+                render.two_answers(resolution.entry, resolution.dated, second.entry, second.dated,
+                                   english=found.english)
         elif say == speak.MENU:
-            choices = [entry, *resolution.rivals]
-            reply = render.did_you_mean(choices)
-            self.conversations.put(msg.room, msg.sender, ChatState(
-                updated=msg.time, last_text=last_text, choices=[choice.id for choice in choices],
-                dates=state.dates if state else {}, slots=found.slots))
+            offered = [entry, *resolution.rivals]
+            choices = [choice.id for choice in offered]
+            reply = render.did_you_mean(offered, english=found.english)
         elif say == speak.CANNOT_HELP:
-            reply = render.CANNOT_HELP
+            reply = render.cannot_help(english=found.english)
         elif say == speak.DECLINE:
-            reply = render.answer(entry) if entry is not None else render.CANNOT_HELP
+            reply = render.answer(entry) if entry is not None else render.cannot_help(english=found.english)
+        elif say == speak.SMALL_TALK:
+            reply = render.small_talk(english=found.english)
+        elif say == speak.THANKS:
+            reply = render.THANKS
+        if found.words and not found.thanks:  # what a follow-up is read with, whatever was said
+            self.conversations.put(msg.room, msg.sender, ChatState(
+                updated=msg.time, last_intent=resolution.intent if resolution.recognised else None,
+                last_text=last_text, dates=remembered, choices=choices, slots=found.slots if choices else []))
         held_back = ""
         if reply is not None:
             verdict = self.gate.let_through(msg, reply, now=msg.time)
             reply, held_back = verdict.text, "" if verdict.send else verdict.reason
+        facts = {} if say == speak.MENU else {**(second.facts if second else {}), **resolution.facts}
         return Result(intent=resolution.intent, confidence=resolution.score, reply=reply, held_back=held_back,
-                      facts=resolution.facts if say != speak.MENU else {}, candidates=resolution.candidates,
-                      recognised=resolution.recognised, menu=say == speak.MENU)
+                      facts=facts, candidates=resolution.candidates, recognised=resolution.recognised,
+                      menu=say == speak.MENU)

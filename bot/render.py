@@ -17,6 +17,12 @@ CANNOT_HELP = (
     "这个问题我还答不上来。我能回答上海居住证签注（续签）和居住证积分续办的问题，"
     "比如“居住证12月5号到期什么时候能签注”“积分续办要交哪些材料”。需要人工请回复“人工”或 @群主。"
 )
+SMALL_TALK = "我是居住证助手，只回答上海居住证签注和积分续办的问题，比如“居住证12月5号到期什么时候能签注”；找人工请回复“人工”。"
+THANKS = "不客气，有问题随时问我。"
+# English askers get one English line before the Chinese reply.
+EN_CANNOT_HELP = "Sorry, I can't answer that yet. I answer questions on the Shanghai residence permit and its points."
+EN_SMALL_TALK = "I answer questions on endorsing the Shanghai residence permit and renewing its points."
+EN_MENU = "Which of these do you mean? Reply with the number."
 APOLOGY = "抱歉，我这边出了点问题，请稍后再问，或回复“人工”。"
 # Said instead of repeating an answer given moments ago; {time} is when it was given (HH:MM).
 POINTER = "这个问题 {time} 刚回答过，请往上翻看那条回复。"
@@ -37,19 +43,59 @@ def source_line(entry: Entry) -> str:
     return f"来源：{'；'.join(names) or '群内整理'}{reviewed}"
 
 
-def answer(entry: Entry, dated: r.Dated | None = None) -> str:
-    """The full reply for a recognised intent: the computed part, the FAQ body, the source and the reminder."""
-    parts = [dated_text(dated)] if dated is not None else []
-    parts.append(entry.answer.strip())
+def _body(entry: Entry, dated: r.Dated | None) -> str:
+    """The direct answer first: the computed sentence (or the rule and a request for the date) and then only what it
+    does not already say (`with_dates`), else the FAQ answer."""
+    if dated is None:
+        return entry.answer.strip()
+    if entry.with_dates:
+        return dated_text(dated) + "\n" + entry.with_dates
+    return dated_text(dated) + "\n\n" + entry.answer.strip()
+
+
+def _lead(entry: Entry | None, english: bool, fallback: str = "") -> list[str]:
+    line = (entry.lead_en if entry is not None else "") or fallback
+    return [line] if english and line else []
+
+
+def answer(entry: Entry, dated: r.Dated | None = None, *, english: bool = False) -> str:
+    """The reply for a recognised intent: the direct answer (the computed sentence when dates were given), then only
+    what it does not say, the source and the official-channel reminder; an English question gets a lead line."""
+    parts = [*_lead(entry, english), _body(entry, dated)]
     if entry.catalog_id not in NOT_POLICY:
         parts.append(source_line(entry) + "\n" + REMINDER)
     return "\n\n".join(parts)
 
 
-def did_you_mean(entries: list[Entry]) -> str:
-    lines = ["你想问的是哪一个？回复数字即可："]
+def two_answers(first: Entry, first_dated: r.Dated | None, second: Entry, second_dated: r.Dated | None, *,
+                english: bool = False) -> str:
+    """A message that asks two things: each part's short answer (or computed sentence), numbered, one source line."""
+    lines = []
+    for number, (entry, dated) in enumerate(((first, first_dated), (second, second_dated)), 1):
+        text = dated_text(dated) if dated is not None and dated.kind != r.ASK else (entry.short or entry.answer)
+        lines.append(f"{number}. {text.strip()}")
+    parts = [*_lead(first, english), "\n".join(lines)]
+    cited = [entry for entry in (first, second) if entry.catalog_id not in NOT_POLICY]
+    if cited:
+        merged = Entry(id="", question="", answer="", sources=list(dict.fromkeys(s for e in cited for s in e.sources)),
+                       reviewed=max(e.reviewed for e in cited))
+        parts.append(source_line(merged) + "\n" + REMINDER)
+    return "\n\n".join(parts)
+
+
+def did_you_mean(entries: list[Entry], *, english: bool = False) -> str:
+    lines = [EN_MENU] if english else []
+    lines.append("你想问的是哪一个？回复数字即可：")
     lines += [f"{number}. {entry.question}" for number, entry in enumerate(entries, 1)]
     return "\n".join(lines)
+
+
+def cannot_help(*, english: bool = False) -> str:
+    return "\n".join([EN_CANNOT_HELP, CANNOT_HELP] if english else [CANNOT_HELP])
+
+
+def small_talk(*, english: bool = False) -> str:
+    return "\n".join([EN_SMALL_TALK, SMALL_TALK] if english else [SMALL_TALK])
 
 
 def pointer(earlier: datetime) -> str:

@@ -24,6 +24,9 @@ DATED_INTENTS = frozenset({RENEW_WINDOW, OVERDUE_INTENT, WHEN_TO_RENEW, DEADLINE
 _ROLE_OF_INTENT = {RENEW_WINDOW: EXPIRY, OVERDUE_INTENT: EXPIRY, WHEN_TO_RENEW: ENDORSED,
                    DEADLINE_AFTER_PERMIT: ENDORSED, PAPER_MATERIALS: REVIEW, PROCESSING_TIME: SUBMITTED}
 
+# A permit intent for a question whose words name only the points (or the reverse) keeps this share of its score.
+OFF_TOPIC = 0.6
+
 # Dated.kind: which computation an answer carries (render words each one).
 ASK = "ask"  # no usable date: the rule, and a request for the date
 INVALID = "invalid"  # a date that does not exist
@@ -186,6 +189,20 @@ def settle(entry: Entry, score: float, entries: dict[str, Entry], slots: list[Da
     if dated is not None and dated.facts:
         entry = entries.get(dated.intent, entry)
     return Resolution(entry, score, candidates or [], dated=dated)
+
+
+def on_topic(match: Match, entries: dict[str, Entry], topic: str | None) -> Match:
+    """The ranking with intents of the other topic (a permit intent for a points question) scored OFF_TOPIC lower."""
+    if topic is None:
+        return match
+    ranked = [(entry_id, score * (OFF_TOPIC if _domain(entries[entry_id]) not in (topic, None) else 1.0))
+              for entry_id, score in match.ranked]
+    return Match(sorted(ranked, key=lambda pair: -pair[1]))
+
+
+def _domain(entry: Entry) -> str | None:
+    domain = entry.catalog_id.split(".")[0]
+    return domain if domain in ("permit", "points") else None
 
 
 def resolve(match: Match, entries: dict[str, Entry], slots: list[DateSlot], today: date,

@@ -9,6 +9,8 @@ from datetime import datetime
 from bot.events import Incoming
 from bot.resolve import Resolution
 from bot.throttle import Throttle, Verdict
+from intents.scope import UNRELATED
+from intents.understand import Understanding
 
 # What to say (render words each one).
 SILENT = "silent"
@@ -16,6 +18,8 @@ ANSWER = "answer"
 MENU = "menu"  # "did you mean": numbered choices
 CANNOT_HELP = "cannot_help"  # addressed, nothing recognised
 DECLINE = "decline"  # addressed, out of scope: the out-of-scope entry's polite line
+SMALL_TALK = "small_talk"  # addressed, unrelated chat ("今天天气怎么样"): the short what-I-can-help-with line
+THANKS = "thanks"  # addressed thank-you: "不客气"
 
 _QUESTION = re.compile(
     r"[?？]|吗|么|呢|怎|什么|啥|哪|多久|多少|几|如何|能否|能不能|可不可以|可以|是否|要不要|有没有|会不会|还能|咋|求|请问|问下|问一下"
@@ -42,13 +46,18 @@ def is_placeholder(text: str) -> bool:
     return bool(_NOT_TEXT.search(text))
 
 
-def decide(msg: Incoming, resolution: Resolution, text: str, *, names_bot: bool, thresholds: Thresholds,
+def decide(msg: Incoming, resolution: Resolution, found: Understanding, *, names_bot: bool, thresholds: Thresholds,
            chosen: bool = False) -> str:
-    """SILENT, ANSWER, MENU, CANNOT_HELP or DECLINE for one resolved message; `chosen`: a number picked from a menu."""
+    """What to say for one resolved message (SILENT, ANSWER, MENU, CANNOT_HELP, DECLINE, SMALL_TALK, THANKS);
+    `chosen`: the answer was picked from a menu, or is the help for a bare mention."""
     if chosen:
         return ANSWER
+    if found.thanks:
+        return THANKS if msg.addressed else SILENT
     if resolution.outside:
-        return DECLINE if msg.addressed else SILENT
+        if not msg.addressed:
+            return SILENT
+        return SMALL_TALK if found.outside is not None and found.outside.kind == UNRELATED else DECLINE
     if resolution.entry is None:
         return CANNOT_HELP if msg.addressed else SILENT
     if resolution.rivals:
@@ -57,7 +66,7 @@ def decide(msg: Incoming, resolution: Resolution, text: str, *, names_bot: bool,
         return ANSWER
     if resolution.entry.id.startswith("bot."):
         return ANSWER if names_bot else SILENT
-    return ANSWER if resolution.score >= thresholds.group and looks_like_question(text) else SILENT
+    return ANSWER if resolution.score >= thresholds.group and looks_like_question(found.text) else SILENT
 
 
 def conversation_of(msg: Incoming) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -16,10 +17,23 @@ SHANGHAI_CODE = "31"
 # Longest first: "广西壮族自治区" → 广西, "浦东新区" → 浦东.
 _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州", "自治县", "林区", "地区",
              "新区", "省", "市", "县", "区", "盟", "旗")
-_LISTS = ("documents", "typos_of_permit_words", "policies", "unrelated", "renewal", "home", "context_before",
+_LISTS = ("documents", "typos_of_permit_words", "policies", "uses", "in_scope", "unrelated", "thanks", "renewal", "home",
+          "context_before",
           "context_after", "subject_after", "not_places", "foreign")
 _PERMIT_WORDS = frozenset({"居住证", "积分", "居住证积分"})
 _LINKS = frozenset({"的", "办", "办的", "市"})
+
+
+# Verdict kinds: why a question is out of scope.
+DOCUMENT, UNRELATED, POLICY, USE, PLACE = "document", "unrelated", "policy", "use", "place"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Out of scope because of `marker`, a word of kind DOCUMENT, UNRELATED, POLICY, USE or PLACE."""
+
+    kind: str
+    marker: str
 
 
 class ScopeError(ValueError):
@@ -67,6 +81,8 @@ class Scope:
             return tuple(tuple(w.split()) if " " in w else tuple(split(w)) for w in data[name])
 
         self.documents, self.policies, self.unrelated = markers("documents"), markers("policies"), markers("unrelated")
+        self.uses = markers("uses")
+        self.in_scope = frozenset(data["in_scope"])
         self.typos = frozenset(data["typos_of_permit_words"])
         self.renewal = frozenset(data["renewal"])
         places, home = gazetteer()
@@ -75,23 +91,39 @@ class Scope:
         self.context_before = frozenset(data["context_before"])
         self.context_after = frozenset(data["context_after"])
         self.subject_after = frozenset(data["subject_after"])
+        topics = data.get("topics")
+        if not isinstance(topics, dict) or not all(isinstance(topics.get(k), list) for k in ("points", "permit")):
+            raise ScopeError(f"{path}: [topics] needs `points` and `permit` lists of words")
+        self.topic_words = {name: frozenset(topics[name]) for name in ("points", "permit")}
+        self.thanks = frozenset(data["thanks"])
 
-    def outside(self, tokens: Sequence[str]) -> str | None:
+    def topic(self, words: Sequence[str]) -> str | None:
+        """"points" or "permit" when the question's words name one and not the other, else None."""
+        named = [name for name, markers in self.topic_words.items() if markers & set(words)]
+        return named[0] if len(named) == 1 else None
+
+    def outside(self, tokens: Sequence[str]) -> Verdict | None:
         """The marker that puts the question out of scope, or None. Rules, first that applies: another document
-        kind; an unrelated topic; another policy unless renewal is asked about; a place whose permit or points
-        are meant; a place named without Shanghai, unless it is only where the asker is from or works."""
+        kind; an unrelated topic; another policy unless renewal is asked about; a use of the permit (school) when
+        nothing of the permit or points is asked; a place whose permit or points are meant; a place named without
+        Shanghai, unless it is only where an asker of a permit or points question is from or works."""
         tokens = [t for t in tokens if t.strip() and not re.fullmatch(r"[\W_]+", t)]
         found = set(tokens)
         for words in self.documents:
             if _contains(tokens, words) and not (words[0] in self.typos and found & _PERMIT_WORDS):
-                return "".join(words)
+                return Verdict(DOCUMENT, "".join(words))
         for words in self.unrelated:
             if _contains(tokens, words):
-                return "".join(words)
+                return Verdict(UNRELATED, "".join(words))
         if not found & self.renewal:
             for words in self.policies:
                 if _contains(tokens, words):
-                    return "".join(words)
+                    return Verdict(POLICY, "".join(words))
+        asks_in_scope = bool(found & self.in_scope)
+        if not asks_in_scope:
+            for words in self.uses:
+                if _contains(tokens, words):
+                    return Verdict(USE, "".join(words))
         named_home = bool(found & self.home)
         for i, token in enumerate(tokens):
             if token not in self.places:
@@ -100,11 +132,30 @@ class Scope:
             while after and after[0] in _LINKS:
                 after.pop(0)
             if after and after[0] in self.subject_after:
-                return token
-            if named_home or (i and tokens[i - 1] in self.context_before) or (after and after[0] in self.context_after):
+                return Verdict(PLACE, token)
+            context = (i and tokens[i - 1] in self.context_before) or (after and after[0] in self.context_after)
+            if named_home or (context and asks_in_scope):
                 continue
-            return token
+            return Verdict(PLACE, token)
         return None
+
+    def is_thanks(self, tokens: Sequence[str]) -> bool:
+        """A short thank-you ("谢谢", "收到 谢谢啦"): a courtesy word and at most two other tokens."""
+        return bool(set(tokens) & self.thanks) and len(tokens) <= 4
+
+    def follow_up(self, previous: Sequence[str], current: Sequence[str]) -> list[str]:
+        """The words to read a follow-up ("那积分呢", "那要带啥", "那上海呢") with: a follow-up that names a topic
+        replaces the previous question's topic words; one with words of its own keeps only the previous topic;
+        one that names only a place replaces the previous places."""
+        topic_words = self.topic_words["points"] | self.topic_words["permit"] | _PERMIT_WORDS
+        places = self.places | self.home
+        if set(current) & (self.topic_words["points"] | self.topic_words["permit"]):
+            kept = [w for w in previous if w not in topic_words and w not in places]
+        elif [w for w in current if w not in places]:
+            kept = [w for w in previous if w in topic_words]
+        else:
+            kept = [w for w in previous if w not in places]
+        return [*kept, *current]
 
 
 def _contains(tokens: Sequence[str], words: tuple[str, ...]) -> bool:

@@ -1,6 +1,8 @@
-"""Understand, the pipeline's first stage: one message's normalised text, words, scope verdict and dated slots."""
+"""Understand, the pipeline's first stage: one message's normalised text, words, scope verdict, topic, dated slots,
+and its parts when it asks two things at once."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -8,10 +10,14 @@ from intents.dates import message_date
 from intents.matcher import IntentIndex
 from intents.normalize import normalize
 from intents.roles import DateSlot, date_slots
-from intents.scope import Scope
+from intents.scope import Scope, Verdict
 
 # Longer messages are read only this far (questions are short; pasted documents are not questions).
 MAX_QUESTION_CHARS = 300
+# Where a message asking two things is cut: a joining word, or the end of a sentence with more after it.
+_SECOND_QUESTION = re.compile(r"(?:另外|还有就是|还想问|顺便问一下|顺便问|再问一下|再问下|还有个问题|and also|also)|[?？。；;!！]")
+_LATIN_WORD = re.compile(r"[a-z]{2,}")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @dataclass
@@ -22,17 +28,33 @@ class Understanding:
     text: str
     words: tuple[str, ...]
     today: date
-    outside: str | None = None  # the out-of-scope marker found, if any
+    tokens: tuple[str, ...] = ()
+    outside: Verdict | None = None  # why it is out of scope, if it is
+    topic: str | None = None  # "points" or "permit" when the words name just one
     slots: list[DateSlot] = field(default_factory=list)
+    english: bool = False  # written in English: the reply leads with an English line
+    thanks: bool = False  # a short thank-you
+    parts: tuple[str, str] | None = None  # two questions in one message, each with words of its own
 
 
 def understand(raw: str, now: datetime, *, index: IntentIndex, scope: Scope,
                aliases: tuple[str, ...] = ()) -> Understanding:
-    """Normalise `raw` (at most MAX_QUESTION_CHARS), segment it, and find scope markers and dated slots."""
+    """Normalise `raw` (at most MAX_QUESTION_CHARS), segment it, and find scope, topic, dates and parts."""
     text = normalize(raw[:MAX_QUESTION_CHARS], aliases)
     words = index.words(text)
     today = message_date(now)
-    if not words:
-        return Understanding(raw, text, words, today)
     tokens = index.segmenter.tokens(text)
-    return Understanding(raw, text, words, today, scope.outside(tokens), date_slots(text, now, today))
+    english = len(_LATIN_WORD.findall(text)) >= 2 and not _CJK.search(text)
+    if not words:
+        return Understanding(raw, text, words, today, tokens, english=english)
+    return Understanding(raw, text, words, today, tokens, scope.outside(tokens), scope.topic(words),
+                         date_slots(text, now, today), english, scope.is_thanks(tokens), _parts(text, index))
+
+
+def _parts(text: str, index: IntentIndex) -> tuple[str, str] | None:
+    """The first cut that leaves at least two words on each side, if any."""
+    for cut in _SECOND_QUESTION.finditer(text):
+        first, second = text[:cut.start()].strip(), text[cut.end():].strip()
+        if len(index.words(first)) >= 2 and len(index.words(second)) >= 2:
+            return first, second
+    return None

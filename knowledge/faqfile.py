@@ -19,7 +19,10 @@ MAX_ANSWER_CHARS = 2000
 MAX_PHRASING_CHARS = 200
 OPERATOR_PREFIX = "op."  # finer intents added by operators without a catalog parent: op.1, op.2, …
 _ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
-_KEYS = {"id", "parent", "question", "phrasings", "answer", "sources", "reviewed"}
+# Optional wordings beside the answer: `short` (one sentence, for a two-part reply), `with_dates` (what a dated
+# answer adds after the computed sentence), `lead_en` (the English lead line for an English question).
+WORDINGS = ("short", "with_dates", "lead_en")
+_KEYS = {"id", "parent", "question", "phrasings", "answer", "sources", "reviewed", *WORDINGS}
 
 
 class FaqError(ValueError):
@@ -38,6 +41,13 @@ class Entry:
     reviewed: str = ""
     parent: str | None = None
     enabled: bool = True
+    short: str = ""
+    with_dates: str = ""
+    lead_en: str = ""
+
+    def wordings(self) -> dict[str, str]:
+        """The optional wordings that are set, by name."""
+        return {name: getattr(self, name) for name in WORDINGS if getattr(self, name)}
 
     @property
     def catalog_id(self) -> str:
@@ -100,6 +110,9 @@ def parse_entry(data: dict, *, where: str) -> Entry:
     for key, kind in (("id", str), ("question", str), ("answer", str)):
         if not isinstance(data.get(key), kind):
             raise FaqError(f"{where}: entry {data.get('id', '?')}: `{key}` must be a string")
+    for key in WORDINGS:
+        if not isinstance(data.get(key, ""), str):
+            raise FaqError(f"{where}: entry {data['id']}: `{key}` must be a string")
     for key in ("phrasings", "sources"):
         value = data.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -113,6 +126,7 @@ def parse_entry(data: dict, *, where: str) -> Entry:
         sources=list(data.get("sources", [])),
         reviewed=str(reviewed),
         parent=data.get("parent"),
+        **{key: data[key].strip() for key in WORDINGS if key in data},
     )
 
 
@@ -153,7 +167,7 @@ def entry_to_toml(entry: Entry) -> str:
     data: dict = {"id": entry.id}
     if entry.parent:
         data["parent"] = entry.parent
-    data.update(question=entry.question, phrasings=entry.phrasings, answer=entry.answer + "\n")
+    data.update(question=entry.question, phrasings=entry.phrasings, answer=entry.answer + "\n", **entry.wordings())
     sources = ", ".join(_toml_value(source) for source in entry.sources)
     return (tomli_w.dumps(data, multiline_strings=True, indent=2) + f"sources = [{sources}]\n"
             + tomli_w.dumps({"reviewed": entry.reviewed}))

@@ -195,6 +195,8 @@ class KnowledgeStore:
         )
         self.db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
         self.db.conn.executescript(_LOG_SCHEMA)
+        if "wordings" not in self.db["entries"].columns_dict:  # databases made before the optional wordings
+            self.db.execute("alter table entries add column wordings text")
 
     @property
     def catalog(self) -> dict[str, dict]:
@@ -264,7 +266,7 @@ class KnowledgeStore:
                 id=row["id"], question=row["question"], answer=row["answer"],
                 phrasings=[text for text in phrasings.get(row["id"], []) if text != row["question"]],
                 sources=json.loads(row["sources"] or "[]"), reviewed=row["reviewed"] or "", parent=row["parent"],
-                enabled=bool(row["enabled"]),
+                enabled=bool(row["enabled"]), **json.loads(row["wordings"] or "{}"),
             )
             for row in self.db.query(f"select e.* from entries e {where} order by e.id", params)
         ]
@@ -587,13 +589,14 @@ class KnowledgeStore:
 
     def _put_entry(self, entry: Entry, *, origin: str) -> None:
         self.db.execute(
-            "insert into entries (id, parent, question, answer, sources, reviewed, enabled, origin, updated_at) "
-            "values (?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (id) do update set parent = excluded.parent, "
+            "insert into entries (id, parent, question, answer, sources, reviewed, enabled, origin, updated_at, "
+            "wordings) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (id) do update set parent = excluded.parent, "
             "question = excluded.question, answer = excluded.answer, sources = excluded.sources, "
             "reviewed = excluded.reviewed, enabled = excluded.enabled, origin = excluded.origin, "
-            "updated_at = excluded.updated_at",
+            "updated_at = excluded.updated_at, wordings = excluded.wordings",
             [entry.id, entry.parent, entry.question, entry.answer, json.dumps(entry.sources, ensure_ascii=False),
-             entry.reviewed, int(entry.enabled), origin, _now()],
+             entry.reviewed, int(entry.enabled), origin, _now(),
+             json.dumps(entry.wordings(), ensure_ascii=False) if entry.wordings() else None],
         )
 
     def _put_phrasings(self, entry_id: str, texts: list[str], origin: str) -> None:
@@ -687,11 +690,12 @@ def _json(value: dict | None) -> str | None:
 
 def _fields(entry: Entry) -> tuple:
     """What an entry says, phrasings and enabled state aside."""
-    return entry.parent, entry.question, entry.answer, entry.sources, entry.reviewed
+    return entry.parent, entry.question, entry.answer, entry.sources, entry.reviewed, entry.wordings()
 
 
 def _row_fields(row: dict) -> tuple:
-    return row["parent"], row["question"], row["answer"], json.loads(row["sources"] or "[]"), row["reviewed"] or ""
+    return (row["parent"], row["question"], row["answer"], json.loads(row["sources"] or "[]"), row["reviewed"] or "",
+            json.loads(row.get("wordings") or "{}"))
 
 
 def _entry_files(paths: Iterable[Path]) -> list[Path]:

@@ -98,7 +98,7 @@ BREAKAGES = {
     # file (relative to the copied tree), how it is broken, the words the one-line error must contain
     "policy": ("knowledge/policy.toml", lambda t: t.replace("value = 90", "value = 0"), "reapply_after_days_overdue"),
     "policy syntax": ("knowledge/policy.toml", lambda t: t + "\n[[[", "policy.toml"),
-    "scope": ("intents/data/scope.toml", lambda t: t.replace("topics = [", "topics = 3\nold_topics = [", 1), "topics"),
+    "scope": ("intents/data/scope.toml", lambda t: t.replace("documents = [", "documents = 3\nold_documents = [", 1), "documents"),
     "synonyms": ("intents/data/synonyms.toml", lambda t: "= broken\n" + t, "synonyms.toml"),
     "catalog": ("knowledge/catalog.toml", lambda t: "[[[\n" + t, "catalog.toml"),
     "sources": ("knowledge/sources.toml", lambda t: t.replace('title = ', 'titel = ', 1), "sources.toml"),
