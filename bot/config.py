@@ -39,7 +39,7 @@ class Config:
     unanswered_keep: int = 5000
     min_confidence: float = 0.22  # below: no intent (bot/speak.py Thresholds)
     group_confidence: float = 0.36  # an unmentioned group message is answered only at or above this
-    ambiguity_margin: float = 0.03  # other intents this close to the best make a menu
+    ambiguity_margin: float = 0.015  # other intents this close to the best make a menu
 
 
 # Each number's allowed range, checked at start (bot/app.py): (smallest, largest or None).

@@ -34,7 +34,7 @@ class Thresholds:
 
     minimum: float = 0.22
     group: float = 0.36
-    margin: float = 0.03
+    margin: float = 0.015
 
 
 def looks_like_question(text: str) -> bool:

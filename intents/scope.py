@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -18,10 +19,12 @@ SHANGHAI_CODE = "31"
 _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州", "自治县", "林区", "地区",
              "新区", "省", "市", "县", "区", "盟", "旗")
 _LISTS = ("documents", "typos_of_permit_words", "policies", "uses", "in_scope", "unrelated", "thanks", "renewal", "home",
-          "context_before",
+          "foreign_en", "context_before",
           "context_after", "subject_after", "not_places", "foreign")
 _PERMIT_WORDS = frozenset({"居住证", "积分", "居住证积分"})
-_LINKS = frozenset({"的", "办", "办的", "市"})
+_LINKS = frozenset({"的", "办", "办的", "市", "那边", "这边"})
+_AREAS = frozenset({"园区", "新区", "开发区", "高新区", "区", "县", "市区"})
+_LATIN = re.compile(r"[a-z]{2,}")
 
 
 # Verdict kinds: why a question is out of scope.
@@ -88,6 +91,7 @@ class Scope:
         places, home = gazetteer()
         self.home = home | frozenset(data["home"])
         self.places = (places | frozenset(data["foreign"])) - frozenset(data["not_places"])
+        self._foreign_en = frozenset(data["foreign_en"])
         self.context_before = frozenset(data["context_before"])
         self.context_after = frozenset(data["context_after"])
         self.subject_after = frozenset(data["subject_after"])
@@ -125,12 +129,13 @@ class Scope:
                 if _contains(tokens, words):
                     return Verdict(USE, "".join(words))
         named_home = bool(found & self.home)
+        if _LATIN.search(" ".join(tokens)) and not named_home and (place := found & self.places_en):
+            return Verdict(PLACE, min(place))
         for i, token in enumerate(tokens):
             if token not in self.places:
                 continue
-            after = [t for t in tokens[i + 1:i + 4]]
-            while after and after[0] in _LINKS:
-                after.pop(0)
+            # "苏州园区办的居住证", "佛山顺德的居住证": links and smaller places between a place and its permit.
+            after = [t for t in tokens[i + 1:i + 6] if t not in _LINKS and t not in self.places and t not in _AREAS]
             if after and after[0] in self.subject_after:
                 return Verdict(PLACE, token)
             context = (i and tokens[i - 1] in self.context_before) or (after and after[0] in self.context_after)
@@ -138,6 +143,16 @@ class Scope:
                 continue
             return Verdict(PLACE, token)
         return None
+
+    @cached_property
+    def places_en(self) -> frozenset[str]:
+        """Province and prefecture names outside Shanghai in toneless pinyin ("shenzhen"), and `foreign_en`; built
+        at the first English question (pypinyin takes a sixth of a second to load)."""
+        from pypinyin import lazy_pinyin
+
+        names = {_short(name) for code, name in DIVISION_DATA.items()
+                 if code.endswith("00") and not code.startswith(SHANGHAI_CODE)}
+        return frozenset("".join(lazy_pinyin(name)) for name in names) | self._foreign_en
 
     def is_thanks(self, tokens: Sequence[str]) -> bool:
         """A short thank-you ("谢谢", "收到 谢谢啦"): a courtesy word and at most two other tokens."""
