@@ -142,13 +142,23 @@ def _days_phrase(days: int) -> str:
     return f"已过去 {-days} 天"
 
 
-def _weekends_note(start: date, end: date) -> str:
-    """Which years' holidays are missing from the calendar over (start, end]."""
+def _calendar_note(start: date, end: date) -> str:
+    """What the working-day count over (start, end] did not know, per year without a published schedule."""
     calendar = default_calendar()
-    years = sorted({d.year for d in (start + timedelta(days=i) for i in range(1, (end - start).days + 1))
-                    if not calendar.is_workday(d)[1]})
-    named = "、".join(f"{y} 年" for y in years)
-    return f"（{named}的法定节假日安排还没有收录进日历，这里只跳过了周末，遇到节假日请顺延。）"
+    kinds: dict[int, str] = {}
+    for offset in range(1, (end - start).days + 1):
+        day = start + timedelta(days=offset)
+        kinds.setdefault(day.year, calendar.is_workday(day)[1])  # one kind per year
+
+    def named(kind: str) -> str:
+        return "、".join(f"{year} 年" for year, known in sorted(kinds.items()) if known == kind)
+
+    note = ""
+    if statutory := named(rules.STATUTORY_ONLY):
+        note += f"（{statutory}的放假安排还没公布：已跳过周末和元旦、春节等法定节假日，调休上班日还不知道，以公布的为准。）"
+    if weekends := named(rules.WEEKENDS_ONLY):
+        note += f"（{weekends}的法定节假日安排还没有收录进日历，这里只跳过了周末，遇到节假日请顺延。）"
+    return note
 
 
 # ---------------------------------------------------------------- permit
@@ -250,8 +260,8 @@ def _points_confirm_answer(intent: str, endorsed: date, today: date, p: rules.Po
     else:
         text += (f"今天已超过签注后 {p.points_deadline_days_after_endorsement} 天，指南说积分要重新申请，"
                  "请让单位经办人到人才服务中心确认。")
-    if result.workday_calendar == rules.WEEKENDS_ONLY:
-        text += _weekends_note(endorsed, result.points_confirm_typical_by)
+    if result.workday_calendar != rules.OFFICIAL:
+        text += _calendar_note(endorsed, result.points_confirm_typical_by)
     return DatedAnswer(intent, rules.facts_of(result), text, {ENDORSED: endorsed})
 
 
@@ -294,8 +304,8 @@ def _paper_answer(intent: str, review: date, today: date, p: rules.Policy) -> Da
     result = rules.paper_submit(review, rules=p)
     text = (f"按单位 {review} 审核计算，审核后第 {p.paper_submit_workday} 个工作日即 {result.paper_submit_from} 起，"
             f"由单位经办人到受理点递交书面材料（{_days_phrase((result.paper_submit_from - today).days)}）。")
-    if result.workday_calendar == rules.WEEKENDS_ONLY:
-        text += _weekends_note(review, result.paper_submit_from)
+    if result.workday_calendar != rules.OFFICIAL:
+        text += _calendar_note(review, result.paper_submit_from)
     return DatedAnswer(intent, rules.facts_of(result), text, {REVIEW: review})
 
 
@@ -308,8 +318,8 @@ def _processing_answer(intent: str, submitted: date, today: date, p: rules.Polic
         text += f"今天已超过 {p.result_expected_workday} 个工作日，建议在网上查一下进度，或让单位经办人联系人才服务中心。"
     elif today > result.result_typical_by:
         text += f"已过了一般的 {p.result_typical_workday} 个工作日，可以先在网上查一下进度。"
-    if result.workday_calendar == rules.WEEKENDS_ONLY:
-        text += _weekends_note(submitted, result.result_expected_by)
+    if result.workday_calendar != rules.OFFICIAL:
+        text += _calendar_note(submitted, result.result_expected_by)
     return DatedAnswer(intent, rules.facts_of(result), text, {SUBMITTED: submitted})
 
 

@@ -143,10 +143,33 @@ def test_a_date_in_the_message_beats_a_remembered_one() -> None:
     assert answer.facts["expiry_date"] == "2027-01-10"
 
 
-def test_weekends_only_is_said() -> None:
+def test_statutory_only_is_said() -> None:
+    # Submitted Mon 2026-12-28: 12-29..31 (1-3), 01-01 元旦 off, weekend, 01-04..07 (4-7).
     answer = ask("points.processing_time", "积分12月28号提交的，什么时候出结果", now=datetime(2026, 12, 30, tzinfo=SHANGHAI))
+    assert answer.facts["workday_calendar"] == "statutory_only"
+    assert answer.facts["result_typical_by"] == "2027-01-07"
+    assert "2027 年的放假安排还没公布：已跳过周末和元旦、春节等法定节假日，调休上班日还不知道" in answer.text
+    assert "只跳过了周末" not in answer.text
+
+
+def test_paper_is_not_due_on_new_year_2027() -> None:
+    # Issue 12, item 8: reviewed Wed 2026-12-30; the 1st working day after is Thu 12-31, 2027-01-01 is 元旦,
+    # 01-02/03 the weekend, so the 2nd working day is Mon 2027-01-04 (weekends only gave 2027-01-01).
+    answer = ask("points.paper_materials", "单位12月30号审核通过了，什么时候去交书面材料",
+                 now=datetime(2026, 12, 30, 15, tzinfo=SHANGHAI))
+    assert answer.facts == {"review_date": "2026-12-30", "paper_submit_from": "2027-01-04",
+                            "workday_calendar": "statutory_only"}
+    assert "调休上班日还不知道" in answer.text
+
+
+def test_weekends_only_is_said_before_the_package_years() -> None:
+    # 2003 predates chinesecalendar's schedule (2004 on) and today's holiday rules: weekends only.
+    # From Mon 2003-12-01: 12-02..05 (1-4), 12-08..10 (5-7); 12-11, 12 (8, 9), 12-15..19 (10-14),
+    # 12-22..26 (15-19), 12-29 (20).
+    answer = ask("points.processing_time", "积分2003年12月1日提交的，什么时候出结果", now=datetime(2003, 12, 3, tzinfo=SHANGHAI))
     assert answer.facts["workday_calendar"] == "weekends_only"
-    assert "2027 年的法定节假日安排还没有收录进日历，这里只跳过了周末" in answer.text
+    assert (answer.facts["result_typical_by"], answer.facts["result_expected_by"]) == ("2003-12-10", "2003-12-29")
+    assert "2003 年的法定节假日安排还没有收录进日历，这里只跳过了周末" in answer.text
 
 
 def test_year_boundary_in_a_dated_answer() -> None:

@@ -279,9 +279,18 @@ def test_lunar_calendar(year: int, month: int, day: int, leap: bool, solar: str)
 
 
 def test_lunar_out_of_range_or_missing_day() -> None:
-    assert lunar.to_solar(1800, 1, 1) is None
+    assert lunar.to_solar(9999, 1, 1) is None  # its last months would fall in year 10000
+    assert lunar.to_solar(0, 1, 1) is None
     assert lunar.to_solar(2026, 4, 1, leap=True) is None  # 2026 has no leap fourth month
-    assert lunar.to_solar(2026, 1, 30) is None or lunar.to_solar(2026, 1, 30) > date(2026, 3, 1)
+    assert lunar.to_solar(2026, 1, 31) is None  # no lunar month has 31 days
+    # 2028 has a leap fifth month: 端午 (五月初五) is 2028-05-28, so 五月初一 is 05-24; 五月 has 30 days: 闰五月初一 06-23.
+    assert lunar.to_solar(2028, 5, 1, leap=True) == date(2028, 6, 23)
+
+
+@pytest.mark.parametrize("year, day", [(2025, "2025-04-04"), (2026, "2026-04-05"), (2027, "2027-04-05"),
+                                       (2028, "2028-04-04")])
+def test_qingming_solar_term(year: int, day: str) -> None:
+    assert lunar.solar_term(year, "清明") == date.fromisoformat(day)
 
 
 @settings(max_examples=300, deadline=None)
