@@ -191,12 +191,16 @@ def _permit_text(window: rules.PermitWindow, p: rules.Policy, today: date, *, ap
         if approx is not None:
             return head + f"到期后 {grace} 天内仍可签注，居住年限连续计算，请尽快去社区事务受理服务中心办理；{later}"
         left = grace + days
+        if left == 0:
+            return head + (f"今天是逾期第 {grace} 天，今天办年限仍连续，请今天就去社区事务受理服务中心办理；从明天起，"
+                           f"指南说居住年限要重新计算，超过 {reapply} 天要重新申领。")
         return head + (f"到期后 {grace} 天内仍可签注，居住年限连续计算，还剩 {left} 天"
                        f"{'（' + str(window.window_end) + ' 截止）' if window.window_end else ''}，请尽快去社区事务受理服务中心办理；"
                        f"{later}")
     if status == rules.RECALCULATED:
+        last_day = f"今天是逾期第 {reapply} 天，按这个说法是还能签注的最后一天。" if approx is None and -days == reapply else ""
         return head + (f"已超过到期后 {grace} 天的签注期。指南的说法是：逾期 {grace + 1}–{reapply} 天仍可签注，但居住年限"
-                       f"重新计算；超过 {reapply} 天要重新申领居住证（有的指南说超过 {grace} 天就要重新申领）。"
+                       f"重新计算；超过 {reapply} 天要重新申领居住证（有的指南说超过 {grace} 天就要重新申领）。{last_day}"
                        "能否补签请尽快到社区事务受理服务中心确认。")
     return head + (f"已超过 {reapply} 天。指南的说法是：逾期超过 {reapply} 天要重新申领居住证（有的指南说超过 {grace} 天"
                    f"就要），一般要先重新办理居住登记，约 {p.reregistration_wait_months} 个月后才能申领新证；积分也随居住证失效。"
@@ -209,30 +213,40 @@ def _permit_intent(intent: str, days_to_expiry: int) -> str:
     return OVERDUE_INTENT if days_to_expiry < 0 else RENEW_WINDOW
 
 
+def _status_cases(statuses: list[str], p: rules.Policy) -> str:
+    """What each possible status means, for an expiry known only roughly ("过期快两个月")."""
+    grace, reapply, opens = p.window_closes_days_after_expiry, p.reapply_after_days_overdue, p.window_opens_days_before_expiry
+    case = {rules.TOO_EARLY: f"如果离到期还有 {opens} 天以上，现在还不能签注",
+            rules.IN_WINDOW: f"如果离到期在 {opens} 天以内，现在就能签注",
+            rules.GRACE: f"如果过期没超过 {grace} 天，仍可签注，居住年限连续计算",
+            rules.RECALCULATED: f"如果过期 {grace + 1}–{reapply} 天，指南说还能签注但居住年限重新计算",
+            rules.REAPPLY: f"如果过期超过 {reapply} 天，指南说要重新申领居住证"}
+    return "；".join(case[status] for status in statuses) + "。"
+
+
 def _permit_answer(intent: str, mention: DateMention, today: date, p: rules.Policy) -> DatedAnswer:
     if mention.date is not None:
-        if mention.cue in (OVERDUE, UNTIL_EXPIRY):
+        if mention.cue == OVERDUE:
             window = rules.permit_overdue_days((today - mention.date).days, rules=p)
         else:
             window = rules.permit_window(mention.date, today, rules=p)
         return DatedAnswer(_permit_intent(intent, window.days_to_expiry), rules.facts_of(window),
                            _permit_text(window, p, today), {EXPIRY: mention.date})
-    assert mention.period is not None
-    # "过期两个多月": the expiry lies in a period; the status holds if it is the same at both ends.
-    earliest, latest = mention.period
-    statuses = [rules.permit_status((d - today).days, rules=p) for d in (earliest, latest)]
-    if mention.cue is None and statuses[0] != statuses[1]:  # "12月到期" said in November: which day matters
-        return DatedAnswer(intent, {}, f"只知道是{mention.text}到期，还定不了能不能签。" + _ASK[RENEW_WINDOW].format(p=p))
-    lo, hi = sorted(abs((d - today).days) for d in (earliest, latest))
-    word = "已经过期" if latest < today else "还有"
-    approx = f"{word}约 {lo}–{hi} 天（{mention.text}）"
-    middle = earliest + (latest - earliest) / 2
-    window = rules.permit_overdue_days((today - middle).days, rules=p)
+    # "过期两个多月": the expiry lies in a period; the status holds if it is the same on every day of it.
+    low, high = mention.day_range(today) or (0, 0)
+    statuses = list(dict.fromkeys(rules.permit_status(days, rules=p) for days in range(high, low - 1, -1)))
+    if len(statuses) > 1:
+        if mention.cue is None:  # "12月到期" said in November: which day matters
+            return DatedAnswer(intent, {}, f"只知道是{mention.text}到期，还定不了能不能签。" + _ASK[RENEW_WINDOW].format(p=p))
+        # "过期快两个月" (55–61 days): both sides of the 60-day line, so both answers, and ask for the day.
+        word = f"已经过期约 {-high}–{-low} 天" if high < 0 else f"离到期约 {low}–{high} 天"
+        return DatedAnswer(_permit_intent(intent, high), {}, f"按{word}（{mention.text}）计算，正好跨过一条期限："
+                           + _status_cases(statuses, p) + "告诉我确切的到期日（随申办的居住证页面可以查到），我帮你算准。")
+    lo, hi = sorted((abs(low), abs(high)))
+    approx = f"{'已经过期' if high < 0 else '还有'}约 {lo}–{hi} 天（{mention.text}）"
+    window = rules.permit_overdue_days(-(low + high) // 2, rules=p)
     text = _permit_text(window, p, today, approx=approx)
-    facts: dict[str, object] = {"status": window.status}
-    if statuses[0] != statuses[1]:
-        text += "（按这段时间的中间估算；具体要看确切的到期日，可以在随申办的居住证页面查到。）"
-    return DatedAnswer(_permit_intent(intent, window.days_to_expiry), facts, text)
+    return DatedAnswer(_permit_intent(intent, window.days_to_expiry), {"status": window.status}, text)
 
 
 def _endorsed_for_permit(intent: str, endorsed: date, today: date, p: rules.Policy) -> DatedAnswer:
