@@ -133,13 +133,23 @@ def _days_phrase(days: int) -> str:
     return f"已过去 {-days} 天"
 
 
-def _weekends_note(start: date, end: date) -> str:
-    """Which years' holidays are missing from the calendar over (start, end]."""
+def _calendar_note(start: date, end: date) -> str:
+    """What the working-day count over (start, end] did not know, per year without a published schedule."""
     calendar = default_calendar()
-    years = sorted({d.year for d in (start + timedelta(days=i) for i in range(1, (end - start).days + 1))
-                    if not calendar.is_workday(d)[1]})
-    named = "、".join(f"{y} 年" for y in years)
-    return f"（{named}的法定节假日安排还没有收录进日历，这里只跳过了周末，遇到节假日请顺延。）"
+    kinds: dict[int, str] = {}
+    for offset in range(1, (end - start).days + 1):
+        day = start + timedelta(days=offset)
+        kinds.setdefault(day.year, calendar.is_workday(day)[1])  # one kind per year
+
+    def named(kind: str) -> str:
+        return "、".join(f"{year} 年" for year, known in sorted(kinds.items()) if known == kind)
+
+    note = ""
+    if statutory := named(rules.STATUTORY_ONLY):
+        note += f"（{statutory}的放假安排还没公布：已跳过周末和元旦、春节等法定节假日，调休上班日还不知道，以公布的为准。）"
+    if weekends := named(rules.WEEKENDS_ONLY):
+        note += f"（{weekends}的法定节假日安排还没有收录进日历，这里只跳过了周末，遇到节假日请顺延。）"
+    return note
 
 
 def _permit_text(window: rules.PermitWindow, p: Policy, today: date, *, approx: str | None = None) -> str:
@@ -170,16 +180,31 @@ def _permit_text(window: rules.PermitWindow, p: Policy, today: date, *, approx: 
         if approx is not None:
             return head + f"到期后 {grace} 天内仍可签注，居住年限连续计算，请尽快去社区事务受理服务中心办理；{later}"
         left = grace + days
+        if left == 0:
+            return head + (f"今天是逾期第 {grace} 天，今天办年限仍连续，请今天就去社区事务受理服务中心办理；从明天起，"
+                           f"指南说居住年限要重新计算，超过 {reapply} 天要重新申领。")
         return head + (f"到期后 {grace} 天内仍可签注，居住年限连续计算，还剩 {left} 天"
                        f"{'（' + str(window.window_end) + ' 截止）' if window.window_end else ''}，请尽快去社区事务受理服务中心办理；"
                        f"{later}")
     if status == rules.RECALCULATED:
+        last_day = f"今天是逾期第 {reapply} 天，按这个说法是还能签注的最后一天。" if approx is None and -days == reapply else ""
         return head + (f"已超过到期后 {grace} 天的签注期。指南的说法是：逾期 {grace + 1}–{reapply} 天仍可签注，但居住年限"
-                       f"重新计算；超过 {reapply} 天要重新申领居住证（有的指南说超过 {grace} 天就要重新申领）。"
+                       f"重新计算；超过 {reapply} 天要重新申领居住证（有的指南说超过 {grace} 天就要重新申领）。{last_day}"
                        "能否补签请尽快到社区事务受理服务中心确认。")
     return head + (f"已超过 {reapply} 天。指南的说法是：逾期超过 {reapply} 天要重新申领居住证（有的指南说超过 {grace} 天"
                    f"就要），一般要先重新办理居住登记，约 {p.reregistration_wait_months} 个月后才能申领新证；积分也随居住证失效。"
                    "具体请到社区事务受理服务中心确认。")
+
+
+def _status_cases(statuses: list[str], p: Policy) -> str:
+    """What each possible status means, for an expiry known only roughly ("过期快两个月")."""
+    grace, reapply, opens = p.window_closes_days_after_expiry, p.reapply_after_days_overdue, p.window_opens_days_before_expiry
+    case = {rules.TOO_EARLY: f"如果离到期还有 {opens} 天以上，现在还不能签注",
+            rules.IN_WINDOW: f"如果离到期在 {opens} 天以内，现在就能签注",
+            rules.GRACE: f"如果过期没超过 {grace} 天，仍可签注，居住年限连续计算",
+            rules.RECALCULATED: f"如果过期 {grace + 1}–{reapply} 天，指南说还能签注但居住年限重新计算",
+            rules.REAPPLY: f"如果过期超过 {reapply} 天，指南说要重新申领居住证"}
+    return "；".join(case[status] for status in statuses) + "。"
 
 
 def _permit(d: r.Dated) -> str:
@@ -189,11 +214,13 @@ def _permit(d: r.Dated) -> str:
     if d.kind == r.PERMIT:
         return _permit_text(d.rule, p, d.today)
     low, high = d.span
-    word = "已经过期" if mention.period[1] < d.today else "还有"
-    text = _permit_text(d.rule, p, d.today, approx=f"{word}约 {low}–{high} 天（{mention.text}）")
-    if d.straddles:
-        text += "（按这段时间的中间估算；具体要看确切的到期日，可以在随申办的居住证页面查到。）"
-    return text
+    if d.kind == r.PERMIT_STRADDLES:
+        word = f"已经过期约 {-high}–{-low} 天" if high < 0 else f"离到期约 {low}–{high} 天"
+        return (f"按{word}（{mention.text}）计算，正好跨过一条期限：" + _status_cases(d.statuses, p)
+                + "告诉我确切的到期日（随申办的居住证页面可以查到），我帮你算准。")
+    lo, hi = sorted((abs(low), abs(high)))
+    approx = f"{'已经过期' if high < 0 else '还有'}约 {lo}–{hi} 天（{mention.text}）"
+    return _permit_text(d.rule, p, d.today, approx=approx)
 
 
 def _endorsed_for_permit(d: r.Dated) -> str:
@@ -217,8 +244,8 @@ def _points_confirm(d: r.Dated) -> str:
     else:
         text += (f"今天已超过签注后 {p.points_deadline_days_after_endorsement} 天，指南说积分要重新申请，"
                  "请让单位经办人到人才服务中心确认。")
-    if result.workday_calendar == rules.WEEKENDS_ONLY:
-        text += _weekends_note(result.endorsed_date, result.points_confirm_typical_by)
+    if result.workday_calendar != rules.OFFICIAL:
+        text += _calendar_note(result.endorsed_date, result.points_confirm_typical_by)
     return text
 
 
@@ -254,8 +281,8 @@ def _paper(d: r.Dated) -> str:
     text = (f"按单位 {result.review_date} 审核计算，审核后第 {d.policy.paper_submit_workday} 个工作日即 "
             f"{result.paper_submit_from} 起，由单位经办人到受理点递交书面材料"
             f"（{_days_phrase((result.paper_submit_from - d.today).days)}）。")
-    if result.workday_calendar == rules.WEEKENDS_ONLY:
-        text += _weekends_note(result.review_date, result.paper_submit_from)
+    if result.workday_calendar != rules.OFFICIAL:
+        text += _calendar_note(result.review_date, result.paper_submit_from)
     return text
 
 
@@ -268,8 +295,8 @@ def _processing(d: r.Dated) -> str:
         text += f"今天已超过 {p.result_expected_workday} 个工作日，建议在网上查一下进度，或让单位经办人联系人才服务中心。"
     elif today > result.result_typical_by:
         text += f"已过了一般的 {p.result_typical_workday} 个工作日，可以先在网上查一下进度。"
-    if result.workday_calendar == rules.WEEKENDS_ONLY:
-        text += _weekends_note(result.submitted_date, result.result_expected_by)
+    if result.workday_calendar != rules.OFFICIAL:
+        text += _calendar_note(result.submitted_date, result.result_expected_by)
     return text
 
 
@@ -278,7 +305,7 @@ def _invalid(d: r.Dated) -> str:
             f"{'（可以在随申办的居住证页面查看）' if d.role in (EXPIRY, ENDORSED) else ''}，我再帮你算。")
 
 
-_DATED = {r.PERMIT: _permit, r.PERMIT_APPROX: _permit, r.PERMIT_UNSETTLED: _permit,
+_DATED = {r.PERMIT: _permit, r.PERMIT_APPROX: _permit, r.PERMIT_UNSETTLED: _permit, r.PERMIT_STRADDLES: _permit,
           r.ENDORSED_FOR_PERMIT: _endorsed_for_permit, r.POINTS_CONFIRM: _points_confirm,
           r.POINTS_DEADLINE: _points_deadline, r.ENDORSED_PERIOD: _endorsed_period, r.PAPER: _paper,
           r.PROCESSING: _processing, r.INVALID: _invalid}
@@ -289,7 +316,7 @@ def dated_text(d: r.Dated) -> str:
     if d.kind == r.ASK:
         return _ASK[d.intent].format(p=d.policy)
     text = _DATED[d.kind](d)
-    if d.asked_about_points and d.kind in (r.PERMIT, r.PERMIT_APPROX, r.PERMIT_UNSETTLED):
+    if d.asked_about_points and d.kind in (r.PERMIT, r.PERMIT_APPROX, r.PERMIT_UNSETTLED, r.PERMIT_STRADDLES):
         p = d.policy
         text += (f"积分要等签注办好后第 {p.points_confirm_from_workday} 个工作日起再确认，并在签注后 "
                  f"{p.points_deadline_days_after_endorsement} 天内办好续办；签注后告诉我签注日期，我帮你算具体日子。")

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from intents import rules
-from intents.dates import OVERDUE, UNTIL_EXPIRY, DateMention
+from intents.dates import OVERDUE, DateMention
 from intents.matcher import Match
 from intents.roles import ENDORSED, EXPIRY, REVIEW, SUBMITTED, DateSlot, pick
 from knowledge.faqfile import OUT_OF_SCOPE, Entry
@@ -33,6 +33,7 @@ INVALID = "invalid"  # a date that does not exist
 PERMIT = "permit"  # an expiry date or days overdue → window and status
 PERMIT_APPROX = "permit_approx"  # expiry within a period ("过期两个多月")
 PERMIT_UNSETTLED = "permit_unsettled"  # a period whose two ends have different statuses ("12月到期")
+PERMIT_STRADDLES = "permit_straddles"  # a rough duration across a 60- or 90-day line ("过期快两个月"): both cases
 ENDORSED_FOR_PERMIT = "endorsed_for_permit"  # a permit question answered from the endorsement date
 POINTS_CONFIRM = "points_confirm"
 POINTS_DEADLINE = "points_deadline"
@@ -55,7 +56,7 @@ class Dated:
     mention: DateMention | None = None
     remembered: dict[str, date] = field(default_factory=dict)  # dates this message gives, to keep for follow-ups
     span: tuple[int, int] | None = None  # (low, high) days of an approximate period
-    straddles: bool = False  # the period's two ends have different statuses (estimated from its middle)
+    statuses: list[str] = field(default_factory=list)  # PERMIT_STRADDLES: each status the period's days can have
     asked_about_points: bool = False  # an expiry answer to a points question
 
 
@@ -67,24 +68,24 @@ def _permit_intent(intent: str, days_to_expiry: int) -> str:
 
 def _permit(intent: str, mention: DateMention, today: date, p: Policy) -> Dated:
     if mention.date is not None:
-        if mention.cue in (OVERDUE, UNTIL_EXPIRY):
+        if mention.cue == OVERDUE:  # "过期40天": days overdue, no expiry date claimed
             window = rules.permit_overdue_days((today - mention.date).days, rules=p)
-        else:
+        else:  # a date, or "还有40天到期": today + 40 is the expiry date
             window = rules.permit_window(mention.date, today, rules=p)
         return Dated(_permit_intent(intent, window.days_to_expiry), PERMIT, EXPIRY, today, p,
                      rules.facts_of(window), window, mention, {EXPIRY: mention.date})
-    assert mention.period is not None
-    # "过期两个多月": the expiry lies in a period; the status holds if it is the same at both ends.
-    earliest, latest = mention.period
-    statuses = [rules.permit_status((d - today).days, rules=p) for d in (earliest, latest)]
-    if mention.cue is None and statuses[0] != statuses[1]:  # "12月到期" said in November: which day matters
-        return Dated(intent, PERMIT_UNSETTLED, EXPIRY, today, p, mention=mention)
-    low, high = sorted(abs((d - today).days) for d in (earliest, latest))
-    middle = earliest + (latest - earliest) / 2
-    window = rules.permit_overdue_days((today - middle).days, rules=p)
+    # "过期两个多月": the expiry lies in a period; the status holds if it is the same on every day of it.
+    low, high = mention.day_range(today) or (0, 0)  # days to expiry, least and most
+    statuses = list(dict.fromkeys(rules.permit_status(days, rules=p) for days in range(high, low - 1, -1)))
+    if len(statuses) > 1:
+        if mention.cue is None:  # "12月到期" said in November: which day matters
+            return Dated(intent, PERMIT_UNSETTLED, EXPIRY, today, p, mention=mention)
+        # "过期快两个月" (55–61 days): both sides of the 60-day line, so both answers, and ask for the day.
+        return Dated(_permit_intent(intent, high), PERMIT_STRADDLES, EXPIRY, today, p, mention=mention,
+                     span=(low, high), statuses=statuses)
+    window = rules.permit_overdue_days(-(low + high) // 2, rules=p)
     return Dated(_permit_intent(intent, window.days_to_expiry), PERMIT_APPROX, EXPIRY, today, p,
-                 {"status": window.status}, window, mention, span=(low, high),
-                 straddles=statuses[0] != statuses[1])
+                 {"status": window.status}, window, mention, span=(low, high))
 
 
 def _endorsed(intent: str, mention: DateMention, today: date, p: Policy) -> Dated:

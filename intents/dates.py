@@ -36,7 +36,10 @@ SINCE_ENDORSED = "since_endorsed"
 SINCE_SUBMITTED = "since_submitted"
 SINCE_REVIEWED = "since_reviewed"
 
-MIN_YEAR, MAX_YEAR = 1, 9000  # far from date.min/max so that rule arithmetic never overflows
+# The years a chat date can name. A permit or points date outside them is a typo (0001年, 9999年) and is reported
+# as not existing, like 2月30日; messages dated outside them have no dates. The margin to date.min/max keeps every
+# rule's arithmetic (E − 30, E + 90, working days) from overflowing.
+MIN_YEAR, MAX_YEAR = 1900, 2100
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,17 @@ class DateMention:
     kind: str
     cue: str | None
     past_event: bool
+
+    def day_range(self, today: date) -> tuple[int, int] | None:
+        """(fewest, most) days from `today` to the date or any day of the period, negative for the past: "快两个月"
+        of overdue said on 2026-11-23 gives (-61, -55). None for an invalid date."""
+        if self.date is not None:
+            days = (self.date - today).days
+            return days, days
+        if self.period is not None:
+            first, last = ((day - today).days for day in self.period)
+            return min(first, last), max(first, last)
+        return None
 
     def as_json(self) -> dict[str, object]:
         """The CLI's form: text plus date, start/end, or invalid."""
@@ -90,10 +104,14 @@ def _pad_parts(match: re.Match[str]) -> str:
 
 
 def message_date(now: datetime) -> date:
-    """The calendar day of a message in Shanghai; a naive time is taken as Shanghai time."""
+    """The calendar day of a message in Shanghai; a naive time is taken as Shanghai time. A time whose Shanghai
+    day would fall outside years 1–9999 gives date.min or date.max."""
     if now.tzinfo is None:
         return now.date()
-    return now.astimezone(SHANGHAI).date()
+    try:
+        return now.astimezone(SHANGHAI).date()
+    except OverflowError:
+        return date.max if now.year == date.max.year else date.min
 
 
 # ---------------------------------------------------------------- numbers
@@ -220,8 +238,8 @@ _WEEK_REL = {"上上": -2, "上上个": -2, "上": -1, "上个": -1, "本": 0, "
              "下": 1, "下个": 1, "下下": 2, "下下个": 2}
 _WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6,
             "1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6}
-_MONTH_PART = {"底": "end", "末": "end", "尾": "end", "初": "early", "头": "early", "中": "mid",
-               "上旬": "early", "中旬": "mid", "下旬": "late"}
+_MONTH_PART = {"底": "end", "末": "end", "尾": "end", "最后一天": "end", "第一天": "first", "初": "early", "头": "early",
+               "中": "mid", "上旬": "early", "中旬": "mid", "下旬": "late"}
 _UNIT = {"天": (0, 1), "日": (0, 1), "周": (0, 7), "星期": (0, 7), "礼拜": (0, 7), "月": (1, 0), "年": (12, 0)}
 _SINCE_VERB = {"签注": SINCE_ENDORSED, "续签": SINCE_ENDORSED, "签": SINCE_ENDORSED,
                "提交": SINCE_SUBMITTED, "递交": SINCE_SUBMITTED, "交": SINCE_SUBMITTED,
@@ -255,13 +273,18 @@ _YEAR = r"\d{4}|\d{2}|[零〇一二三四五六七八九]{2,4}|[两二一]千(?:
 _MONTH = r"\d{1,2}|十[一二]|[一二三四五六七八九十]"
 _DAY = r"\d{1,2}|[一二三]?十[一二三四五六七八九]?|廿[一二三四五六七八九]?|卅一?|[一二三四五六七八九]"
 _DUR = (r"(?P<n>" + _NUM + r")?(?P<h1>半)?\s*(?P<ge>个)?\s*(?P<duo>多|来)?\s*(?P<h2>半)?\s*"
-        r"(?P<u>天|日|周|星期|礼拜|月|年)\s*(?P<duo2>多)?(?P<h3>半)?")
-_APPROXIMATE = re.compile(r"快|差不多|将近|接近|近|大概|大约|约|左右")
+        r"(?P<u>天|日|周|星期|礼拜|月|年)\s*(?P<duo2>多)?(?P<h3>半)?(?:\s*左右)?")
+_APPROXIMATE = re.compile(r"快|差不多|将近|接近|近|不到|大概|大约|约|左右")
+_AT_MOST = re.compile(r"快|将近|接近|近|不到")  # "快两个月": approaching two months, not past them
 _FILLER = r"(?:已经|已|都|快|有|差不多|将近|接近|近|大概|大约|约|才|刚刚|刚|刚好|正好|整整|足足|满|了|)"
 # Words after a bare number that make it a quantity, not a day or month.
 _UNIT_AFTER = re.compile(r"\s*(?:[个天周年月点时分秒万千百亿岁元块角倍%‰米斤克度号楼次人件张份届期层栋室遍页条]"
                          r"|小时|公斤|公里|kg|km|cm|mm|g\b)")
 _QUANTITY_BEFORE = re.compile(r"(?:[a-z$¥￥]|分|积分|评分|得分|价|价格|版本|涨|跌|增长|下降|提高|降低|约|共|率|第|占|大概|乘|除|加|减|x)\s*$")
+# A time of day: "下午3.30", "明早9.30", "周一 9.30", "12月5号 3.30" (a number after these is a clock time).
+_TIME_OF_DAY_BEFORE = re.compile(r"(?:上午|下午|中午|早上|早晨|晚上|傍晚|凌晨|夜里|半夜|(?<![最])[早晚]"
+                                 r"|(?:今|明|后|昨|前|当|次|隔)[天日儿]|(?:周|星期|礼拜)[一二三四五六日天1-7]"
+                                 r"|(?<![\d.])\d{1,2}\s*[日号]|[一二三四五六七八九十廿卅]\s*[日号])\s*$")
 _NOT_A_DAY_AFTER = re.compile(r"\s*(?:内|以内|之内|线|楼|门|窗|房|室|柜|机|位|口|厅|台|车|座|馆|院|仓|码|床|桌|元|店|馆|街|路|弄|地铁|站)")
 _PAST_AFTER = re.compile(
     r"\s*(?:的时候|那天|当天)?\s*(?:就|才|刚刚|刚|已经|已|都)?\s*"
@@ -319,8 +342,9 @@ def _dated(match: re.Match[str], ctx: _Context, year: int | None, month: int, da
 
 def _month_part(match: re.Match[str], ctx: _Context, year: int, month: int, part: str, kind: str) -> DateMention:
     last = _days_in_month(year, month)
-    if _MONTH_PART[part] == "end":
-        return _mention(match, kind, day=date(year, month, last), past=_past(match, ctx))
+    if _MONTH_PART[part] in ("end", "first"):
+        day = date(year, month, last if _MONTH_PART[part] == "end" else 1)
+        return _mention(match, kind, day=day, past=_past(match, ctx))
     first, end = {"early": (1, 10), "mid": (11, 20), "late": (21, last)}[_MONTH_PART[part]]
     return _mention(match, kind, period=(date(year, month, first), date(year, month, end)), past=_past(match, ctx))
 
@@ -331,7 +355,9 @@ def _numeric_ymd(match: re.Match[str], ctx: _Context) -> DateMention | None:
     """2026-12-05, 2026/12/5, 2026.12.5, 2026 12 05, 2018-12-1209:03."""
     year = int(match.group(1))
     month, day = (int(match.group(3)), int(match.group(4))) if match.group(2) else (int(match.group(6)), int(match.group(7)))
-    return _dated(match, ctx, year if MIN_YEAR <= year <= MAX_YEAR else None, month, day)
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        return _mention(match, ABSOLUTE, invalid=True, past=_past(match, ctx))  # 0001-01-01, 9999-12-31
+    return _dated(match, ctx, year, month, day)
 
 
 @_rule(r"((?:19|20)\d{2})(?<!\d\d{4})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?!\d)", needs=_DIGIT)
@@ -361,12 +387,14 @@ def _numeric_year_month(match: re.Match[str], ctx: _Context) -> DateMention | No
 
 @_rule(r"(?<![\d./\-·:])(\d{1,2})\s*([/.\-·])\s*(\d{1,2})(?![\d./\-·:])(\s*[日号])?", needs=_DIGIT)
 def _numeric_md(match: re.Match[str], ctx: _Context) -> DateMention | None:
-    """12/5, 12.5, 6·30: a month and a day, unless the context makes it a number (12.5元, 评分3.5)."""
+    """12/5, 12.5, 6·30: a month and a day, unless the context makes it a number (12.5元, 评分3.5) or a time of
+    day (下午3.30, 明早9.30)."""
     month, day = int(match.group(1)), int(match.group(3))
     if not (1 <= month <= 12 and 1 <= day <= _days_in_month(2024, month)):
         return None
     if match.group(4) is None:
-        if _UNIT_AFTER.match(ctx.text, match.end()) or _QUANTITY_BEFORE.search(ctx.text, 0, match.start()):
+        if _UNIT_AFTER.match(ctx.text, match.end()) or _QUANTITY_BEFORE.search(ctx.text, 0, match.start()) \
+                or _TIME_OF_DAY_BEFORE.search(ctx.text, max(0, match.start() - 8), match.start()):
             return None
         if match.group(2) == "-" and not match.group(3).startswith("0") and not match.group(1).startswith("0") \
                 and not _EVENT_AFTER.match(ctx.text, match.end()):
@@ -378,9 +406,10 @@ def _numeric_md(match: re.Match[str], ctx: _Context) -> DateMention | None:
 @_rule(r"(?=[\d零〇一二两三四五六七八九十今明去前后大来次本当同翌上下这])(?:(?P<yrel>" + _alternation(_YEAR_REL) + r")|(?<![\d.])(?P<y>" + _YEAR + r")\s*年)?\s*的?\s*"
        r"(?:(?P<mrel>" + _alternation(_MONTH_REL) + r")|(?<![\d.个])(?P<m>" + _MONTH + r")\s*月份?)"
        r"(?:\s*的?\s*(?P<d>" + _DAY + r")(?:\s*(?P<sfx>[日号])|(?![\d十廿卅个天周年月点时分秒]))"
-       r"|\s*的?\s*(?P<part>上旬|中旬|下旬|底|末|初|中|头|尾))?")
+       r"|\s*的?\s*月?(?P<part>上旬|中旬|下旬|底|末|初|中|头|尾|第一天|最后一天))?")
 def _chinese_date(match: re.Match[str], ctx: _Context) -> DateMention | None:
-    """[year] month [day | part]: 2026年12月5日, 十二月五日, 明年1月20日, 下个月10号, 8月底, 月份."""
+    """[year] month [day | part]: 2026年12月5日, 十二月五日, 明年1月20日, 下个月10号, 8月底, 十二月月底 (月 doubled
+    in voice input), 三月的最后一天, 月份."""
     today = ctx.today
     groups = match.groupdict()
     year: int | None = None
@@ -388,8 +417,8 @@ def _chinese_date(match: re.Match[str], ctx: _Context) -> DateMention | None:
         year = today.year + _YEAR_REL[groups["yrel"]]
     elif groups["y"]:
         year = _year_value(groups["y"], today)
-        if year is None:
-            return None
+        if year is None:  # 0001年1月1日, 9999年12月: no such permit date
+            return _mention(match, ABSOLUTE, invalid=True, past=_past(match, ctx))
     if groups["mrel"]:
         if year is not None and groups["yrel"] is None:
             return None  # "2026年下个月" is not a date
@@ -422,10 +451,10 @@ def _chinese_date(match: re.Match[str], ctx: _Context) -> DateMention | None:
     return _mention(match, kind, period=_month_period(year, month), past=past)
 
 
-@_rule(r"(?<![\d一二三四五六七八九十个月每])月(?P<part>底|末|初|中|上旬|中旬|下旬)")
+@_rule(r"(?<![\d一二三四五六七八九十个月每])(?:月(?P<part>底|末|初|中|上旬|中旬|下旬)|(?P<xun>上旬|中旬|下旬))")
 def _this_month_part(match: re.Match[str], ctx: _Context) -> DateMention | None:
-    """月底 / 月初 said alone: of the current month."""
-    return _month_part(match, ctx, ctx.today.year, ctx.today.month, match.group("part"), RELATIVE)
+    """月底 / 月初 / 中旬 said alone: of the current month (月底 its last day, the others a period)."""
+    return _month_part(match, ctx, ctx.today.year, ctx.today.month, match.group("part") or match.group("xun"), RELATIVE)
 
 
 @_rule(r"(?=[\d零〇一二三四五六七八九今明去前后大来次本当同翌上下年])"
@@ -491,7 +520,7 @@ def _day_after_anchor(match: re.Match[str], ctx: _Context) -> DateMention | None
 
 
 @_rule(r"(?<![每])(?P<pre>上上个?|下下个?|上个?|下个?|本|这个?)?\s*(?P<w>周|星期|礼拜)"
-       r"(?:的?(?:周|星期|礼拜))?(?:(?P<d>[一二三四五六日天1-7]|末)(?![一二三四五六七八九十\d])|(?![年岁期边围转到刊报]))",
+       r"(?:的?(?:周|星期|礼拜))?(?:(?P<d>[一二三四五六日天1-7]|末)(?![一二三四五六七八九十\d])|(?![年岁期边围转刊报]))",
        needs=re.compile("周|星期|礼拜"))
 def _week(match: re.Match[str], ctx: _Context) -> DateMention | None:
     """上周五, 下周三 (Wednesday of next week), 本周, 这周五, 周末, 星期天."""
@@ -569,9 +598,11 @@ def _duration_mention(match: re.Match[str], ctx: _Context, sign: int, kind: str,
             near = _offset(ctx.today, sign, months, days + 1)
             far = _offset(ctx.today, sign, months + unit_months, days + unit_days - 1)
         elif months and _APPROXIMATE.search(match.group(0)):
-            # "快两个月", "大概半年": a tenth of the span either side; days and weeks are taken as said.
+            # A tenth of the span: "快两个月" up to it, "大概半年" / "两个月左右" either side; "N个月" without such
+            # a word is exactly N calendar months, and days and weeks are taken as said.
             slack = timedelta(days=max(1, abs((nominal - ctx.today).days) // 10))
-            near, far = nominal - slack, nominal + slack
+            near = nominal - sign * slack
+            far = nominal if _AT_MOST.search(match.group(0)) else nominal + sign * slack
         else:
             return _mention(match, kind, day=nominal, cue=cue, past=past)
     except (OverflowError, ValueError):
@@ -599,11 +630,13 @@ def _overdue(match: re.Match[str], ctx: _Context) -> DateMention | None:
     return _duration_mention(match, ctx, -1, DURATION, OVERDUE, True)
 
 
-@_rule(r"(?=[离距还只剩仅不再])(?:(?P<pre>(?:离|距离?)\s*(?:到期|过期|失效)(?:日|时间)?)\s*(?:还有|还剩|只有|只剩|剩下?|仅剩|不到|就|还)?"
+@_rule(r"(?=[离距还只剩仅不再到])(?:(?P<pre>(?:离|距离?)\s*(?:到期|过期|失效)(?:日|时间)?|(?<!已)到期(?:日|时间)?(?=\s*(?:还有|还剩|只有|只剩|剩下?|仅剩|不到)))\s*(?:还有|还剩|只有|只剩|剩下?|仅剩|不到|就|还)?"
        r"|(?:还有|还剩|只有|只剩|剩下?|仅剩|不到|再过))\s*(?:大概|大约|约|差不多|不到)?\s*" + _DUR +
-       r"\s*(?:就|便)?\s*(?:要|会|将)?\s*(?P<post>到期|过期|失效)?", needs=re.compile("到期|过期|失效"))
+       r"\s*(?:(?:我的|我)?(?:居住证|证件|证|积分|卡))?\s*(?:就|便)?\s*(?:要|会|将)?\s*(?P<post>到期|过期|失效)?",
+       needs=re.compile("到期|过期|失效"))
 def _until_expiry(match: re.Match[str], ctx: _Context) -> DateMention | None:
-    """还有两周到期, 还有45天就过期, 离到期还有10天: the expiry day it implies."""
+    """还有两周到期, 还有40天居住证就过期, 再过10天到期, 离到期还有10天, 到期还有两周: the (future) expiry day,
+    today + N."""
     if match.group("pre") is None and match.group("post") is None:
         return None
     return _duration_mention(match, ctx, 1, DURATION, UNTIL_EXPIRY, False)
@@ -793,10 +826,12 @@ _SEPARATOR = re.compile(r"[\s,，、()（）]*")
 
 
 def find_dates(text: str, now: datetime) -> list[DateMention]:
-    """Every date, period and cue duration in normalised text, in order of appearance."""
-    if not _TRIGGER.search(text):
+    """Every date, period and cue duration in normalised text, in order of appearance; none for a message
+    dated outside MIN_YEAR–MAX_YEAR."""
+    today = message_date(now)
+    if not _TRIGGER.search(text) or not MIN_YEAR <= today.year <= MAX_YEAR:
         return []
-    ctx = _Context(text, message_date(now))
+    ctx = _Context(text, today)
     candidates: list[tuple[int, int, int, DateMention]] = []
     for order, (needs, pattern, build) in enumerate(_RULES):
         if needs is not None and not needs.search(text):

@@ -5,12 +5,10 @@ from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from functools import lru_cache
 
-from intents.workdays import WorkdayCalendar, nth_workday_after
+# OFFICIAL, STATUTORY_ONLY, WEEKENDS_ONLY: the results' workday_calendar values, decided in intents.workdays.
+from intents.workdays import OFFICIAL, STATUTORY_ONLY, WEEKENDS_ONLY, WorkdayCalendar, nth_workday_after, weakest  # noqa: F401
 from knowledge.policy import Policy, load_policy
 
-
-OFFICIAL = "official"
-WEEKENDS_ONLY = "weekends_only"
 
 TOO_EARLY = "too_early"
 IN_WINDOW = "in_window"
@@ -23,10 +21,6 @@ REAPPLY = "reapply"
 def policy() -> Policy:
     """The process-wide policy, read once from knowledge/policy.toml."""
     return load_policy()
-
-
-def _calendar_name(official: bool) -> str:
-    return OFFICIAL if official else WEEKENDS_ONLY
 
 
 def facts_of(result: object) -> dict[str, object]:
@@ -113,14 +107,14 @@ def points_after_endorsement(
 ) -> PointsAfterEndorsement:
     """Confirm from the 3rd working day after S, typically by the 7th; deadline S + 60."""
     rules = rules or policy()
-    confirm_from, official_from = nth_workday_after(endorsed, rules.points_confirm_from_workday, calendar=calendar)
-    typical_by, official_by = nth_workday_after(endorsed, rules.points_confirm_typical_workday, calendar=calendar)
+    confirm_from, calendar_from = nth_workday_after(endorsed, rules.points_confirm_from_workday, calendar=calendar)
+    typical_by, calendar_by = nth_workday_after(endorsed, rules.points_confirm_typical_workday, calendar=calendar)
     return PointsAfterEndorsement(
         endorsed_date=endorsed,
         points_confirm_from=confirm_from,
         points_confirm_typical_by=typical_by,
         points_deadline=points_deadline(endorsed, rules=rules).points_deadline,
-        workday_calendar=_calendar_name(official_from and official_by),
+        workday_calendar=weakest(calendar_from, calendar_by),
     )
 
 
@@ -136,8 +130,8 @@ class PaperSubmission:
 def paper_submit(review: date, *, rules: Policy | None = None, calendar: WorkdayCalendar | None = None) -> PaperSubmission:
     """The 2nd working day after the review date."""
     rules = rules or policy()
-    day, official = nth_workday_after(review, rules.paper_submit_workday, calendar=calendar)
-    return PaperSubmission(review, day, _calendar_name(official))
+    day, workday_calendar = nth_workday_after(review, rules.paper_submit_workday, calendar=calendar)
+    return PaperSubmission(review, day, workday_calendar)
 
 
 @dataclass(frozen=True)
@@ -155,6 +149,6 @@ def processing_result(
 ) -> ProcessingResult:
     """Typically by the 7th working day after submission, at the latest by the 20th."""
     rules = rules or policy()
-    typical, official_typical = nth_workday_after(submitted, rules.result_typical_workday, calendar=calendar)
-    expected, official_expected = nth_workday_after(submitted, rules.result_expected_workday, calendar=calendar)
-    return ProcessingResult(submitted, typical, expected, _calendar_name(official_typical and official_expected))
+    typical, calendar_typical = nth_workday_after(submitted, rules.result_typical_workday, calendar=calendar)
+    expected, calendar_expected = nth_workday_after(submitted, rules.result_expected_workday, calendar=calendar)
+    return ProcessingResult(submitted, typical, expected, weakest(calendar_typical, calendar_expected))

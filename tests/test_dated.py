@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.cli import main
 from bot import render
@@ -94,15 +97,22 @@ def test_overdue_answers_explain_the_thresholds(text: str, status: str, words: l
         assert word in answer.text
 
 
-def test_overdue_period() -> None:
+def test_overdue_period_across_90_days_gives_both_cases() -> None:
+    # 两个多月 before 2026-11-23: more than two months (09-22, 62 days) and less than three (08-24, 91 days):
+    # 62–91 days, across the 90-day line.
     answer = ask("permit.overdue", "居住证已经过期两个多月了，还能签吗")
-    assert answer.facts == {"status": "recalculated"}
-    assert "重新计算" in answer.text
+    assert answer.facts == {}
+    assert "约 62–91 天" in answer.text
+    assert "如果过期 61–90 天，指南说还能签注但居住年限重新计算" in answer.text
+    assert "如果过期超过 90 天，指南说要重新申领居住证" in answer.text
+    assert "告诉我确切的到期日" in answer.text
 
 
 def test_until_expiry_duration() -> None:
+    # E = 2026-11-23 + 45 = 2027-01-07 (7 + 31 + 7); E − 30 = 2026-12-08; E + 60 = 2027-03-08 (24 + 28 + 8).
     answer = ask("permit.renew_window", "居住证还有45天就过期")
-    assert answer.facts == {"days_to_expiry": 45, "status": "too_early"}
+    assert answer.facts == {"expiry_date": "2027-01-07", "window_start": "2026-12-08", "window_end": "2027-03-08",
+                            "days_to_expiry": 45, "status": "too_early"}
     assert "还要等 15 天" in answer.text
 
 
@@ -156,10 +166,33 @@ def test_a_date_in_the_message_beats_a_remembered_one() -> None:
     assert answer.facts["expiry_date"] == "2027-01-10"
 
 
-def test_weekends_only_is_said() -> None:
+def test_statutory_only_is_said() -> None:
+    # Submitted Mon 2026-12-28: 12-29..31 (1-3), 01-01 元旦 off, weekend, 01-04..07 (4-7).
     answer = ask("points.processing_time", "积分12月28号提交的，什么时候出结果", now=datetime(2026, 12, 30, tzinfo=SHANGHAI))
+    assert answer.facts["workday_calendar"] == "statutory_only"
+    assert answer.facts["result_typical_by"] == "2027-01-07"
+    assert "2027 年的放假安排还没公布：已跳过周末和元旦、春节等法定节假日，调休上班日还不知道" in answer.text
+    assert "只跳过了周末" not in answer.text
+
+
+def test_paper_is_not_due_on_new_year_2027() -> None:
+    # Issue 12, item 8: reviewed Wed 2026-12-30; the 1st working day after is Thu 12-31, 2027-01-01 is 元旦,
+    # 01-02/03 the weekend, so the 2nd working day is Mon 2027-01-04 (weekends only gave 2027-01-01).
+    answer = ask("points.paper_materials", "单位12月30号审核通过了，什么时候去交书面材料",
+                 now=datetime(2026, 12, 30, 15, tzinfo=SHANGHAI))
+    assert answer.facts == {"review_date": "2026-12-30", "paper_submit_from": "2027-01-04",
+                            "workday_calendar": "statutory_only"}
+    assert "调休上班日还不知道" in answer.text
+
+
+def test_weekends_only_is_said_before_the_package_years() -> None:
+    # 2003 predates chinesecalendar's schedule (2004 on) and today's holiday rules: weekends only.
+    # From Mon 2003-12-01: 12-02..05 (1-4), 12-08..10 (5-7); 12-11, 12 (8, 9), 12-15..19 (10-14),
+    # 12-22..26 (15-19), 12-29 (20).
+    answer = ask("points.processing_time", "积分2003年12月1日提交的，什么时候出结果", now=datetime(2003, 12, 3, tzinfo=SHANGHAI))
     assert answer.facts["workday_calendar"] == "weekends_only"
-    assert "2027 年的法定节假日安排还没有收录进日历，这里只跳过了周末" in answer.text
+    assert (answer.facts["result_typical_by"], answer.facts["result_expected_by"]) == ("2003-12-10", "2003-12-29")
+    assert "2003 年的法定节假日安排还没有收录进日历，这里只跳过了周末" in answer.text
 
 
 def test_year_boundary_in_a_dated_answer() -> None:
@@ -239,3 +272,144 @@ def test_day_words_without_a_verb_are_not_an_expiry() -> None:
     assert ask("permit.renew_window", "昨天问了hr，居住证什么时候签").facts == {}
     assert ask("permit.renew_window", "居住证下个月10号，能签吗").facts["expiry_date"] == "2026-12-10"
     assert ask("permit.renew_window", "居住证下周五到期").facts["expiry_date"] == "2026-12-04"
+
+
+def _window(expiry: str, start: str, end: str, days: int, status: str) -> dict[str, object]:
+    return {"expiry_date": expiry, "window_start": start, "window_end": end, "days_to_expiry": days, "status": status}
+
+
+# Issue 12 at NOW (2026-11-23): the facts, worked by hand from domain.md (window E − 30 … E + 60; too_early when
+# E − T > 30, in_window 0–30, grace 1–60 days overdue).
+ISSUE_12_PERMIT = [
+    # 1. E = T + 40 = 2027-01-02 (7 + 31 + 2); E − 30 = 2026-12-03; E + 60 = 2027-03-03 (29 + 28 + 3); 40 > 30.
+    ("permit.overdue", "还有40天居住证就过期了，现在能去签吗", "permit.renew_window",
+     _window("2027-01-02", "2026-12-03", "2027-03-03", 40, "too_early")),
+    ("permit.renew_window", "还有40天居住证就到期了", "permit.renew_window",
+     _window("2027-01-02", "2026-12-03", "2027-03-03", 40, "too_early")),
+    # E = T + 14 = 2026-12-07; E − 30 = 11-07; E + 60 = 2027-02-05 (24 + 31 + 5).
+    ("permit.renew_window", "居住证还有两周就到期", "permit.renew_window",
+     _window("2026-12-07", "2026-11-07", "2027-02-05", 14, "in_window")),
+    # E = T + one calendar month = 2026-12-23 (30 days); E − 30 = 11-23; E + 60 = 2027-02-21 (8 + 31 + 21).
+    ("permit.renew_window", "居住证还有一个月就到期", "permit.renew_window",
+     _window("2026-12-23", "2026-11-23", "2027-02-21", 30, "in_window")),
+    # E = T + 10 = 2026-12-03; E − 30 = 11-03; E + 60 = 2027-02-01 (28 + 31 + 1).
+    ("permit.renew_window", "居住证再过10天到期", "permit.renew_window",
+     _window("2026-12-03", "2026-11-03", "2027-02-01", 10, "in_window")),
+    # 2. E = 2026-12-31 (38 days); E − 30 = 12-01; E + 60 = 2027-03-01 (31 + 28 + 1).
+    ("permit.renew_window", "居住证十二月月底到期", "permit.renew_window",
+     _window("2026-12-31", "2026-12-01", "2027-03-01", 38, "too_early")),
+    # E = 2027-03-01: 7 + 31 + 31 + 28 + 1 = 98 days; E − 30 = 01-30; E + 60 = 04-30 (30 + 30).
+    ("permit.renew_window", "居住证三月的第一天到期", "permit.renew_window",
+     _window("2027-03-01", "2027-01-30", "2027-04-30", 98, "too_early")),
+    # E = 2027-03-31: 98 + 30 = 128 days; E − 30 = 03-01; E + 60 = 05-30 (30 + 30).
+    ("permit.renew_window", "居住证三月的最后一天到期", "permit.renew_window",
+     _window("2027-03-31", "2027-03-01", "2027-05-30", 128, "too_early")),
+    # E = 2027-01-08: 7 + 31 + 8 = 46 days; E − 30 = 2026-12-09; E + 60 = 2027-03-09 (23 + 28 + 9).
+    ("permit.renew_window", "居住证有效期到27年1月8日", "permit.renew_window",
+     _window("2027-01-08", "2026-12-09", "2027-03-09", 46, "too_early")),
+    # E = 2026-09-24: 6 + 31 + 23 = 60 days overdue, the last day of grace; E + 60 = today.
+    ("permit.overdue", "居住证9月24号到期的，还能签吗", "permit.overdue",
+     _window("2026-09-24", "2026-08-25", "2026-11-23", -60, "grace")),
+    # E = 2026-08-25: 6 + 30 + 31 + 23 = 90 days overdue, the last day of recalculated; E + 60 = 10-24.
+    ("permit.overdue", "居住证8月25号到期的", "permit.overdue",
+     _window("2026-08-25", "2026-07-26", "2026-10-24", -90, "recalculated")),
+]
+
+
+@pytest.mark.parametrize("intent, text, answered_as, facts", ISSUE_12_PERMIT, ids=[c[1] for c in ISSUE_12_PERMIT])
+def test_issue_12_permit_facts(intent: str, text: str, answered_as: str, facts: dict[str, object]) -> None:
+    answer = ask(intent, text)
+    assert answer.intent == answered_as
+    assert answer.facts == facts
+
+
+@pytest.mark.parametrize("intent, text, answered_as, facts", ISSUE_12_PERMIT, ids=[c[1] for c in ISSUE_12_PERMIT])
+def test_issue_12_dates_command_agrees_with_the_facts(intent: str, text: str, answered_as: str, facts: dict[str, object],
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["dates", text, "--now", NOW.isoformat()]) == 0
+    (mention,) = json.loads(capsys.readouterr().out)
+    assert mention["date"] == facts["expiry_date"]
+
+
+@pytest.mark.parametrize("text, intent, status", [
+    ("居住证下礼拜到期", "permit.renew_window", "in_window"),  # 2026-11-30..12-06: 7–13 days, in the window throughout
+    ("居住证月初到期", "permit.overdue", "grace"),  # 11-01..11-10: 13–22 days overdue
+    ("居住证中旬到期的", "permit.overdue", "grace"),  # 11-11..11-20: 3–12 days overdue
+    ("居住证过期一个多月了", "permit.overdue", "grace"),  # 32–60 days, all inside the 60
+])
+def test_periods_with_one_status(text: str, intent: str, status: str) -> None:
+    answer = ask("permit.renew_window", text)
+    assert (answer.intent, answer.facts) == (intent, {"status": status})
+
+
+def test_a_period_across_expiry_asks_for_the_day() -> None:
+    # 下旬 = 11-21..11-30: from 2 days overdue to 7 days ahead, so grace or in_window: which day matters.
+    answer = ask("permit.renew_window", "居住证下旬到期")
+    assert answer.facts == {}
+    assert "只知道是下旬到期" in answer.text and "告诉我你的到期日" in answer.text
+
+
+def test_almost_two_months_overdue_says_both_cases() -> None:
+    # 快两个月 = 55–61 days (two months is 61 days, 09-23): either side of the 60-day line.
+    answer = ask("permit.overdue", "居住证过期快两个月了")
+    assert answer.facts == {}
+    assert "约 55–61 天" in answer.text
+    assert "如果过期没超过 60 天，仍可签注，居住年限连续计算" in answer.text
+    assert "如果过期 61–90 天，指南说还能签注但居住年限重新计算" in answer.text
+    assert "告诉我确切的到期日" in answer.text
+    assert "已超过到期后 60 天" not in answer.text
+
+
+def test_almost_three_months_overdue_says_both_cases() -> None:
+    # Three months before is 08-23, 92 days (8 + 30 + 31 + 23); a tenth is 9: 83–92 days, across 90.
+    answer = ask("permit.overdue", "居住证过期快三个月了")
+    assert answer.facts == {}
+    assert "如果过期 61–90 天" in answer.text and "如果过期超过 90 天" in answer.text
+
+
+def test_the_last_day_of_grace_and_of_recalculation_is_said() -> None:
+    assert "今天是逾期第 60 天，今天办年限仍连续" in ask("permit.overdue", "居住证9月24号到期的，还能签吗").text
+    assert "今天是逾期第 60 天，今天办年限仍连续" in ask("permit.overdue", "居住证过期60天了").text
+    assert "还剩 0 天" not in ask("permit.overdue", "居住证过期60天了").text
+    assert "今天是逾期第 90 天" in ask("permit.overdue", "居住证过期90天了").text
+    assert "今天是逾期第" not in ask("permit.overdue", "居住证过期59天了").text
+
+
+@pytest.mark.parametrize("text", ["我居住证0001年1月1日到期", "我居住证9999年12月31日到期", "居住证0001-01-01到期"])
+def test_impossible_years_are_said_clearly(text: str) -> None:
+    for intent in sorted(DATED_INTENTS):
+        answer = ask(intent, text)
+        assert answer.facts == {}, intent
+        assert "不存在" in answer.text, intent
+
+
+def test_clock_time_is_not_an_expiry() -> None:
+    answer = ask("permit.renew_window", "居住证快到期了，明天下午3.30去签注")
+    assert "expiry_date" not in answer.facts
+    assert "2027-03-30" not in answer.text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("0123456789年月日号天周前后上下过期还有到签注了的.-/十一二两快多个"))
+               | st.characters(), max_size=30),
+       st.datetimes(timezones=st.none() | st.just(SHANGHAI)),
+       st.sampled_from(sorted(DATED_INTENTS)))
+def test_dated_answers_never_raise(text: str, now: datetime, intent: str) -> None:
+    answer_with_dates(intent, text, now)
+
+
+@pytest.mark.parametrize("text, time", [
+    ("@小助手 我居住证0001年1月1日到期", NOW),
+    ("@小助手 我居住证9999年12月31日到期，什么时候签注", NOW),
+    ("@小助手 居住证还有60天到期", datetime(9999, 12, 31, 23, 59, tzinfo=SHANGHAI)),
+    ("@小助手 居住证过期90天了", datetime(1, 1, 1, 0, 1, tzinfo=SHANGHAI)),
+    ("@小助手 积分昨天提交的，多久出结果", datetime.fromisoformat("9999-12-31T20:00:00+00:00")),
+])
+def test_the_handler_never_overflows(bot, caplog: pytest.LogCaptureFixture, text: str, time: datetime) -> None:
+    from bot.events import Incoming
+
+    result = bot.handle(Incoming(text=text, time=time, sender="wxid_member", room="room@chatroom", mentioned=True))
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert result.reply and "抱歉，我这边出了点问题" not in result.reply
+    if "0001" in text or "9999年" in text:
+        assert "不存在" in result.reply  # as for 2月30日

@@ -1,6 +1,7 @@
 """Date extraction: every form of issue 3, traditional characters, the year rule, impossible dates, speed."""
 from __future__ import annotations
 
+import json
 import time
 from datetime import date, datetime
 
@@ -8,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.cli import main
 from intents import lunar
 from intents.dates import SHANGHAI, find_dates, message_date
 from intents.normalize import normalize
@@ -279,9 +281,18 @@ def test_lunar_calendar(year: int, month: int, day: int, leap: bool, solar: str)
 
 
 def test_lunar_out_of_range_or_missing_day() -> None:
-    assert lunar.to_solar(1800, 1, 1) is None
+    assert lunar.to_solar(9999, 1, 1) is None  # its last months would fall in year 10000
+    assert lunar.to_solar(0, 1, 1) is None
     assert lunar.to_solar(2026, 4, 1, leap=True) is None  # 2026 has no leap fourth month
-    assert lunar.to_solar(2026, 1, 30) is None or lunar.to_solar(2026, 1, 30) > date(2026, 3, 1)
+    assert lunar.to_solar(2026, 1, 31) is None  # no lunar month has 31 days
+    # 2028 has a leap fifth month: 端午 (五月初五) is 2028-05-28, so 五月初一 is 05-24; 五月 has 30 days: 闰五月初一 06-23.
+    assert lunar.to_solar(2028, 5, 1, leap=True) == date(2028, 6, 23)
+
+
+@pytest.mark.parametrize("year, day", [(2025, "2025-04-04"), (2026, "2026-04-05"), (2027, "2027-04-05"),
+                                       (2028, "2028-04-04")])
+def test_qingming_solar_term(year: int, day: str) -> None:
+    assert lunar.solar_term(year, "清明") == date.fromisoformat(day)
 
 
 @settings(max_examples=300, deadline=None)
@@ -305,3 +316,101 @@ def test_fast_enough() -> None:
             find_dates(message, NOW)
     per_message_ms = (time.perf_counter() - start) / (rounds * len(messages)) * 1000
     assert per_message_ms < 0.5, per_message_ms  # the budget is 0.2 ms; slack for a loaded CI machine
+
+
+# Issue 12, asked at NOW (Monday 2026-11-23). Arithmetic by hand: November has 30 days, December 31.
+ISSUE_12 = [
+    # 1. future durations: expiry = today + N
+    ("还有40天居住证就过期了，现在能去签吗", [{"text": "还有40天居住证就过期", "date": "2027-01-02"}]),  # 7 + 31 + 2
+    ("还有40天居住证就到期了", [{"text": "还有40天居住证就到期", "date": "2027-01-02"}]),
+    ("还有40天就到期", [{"text": "还有40天就到期", "date": "2027-01-02"}]),
+    ("还有两周就到期", [{"text": "还有两周就到期", "date": "2026-12-07"}]),  # 7 + 7
+    ("还有一个月就到期", [{"text": "还有一个月就到期", "date": "2026-12-23"}]),  # one calendar month
+    ("再过10天到期", [{"text": "再过10天到期", "date": "2026-12-03"}]),  # 7 + 3
+    ("居住证到期还有两周", [{"text": "到期还有两周", "date": "2026-12-07"}]),
+    ("下礼拜到期", [{"text": "下礼拜", "start": "2026-11-30", "end": "2026-12-06"}]),  # next Monday to Sunday
+    # 2. forms not read before
+    ("十二月月底到期", [{"text": "十二月月底", "date": "2026-12-31"}]),
+    ("12月月末", [{"text": "12月月末", "date": "2026-12-31"}]),
+    # March 2027 begins 98 days ahead, March 2026 ended 237 days back: the nearest is 2027's.
+    ("三月的第一天到期", [{"text": "三月的第一天", "date": "2027-03-01"}]),
+    ("三月的最后一天到期", [{"text": "三月的最后一天", "date": "2027-03-31"}]),
+    ("居住证有效期到27年1月8日", [{"text": "27年1月8日", "date": "2027-01-08"}]),
+    ("月初到期", [{"text": "月初", "start": "2026-11-01", "end": "2026-11-10"}]),
+    ("月中到期", [{"text": "月中", "start": "2026-11-11", "end": "2026-11-20"}]),
+    ("中旬到期", [{"text": "中旬", "start": "2026-11-11", "end": "2026-11-20"}]),
+    ("下旬到期", [{"text": "下旬", "start": "2026-11-21", "end": "2026-11-30"}]),
+    ("3个月后到期", [{"text": "3个月后", "date": "2027-02-23"}]),  # exactly three calendar months
+    ("签注3个月了", [{"text": "签注3个月了", "date": "2026-08-23"}]),
+    # 6. approximate months. Two months before is 09-23, 61 days (7 + 31 + 23); a tenth of it is 6 days.
+    # 快 (not yet there): 55–61 days, 09-23..09-29; 左右 / 差不多: either side, 55–67 days, 09-17..09-29.
+    ("过期快两个月了", [{"text": "过期快两个月了", "start": "2026-09-23", "end": "2026-09-29"}]),
+    ("过期两个月左右", [{"text": "过期两个月左右", "start": "2026-09-17", "end": "2026-09-29"}]),
+    ("过期差不多两个月", [{"text": "过期差不多两个月", "start": "2026-09-17", "end": "2026-09-29"}]),
+    # 一个多月: more than one month (10-23 minus a day, 32 days) and less than two (09-24, 60 days).
+    ("过期一个多月了", [{"text": "过期一个多月了", "start": "2026-09-24", "end": "2026-10-22"}]),
+    # 3. clock times are never dates
+    ("明天下午3.30去签注", [{"text": "明天", "date": "2026-11-24"}]),
+    ("明早9.30", [{"text": "明早", "date": "2026-11-24"}]),
+    ("明天9:30去", [{"text": "明天", "date": "2026-11-24"}]),
+    ("明天十点半去", [{"text": "明天", "date": "2026-11-24"}]),
+    ("下午两点去签注", []),
+    ("周一 9.30去社区", [{"text": "周一", "date": "2026-11-23"}]),
+    ("12月5号 3.30去", [{"text": "12月5号", "date": "2026-12-05"}]),
+    ("早上9.30", []),
+    ("3.30到期", [{"text": "3.30", "date": "2027-03-30"}]),  # no time word: still a date
+    ("最晚3.30前要签", [{"text": "3.30", "date": "2027-03-30"}]),  # 最晚 is "at the latest", not evening
+    # 9. impossible years are reported like 2月30日
+    ("我居住证0001年1月1日到期", [{"text": "0001年1月1日", "invalid": True}]),
+    ("我居住证9999年12月31日到期", [{"text": "9999年12月31日", "invalid": True}]),
+    ("0001-01-01到期", [{"text": "0001-01-01", "invalid": True}]),
+    ("9999年12月", [{"text": "9999年12月", "invalid": True}]),
+]
+
+
+@pytest.mark.parametrize("text, expected", ISSUE_12, ids=[f[0] for f in ISSUE_12])
+def test_issue_12_forms(text: str, expected: list[dict[str, object]]) -> None:
+    assert found(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", ISSUE_12, ids=[f[0] for f in ISSUE_12])
+def test_issue_12_forms_on_the_command_line(text: str, expected: list[dict[str, object]],
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["dates", text, "--now", NOW.isoformat()]) == 0
+    assert json.loads(capsys.readouterr().out) == expected
+
+
+def test_future_durations_are_until_expiry() -> None:
+    (mention,) = find_dates(normalize("还有40天居住证就过期了"), NOW)
+    assert (mention.cue, mention.past_event) == ("until_expiry", False)
+
+
+def test_day_range_of_an_approximate_duration() -> None:
+    (almost,) = find_dates("过期快两个月了", NOW)
+    assert almost.day_range(NOW.date()) == (-61, -55)
+    (more,) = find_dates("过期一个多月了", NOW)
+    assert more.day_range(NOW.date()) == (-60, -32)
+    (exact,) = find_dates("还有40天就到期", NOW)
+    assert exact.day_range(NOW.date()) == (40, 40)
+    (invalid,) = find_dates("2月30日", NOW)
+    assert invalid.day_range(NOW.date()) is None
+
+
+@pytest.mark.parametrize("now", [datetime.min, datetime.max, datetime(1, 1, 1, tzinfo=SHANGHAI),
+                                 datetime(9999, 12, 31, 23, 59, tzinfo=SHANGHAI),
+                                 datetime.fromisoformat("9999-12-31T20:00:00+00:00"),
+                                 datetime.fromisoformat("0001-01-01T01:00:00+09:00")])
+def test_messages_at_the_ends_of_the_calendar_never_overflow(now: datetime) -> None:
+    for text in ("昨天", "明天", "过期90天了", "还有60天到期", "下个月10号", "上周五", "春节", "年底", "2026年12月5日"):
+        assert find_dates(text, now) == []  # dated outside 1900–2100: no dates
+
+
+def test_message_date_outside_the_calendar() -> None:
+    assert message_date(datetime.fromisoformat("9999-12-31T20:00:00+00:00")) == date.max
+    assert message_date(datetime.fromisoformat("0001-01-01T01:00:00+09:00")) == date.min
+
+
+def test_durations_near_the_edges_of_the_years() -> None:
+    edge = datetime(2100, 12, 25, 10, tzinfo=SHANGHAI)
+    assert one("还有90天就到期", edge)["date"] == "2101-03-25"  # 6 + 31 + 28 + 25: arithmetic, no overflow
+    assert one("过期90天了", datetime(1900, 1, 5, tzinfo=SHANGHAI))["date"] == "1899-10-07"  # 5 + 31 + 30 + 24

@@ -54,8 +54,12 @@ def test_paper_and_processing_days() -> None:
         "workday_calendar": "official"}
 
 
-def test_counting_into_2027_is_weekends_only_unless_an_operator_file_exists(tmp_path: Path) -> None:
-    assert rules.processing_result(date(2026, 12, 28)).workday_calendar == "weekends_only"
+def test_counting_into_2027_is_statutory_only_unless_an_operator_file_exists(tmp_path: Path) -> None:
+    # From Mon 2026-12-28: 12-29, 30, 31 (1-3); 01-01 元旦 off, 01-02/03 weekend; 01-04..07 (4-7); 01-08 (8);
+    # 01-11..15 (9-13); 01-18..22 (14-18); 01-25 (19), 01-26 (20).
+    result = rules.processing_result(date(2026, 12, 28))
+    assert (result.result_typical_by, result.result_expected_by) == (date(2027, 1, 7), date(2027, 1, 26))
+    assert result.workday_calendar == "statutory_only"
     (tmp_path / "2027.toml").write_text('source = "test"\nholidays = ["2027-01-01"]\n', encoding="utf-8")
     result = rules.processing_result(date(2026, 12, 28), calendar=WorkdayCalendar(tmp_path))
     assert result.workday_calendar == "official"
