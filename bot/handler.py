@@ -10,8 +10,9 @@ from bot.commands import Commands, is_command
 from bot.config import Config
 from bot.conversation import ChatState, Conversations
 from bot.events import Incoming, Result
-from bot.resolve import Resolution, on_topic, resolve, settle
+from bot.resolve import RENEW_WINDOW, Resolution, on_topic, resolve, settle
 from intents.matcher import IntentIndex, Match
+from intents.roles import EXPIRY
 from intents.scope import Scope
 from intents.segment import Segmenter
 from intents.understand import Understanding, understand
@@ -119,6 +120,9 @@ class Bot:
         else:
             match, topic = self._match(found, state)
             resolution = self._resolve(match, found, remembered, topic=topic)
+            if resolution.entry is None and RENEW_WINDOW in self.entries and any(
+                    slot.role == EXPIRY for slot in found.slots):  # "三月的最后一天到期": the date says what is asked
+                resolution = self._settle(RENEW_WINDOW, found, remembered)
             if found.parts:
                 resolution, second = self._two_parts(found, remembered, resolution)
         # speak

@@ -232,7 +232,8 @@ def _endorsed_for_permit(d: r.Dated) -> str:
 
 def _points_confirm(d: r.Dated) -> str:
     p, result, today = d.policy, d.rule, d.today
-    text = (f"按 {result.endorsed_date} 签注计算：签注后第 {p.points_confirm_from_workday} 个工作日即 "
+    head = f"如果 {result.endorsed_date} 签注，" if d.planned else f"按 {result.endorsed_date} 签注计算："
+    text = (f"{head}签注后第 {p.points_confirm_from_workday} 个工作日即 "
             f"{result.points_confirm_from} 起可以在网上做积分确认（刷新有效期），数据一般在第 "
             f"{p.points_confirm_typical_workday} 个工作日（{result.points_confirm_typical_by}）前到位；积分续办要在签注后 "
             f"{p.points_deadline_days_after_endorsement} 天内（{result.points_deadline} 前）办好。")
@@ -253,7 +254,8 @@ def _points_deadline(d: r.Dated) -> str:
     result = d.rule
     days = (result.points_deadline - d.today).days
     limit = d.policy.points_deadline_days_after_endorsement
-    text = f"按 {result.endorsed_date} 签注计算，指南说积分续办要在签注后 {limit} 天内办好，截止 {result.points_deadline}，"
+    head = f"如果 {result.endorsed_date} 签注，" if d.planned else f"按 {result.endorsed_date} 签注计算，"
+    text = f"{head}指南说积分续办要在签注后 {limit} 天内办好，截止 {result.points_deadline}，"
     if days > 0:
         return text + f"还有 {days} 天，来得及，请尽快让单位在网上提交续办。"
     if days == 0:

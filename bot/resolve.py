@@ -9,7 +9,7 @@ from typing import Any
 from intents import rules
 from intents.dates import OVERDUE, DateMention
 from intents.matcher import Match
-from intents.roles import ENDORSED, EXPIRY, REVIEW, SUBMITTED, DateSlot, pick
+from intents.roles import ENDORSED, EXPIRY, PLANNED, REVIEW, SUBMITTED, DateSlot, pick
 from knowledge.faqfile import OUT_OF_SCOPE, Entry
 from knowledge.policy import Policy
 
@@ -19,6 +19,7 @@ WHEN_TO_RENEW = "points.when_to_renew"
 DEADLINE_AFTER_PERMIT = "points.deadline_after_permit"
 PAPER_MATERIALS = "points.paper_materials"
 PROCESSING_TIME = "points.processing_time"
+PERMIT_SIBLINGS = frozenset({RENEW_WINDOW, OVERDUE_INTENT})  # told apart by the sign of days to expiry
 DATED_INTENTS = frozenset({RENEW_WINDOW, OVERDUE_INTENT, WHEN_TO_RENEW, DEADLINE_AFTER_PERMIT, PAPER_MATERIALS,
                            PROCESSING_TIME})
 _ROLE_OF_INTENT = {RENEW_WINDOW: EXPIRY, OVERDUE_INTENT: EXPIRY, WHEN_TO_RENEW: ENDORSED,
@@ -58,6 +59,7 @@ class Dated:
     span: tuple[int, int] | None = None  # (low, high) days of an approximate period
     statuses: list[str] = field(default_factory=list)  # PERMIT_STRADDLES: each status the period's days can have
     asked_about_points: bool = False  # an expiry answer to a points question
+    planned: bool = False  # the endorsement date is a plan ("下周一去签注"): the answer says "如果 … 签注"
 
 
 def _permit_intent(intent: str, days_to_expiry: int) -> str:
@@ -146,6 +148,11 @@ def resolve_dates(intent: str, slots: list[DateSlot], today: date, remembered: d
     for slot in slots:
         if slot.role in (EXPIRY, ENDORSED):
             return _for_role(intent, slot.role, slot.mention, today, policy)
+    planned = next((slot.mention for slot in slots if slot.role == PLANNED), None)
+    if planned is not None and role == ENDORSED:  # "下周一去签注，积分啥时候能刷新": answered as a plan
+        dated = _endorsed(intent, planned, today, policy)
+        dated.planned, dated.remembered = True, {}
+        return dated
     remembered = remembered or {}
     for candidate in (role, EXPIRY, ENDORSED):
         if candidate in remembered:
@@ -222,6 +229,8 @@ def resolve(match: Match, entries: dict[str, Entry], slots: list[DateSlot], toda
     settled = {entry.catalog_id}
     if resolution.dated is not None and resolution.dated.facts:
         settled.add(resolution.dated.intent)
+        if resolution.dated.intent in PERMIT_SIBLINGS:  # the date says which of the two it is
+            settled |= PERMIT_SIBLINGS
     chosen = resolution.entry
     rivals = [chosen]
     for other_id, other_score in match.ranked[1:]:

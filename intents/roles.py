@@ -9,8 +9,9 @@ from intents.dates import (
     OVERDUE, RELATIVE, SINCE_ENDORSED, SINCE_REVIEWED, SINCE_SUBMITTED, UNTIL_EXPIRY, DateMention, find_dates,
 )
 
-# Roles a date can play; they are also the keys of a sender's remembered dates.
-EXPIRY, ENDORSED, REVIEW, SUBMITTED = "expiry", "endorsed", "review", "submitted"
+# Roles a date can play; they are also the keys of a sender's remembered dates. PLANNED: an endorsement still to
+# come ("下周一去签注"), which a points answer uses as a plan, never remembered as done.
+EXPIRY, ENDORSED, REVIEW, SUBMITTED, PLANNED = "expiry", "endorsed", "review", "submitted", "planned"
 
 _ROLE_OF_CUE = {OVERDUE: EXPIRY, UNTIL_EXPIRY: EXPIRY, SINCE_ENDORSED: ENDORSED, SINCE_REVIEWED: REVIEW,
                 SINCE_SUBMITTED: SUBMITTED}
@@ -18,7 +19,8 @@ _MODIFIERS = r"(?:就|已经|已|才|刚刚|刚|会|要|将|正好|刚好)?"
 # The word right after a date (or right before it) says what happened on it.
 _ROLE_AFTER = {
     EXPIRY: re.compile(r"\s*" + _MODIFIERS + r"\s*(?:到期|过期|失效|截止|满期)"),
-    ENDORSED: re.compile(r"\s*(?:的时候)?\s*" + _MODIFIERS + r"\s*(?:签注|续签|签|年审)"),
+    ENDORSED: re.compile(r"\s*(?:的时候)?\s*" + _MODIFIERS + r"\s*(?:去|再去|准备去|打算去|计划去)?\s*(?:社区)?\s*"
+                         r"(?:签注|续签|签|年审)"),
     REVIEW: re.compile(r"\s*(?:单位)?\s*" + _MODIFIERS + r"\s*(?:审核|审)"),
     SUBMITTED: re.compile(r"\s*" + _MODIFIERS + r"\s*(?:提交|递交|交|申请)"),
 }
@@ -76,6 +78,8 @@ def date_slots(text: str, now: datetime, today: date) -> list[DateSlot]:
     slots: list[DateSlot] = []
     for mention in find_dates(text, now):
         role = role_of(mention, text)
+        if role == ENDORSED and mention.date is not None and mention.date > today:
+            role = PLANNED  # "下周一去签注": not done yet
         if role is not None:
             slots.append(DateSlot(mention, role))
         elif mention.date is not None or mention.invalid:
