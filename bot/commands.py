@@ -418,6 +418,7 @@ _UNDO_REASONS = {
     "field": "它改过的{subject}后来又改了",
     "edited": "这个条目加上以后又改过",
     "phrasing_gone": "问法「{subject}」已经不在了",
+    "phrasing_back": "问法「{subject}」已经又加回来了",
     "taken": "问法「{subject}」现在属于别的条目",
     "file": "这个条目现在写进了知识文件",
 }

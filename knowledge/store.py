@@ -133,6 +133,7 @@ UNDO_REASONS = {
     "field": "its {subject} has changed since",
     "edited": "the entry has changed since it was added",
     "phrasing_gone": "the phrasing {subject!r} is no longer there",
+    "phrasing_back": "the phrasing {subject!r} is there again",
     "taken": "the phrasing {subject!r} now belongs to another entry",
     "file": "the entry is in the FAQ files now",
 }
@@ -539,11 +540,11 @@ class KnowledgeStore:
         """Revert exactly one audited change, itself audited (action "undo", note "#<id>"); returns that new row.
 
         Only what the change changed is put back: a field it changed must still hold the value it wrote, a
-        phrasing it added must still be there (and an operator's), one it dropped must not belong to another entry
-        since; an entry it added must be as it was added (enabled or not) and is then deleted; an entry it removed
-        must not exist again and is re-created as an operator entry. Otherwise UndoConflict, naming the later
-        changes to the entry; UnknownChange for an unknown id; InvalidEntry when the restored entry no longer
-        passes validation (its parent left the catalog, say). Unanswered questions an alias took out of the queue
+        phrasing it added must still be there (and an operator's), one it dropped must belong to no entry now;
+        an entry it added must be as it was added (enabled or not) and is then deleted; an entry it removed must
+        not exist again and is re-created as an operator entry. Otherwise UndoConflict, naming the later changes
+        to the entry; UnknownChange for an unknown id; InvalidEntry when the restored entry no longer passes
+        validation (its parent left the catalog, say). Unanswered questions an alias took out of the queue
         do not come back.
         """
         with self._transaction():
@@ -616,10 +617,9 @@ class KnowledgeStore:
                 raise conflict("file")
         for text in dropped:
             owner = owners.get(phrasing_key(text))
-            if owner is not None and owner[0] != current.id:
-                raise conflict("taken", text)
-        texts = [text for text in [current.question, *current.phrasings] if text not in added]
-        texts += [text for text in dropped if text not in texts]
+            if owner is not None:
+                raise conflict("phrasing_back" if owner[0] == current.id else "taken", text)
+        texts = [text for text in [current.question, *current.phrasings] if text not in added] + dropped
         question = changes.get("question", current.question)
         target = replace(current, **changes, phrasings=[text for text in texts if text != question])
         self._validate(target)
