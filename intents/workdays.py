@@ -19,6 +19,11 @@ _LIBRARY_WORKDAYS = frozenset(chinese_calendar.workdays)
 _LIBRARY_YEARS = frozenset(d.year for d in _LIBRARY_HOLIDAYS) & frozenset(d.year for d in _LIBRARY_WORKDAYS)
 
 
+def official_years() -> frozenset[int]:
+    """The years the chinesecalendar package has the State Council's full schedule for (holidays and 调休)."""
+    return _LIBRARY_YEARS
+
+
 class HolidayFileError(ValueError):
     """An operator holiday file that cannot be used; the message says which file and why."""
 

@@ -295,9 +295,26 @@ def test_accuracy_on_the_shared_samples(tmp_path, db, capsys):
 def test_min_accuracy_sets_the_exit_status(tmp_path, db, capsys):
     rows = [message("积分通知书怎么打印", "2026-11-23T10:00:00+08:00", expect={"intent": ["points.tax"]})]
     source = write_jsonl(tmp_path / "in.jsonl", rows)
-    status, _, stderr = run(capsys, str(source), "--out", str(tmp_path / "o.jsonl"), "--min-accuracy", "0.9",
+    status, _, stderr = run(capsys, str(source), "--out", str(tmp_path / "o.jsonl"), "--min-accuracy", "90",
                             "--db", db)
-    assert status == 1 and "below --min-accuracy" in stderr
+    assert status == 1 and "intent accuracy 0.0 % is below --min-accuracy 90.0 %" in stderr
+
+
+@pytest.mark.parametrize("value, words", [
+    ("0.95", "0.95: write it as a percentage, e.g. 95"),
+    ("1", "1: write it as a percentage, e.g. 95"),
+    ("0", "0: write it as a percentage, e.g. 95"),
+    ("150", "150 is outside 0–100; write a percentage, e.g. 95"),
+    ("=-5", "-5 is outside 0–100"),
+    ("most", "'most' is not a number"),
+])
+def test_min_accuracy_is_a_percentage(tmp_path, db, capsys, value, words):
+    source = write_jsonl(tmp_path / "in.jsonl", [message("积分通知书怎么打印", "2026-11-23T10:00:00+08:00")])
+    with pytest.raises(SystemExit) as done:
+        main(["replay", str(source), "--db", db, "--min-accuracy" + (value if value.startswith("=") else ""),
+              *([] if value.startswith("=") else [value])])
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and words in err and "argument --min-accuracy" in err
 
 
 def test_scorer_precision_recall_and_confusions():

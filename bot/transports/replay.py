@@ -463,11 +463,24 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="list messages whose intent, replied flag or reply changed against an earlier output")
     parser.add_argument("--errors", metavar="ERRORS.jsonl", help="where to write the misses (default: OUT.errors.jsonl)")
     parser.add_argument("--format", choices=("auto", JSONL, CSV), default="auto", help="input format (default: auto)")
-    parser.add_argument("--min-accuracy", type=float, metavar="RATIO",
-                        help="exit with status 1 when intent accuracy on labelled lines is below RATIO (e.g. 0.95)")
+    parser.add_argument("--min-accuracy", type=percentage, metavar="PERCENT",
+                        help="exit with status 1 when intent accuracy on labelled lines is below PERCENT (e.g. 95)")
     parser.add_argument("--db", help="knowledge database path (default: ~/.local/share/permitbot/knowledge.db)")
     parser.add_argument("--config", help="TOML configuration file")
     parser.set_defaults(func=run_replay)
+
+
+def percentage(text: str) -> float:
+    """--min-accuracy: a percentage from above 1 to 100, as a ratio; argparse shows the error and exits 2."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number; write a percentage, e.g. 95") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"{text} is outside 0–100; write a percentage, e.g. 95")
+    if value <= 1:
+        raise argparse.ArgumentTypeError(f"{text}: write it as a percentage, e.g. 95")
+    return value / 100
 
 
 def _progress(source: str, fmt: str) -> Any:
