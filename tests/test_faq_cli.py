@@ -2,6 +2,7 @@
 the audit's --by, export → import round trips in temporary directories, and help with an example each."""
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -160,3 +161,53 @@ def test_export_without_dir_writes_the_configured_faq_dir(capsys, db, tmp_path, 
     assert "蓝色香蕉飞船" in (copy / "points.tax.toml").read_text(encoding="utf-8")
     assert faq(capsys, db, "list")[0] == 0  # the next start-up adopts the exported edit, without complaint
     assert KnowledgeStore.open(db).origins("points.tax")[1]["蓝色香蕉飞船"] == "file"
+
+
+# -- JSON output and the version (issue 15, item 6) ------------------------------------------------------
+
+
+def test_reading_actions_print_one_json_document_and_nothing_else(capsys, db):
+    from datetime import datetime
+
+    from bot.commands import SHANGHAI
+    from knowledge.store import ErrorReport
+
+    faq(capsys, db, "alias", "points.tax", "蓝色香蕉飞船", "--yes", "--by", "alice")
+    store = KnowledgeStore.open(db)
+    today = datetime.now(SHANGHAI).date().isoformat()
+    for counts in (["questions", "answered", "intent:points.tax"], ["questions", "missed"]):
+        store.record_message(day=today, counts=counts, keep=100, missed=Missed(
+            question="积分卡丢了需要补办吗", key=phrasing_key("积分卡丢了需要补办吗"), at=f"{today}T09:30:00+08:00",
+            suggestion="points.process", score=0.3) if "missed" in counts else None)
+    store.record_error_report(ErrorReport(question="居住证到期前多久签注", key=phrasing_key("居住证到期前多久签注"),
+                                          at=f"{today}T09:40:00+08:00", reply="签注在到期前30日内办理。",
+                                          intent="permit.renew_window"), day=today)
+
+    documents = {}
+    for args in (["list", "points.tax"], ["stats"], ["unanswered"], ["history"]):
+        code, out, err = faq(capsys, db, *args, "--json")
+        assert code == 0 and err == ""
+        documents[args[0]] = json.loads(out)  # the whole of standard output is one document
+    assert [e["id"] for e in documents["list"]["entries"]] == ["points.tax"] and documents["list"]["count"] == 1
+    assert "蓝色香蕉飞船" in documents["list"]["entries"][0]["phrasings"]
+    assert documents["stats"]["total"] == {"questions": 2, "answered": 1, "missed": 1, "reported": 1}
+    assert documents["stats"]["top_intents"] == [{"intent": "points.tax", "count": 1}]
+    assert documents["stats"]["per_day"][today]["questions"] == 2
+    assert [r["question"] for r in documents["unanswered"]["reported"]] == ["居住证到期前多久签注"]
+    assert documents["unanswered"]["reported"][0]["intent"] == "permit.renew_window"
+    assert [g["question"] for g in documents["unanswered"]["groups"]] == ["积分卡丢了需要补办吗"]
+    (change,) = documents["history"]["changes"]
+    assert (change["id"], change["by"], change["action"], change["entry_id"]) == (1, "alice", "alias", "points.tax")
+    assert "蓝色香蕉飞船" in change["after"]["phrasings"] and "蓝色香蕉飞船" not in change["before"]["phrasings"]
+
+
+def test_version(capsys):
+    import tomllib
+
+    from knowledge.faqfile import FAQ_DIR as faq_dir
+
+    with open(faq_dir.parent.parent / "pyproject.toml", "rb") as handle:
+        version = tomllib.load(handle)["project"]["version"]
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out == f"permitbot {version}\n"
