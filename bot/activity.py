@@ -101,12 +101,16 @@ def assess(msg: Incoming, result: Result, text: str) -> tuple[list[str], Missed 
                           room=msg.room, suggestion=suggestion, score=round(score, 4))
 
 
+def review(msg: Incoming, result: Result, *, aliases: tuple[str, ...]) -> tuple[list[str], Missed | None]:
+    """assess() of a message as the handler read it (its first MAX_QUESTION_CHARS, normalised)."""
+    return assess(msg, result, normalize((msg.text or "")[: policy.MAX_QUESTION_CHARS], aliases))
+
+
 def record(store: KnowledgeStore, msg: Incoming, result: Result, *, aliases: tuple[str, ...], keep: int) -> None:
     """Count one handled chat message (operator commands are not counted); a full disk costs the log, not the answer."""
     if is_command(msg.text):
         return
-    text = normalize((msg.text or "")[: policy.MAX_QUESTION_CHARS], aliases)
-    counts, missed = assess(msg, result, text)
+    counts, missed = review(msg, result, aliases=aliases)
     try:
         store.record_message(day=message_date(msg.time).isoformat(), counts=counts, missed=missed,
                              keep=keep)

@@ -18,8 +18,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, TextIO
 
-from bot.evaluation import NONE_LABEL, Comparison, Expectation, LabelError, LatencyHistogram, PreviousRun, Scorer, \
-    parse_bool, parse_expectation, percent
+from bot import activity
+from bot.evaluation import NONE_LABEL, Comparison, Expectation, LabelError, LatencyHistogram, OwnerView, PreviousRun, \
+    Scorer, parse_bool, parse_expectation, percent
 from bot.conversation import MAX_CHATS
 from bot.events import Incoming
 from bot.redact import redact
@@ -263,6 +264,8 @@ class Replay:
         self.comparison = comparison
         self.warn = warn
         self.scorer = Scorer()
+        self.aliases = getattr(getattr(bot, "config", None), "aliases", ())
+        self.owner = OwnerView(self.aliases)
         self.latency = LatencyHistogram()
         self.messages = self.replied = self.recognised = 0
         self.skipped = 0
@@ -291,6 +294,8 @@ class Replay:
         record = result_record(item.id, result, latency_ms)
         self.out.write(_dumps(record) + "\n")
         self._count(record, latency_ms)
+        counts, missed = activity.review(msg, result, aliases=self.aliases)
+        self.owner.add(msg.time, counts, missed, intent=result.intent, text=msg.text, reply=record["reply"])
         if not item.expect.empty:
             problems = self.scorer.score(item.expect, record)
             if problems:
@@ -380,6 +385,7 @@ class Replay:
             "by_intent": dict(sorted(self.by_intent.items(), key=lambda kv: (-kv[1], kv[0]))),
             "out_of_order": self.out_of_order,
             "skipped_lines": self.skipped_lines,
+            "owner": self.owner.as_dict(),
         }
         if self.evaluated:
             data["evaluation"] = {**self.scorer.as_dict(), "misses": self.miss_count, "unscored": self.unscored}
