@@ -64,11 +64,6 @@ class Preview:
             lines.append(f"……另有 {len(self.changed) - SHOWN} 个")
         return "\n".join(lines)
 
-    def as_dict(self) -> dict:
-        return {"checked": self.checked, "changed": [
-            {"question": c.question, "before": c.before.entry_id, "before_unasked": c.before.unasked,
-             "after": c.after.entry_id, "after_unasked": c.after.unasked} for c in self.changed]}
-
 
 @lru_cache(maxsize=4)
 def shipped_questions(paths: tuple[Path, ...] = QUESTION_SETS) -> tuple[str, ...]:
