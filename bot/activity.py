@@ -1,9 +1,12 @@
 """What the bot saw and missed: after each chat message, the daily counters and, for an in-scope question it
-could not answer confidently, a redacted line in the unanswered queue with the nearest intent as suggestion."""
+could not answer confidently, a redacted line in the unanswered queue with the nearest intent as suggestion; and
+members' reports that an answer was wrong ("答错了"), which go to the same queue, marked."""
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
+from datetime import datetime, timedelta
 
 from bot.commands import is_command
 from bot.events import Incoming, Result
@@ -13,9 +16,63 @@ from bot.redact import redact
 from bot.speak import is_placeholder, looks_like_question
 from intents.normalize import normalize
 from intents.understand import MAX_QUESTION_CHARS
-from knowledge.store import KnowledgeStore, Missed, phrasing_key
+from knowledge.store import ErrorReport, KnowledgeStore, Missed, phrasing_key
 
 logger = logging.getLogger(__name__)
+
+# A report counts only this soon after the answer it is about.
+ERROR_REPORT_WINDOW = timedelta(minutes=5)
+ERROR_THANKS = "谢谢指正！已记下这个问题和我的回答，管理员会核对。"
+ERROR_NOT_RECORDED = "谢谢指正！这次没能记下来，麻烦直接告诉群管理员。"
+MAX_REPORTED_REPLY_CHARS = 500
+# The whole message (punctuation, spaces and mentions removed) says the answer was wrong, and no more.
+_WRONG = re.compile(r"^(?:你|你这|这个?|机器人|小助手)?(?:回?答错了?|回?答得?不对|回答有误|不对(?:不对)?|错了|说错了|搞错了|"
+                    r"弄错了|不是这个|答非所问)[啊呀吧哦哈啦喔嘛呢哎唉]*$")
+# WeChat's quoted reply: 「name：quoted text」, a dashed line, then the reply.
+_QUOTE = re.compile(r"^\s*「(?P<quoted>.*)」\s*\n\s*(?:-\s*){3,}\n(?P<text>.*)$", re.S)
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def is_error_report(text: str, previous_reply: str | None = None, *, aliases: tuple[str, ...] = ()) -> bool:
+    """Whether a chat message says the bot's answer was wrong: "答错了", "不对", "你答得不对吧" … on their own
+    (mentions, spaces and punctuation aside), or as the reply to a quote, which must then quote `previous_reply`
+    (WeChat may shorten a quote: its start is enough)."""
+    quote = _QUOTE.match(text or "")
+    if quote:
+        quoted = quote.group("quoted")
+        name, colon, body = quoted.partition("：") if "：" in quoted[:32] else quoted.partition(":")
+        quoted_key = phrasing_key(body if colon else quoted)
+        if not previous_reply or not quoted_key or quoted_key[:40] not in phrasing_key(previous_reply):
+            return False
+        text = quote.group("text")
+    return bool(_WRONG.match(_NOT_WORD.sub("", normalize(text or "", aliases))))
+
+
+def report_error(store: KnowledgeStore, msg: Incoming, previous_question: str, previous_reply: str, *,
+                 answered_at: datetime, intent: str | None = None, aliases: tuple[str, ...] = ()) -> Result | None:
+    """When `msg` reports the bot's answer wrong (is_error_report) within ERROR_REPORT_WINDOW of `answered_at`,
+    put the question and the reply (both redacted) in the review queue marked as a reported error, and return
+    the short thanks to send; otherwise None, and the message is handled as any other.
+
+    `previous_question` / `previous_reply` / `intent` / `answered_at`: the answer the message is about, the last
+    one the bot gave in that chat (times timezone-aware). A database error is logged and answered with a thanks
+    that asks the member to tell an operator instead.
+    """
+    if not previous_question or not previous_reply:
+        return None
+    if not timedelta(0) <= msg.time - answered_at <= ERROR_REPORT_WINDOW:
+        return None
+    if not is_error_report(msg.text, previous_reply, aliases=aliases):
+        return None
+    question = redact(normalize(previous_question[: MAX_QUESTION_CHARS], aliases))
+    report = ErrorReport(question=question, key=phrasing_key(question), at=msg.time.isoformat(timespec="seconds"),
+                         reply=redact(previous_reply)[:MAX_REPORTED_REPLY_CHARS], intent=intent, room=msg.room)
+    try:
+        store.record_error_report(report, day=message_date(msg.time).isoformat())
+    except sqlite3.Error:
+        logger.warning("could not record the error report in message %s", msg.id or "?", exc_info=True)
+        return Result(reply=ERROR_NOT_RECORDED)
+    return Result(reply=ERROR_THANKS)
 
 
 
@@ -45,13 +102,19 @@ def assess(msg: Incoming, result: Result, text: str, *, group_confidence: float)
                           room=msg.room, suggestion=suggestion, score=round(score, 4))
 
 
+def review(msg: Incoming, result: Result, *, aliases: tuple[str, ...],
+           group_confidence: float) -> tuple[list[str], Missed | None]:
+    """assess() of a message as the handler read it (its first MAX_QUESTION_CHARS, normalised)."""
+    return assess(msg, result, normalize((msg.text or "")[:MAX_QUESTION_CHARS], aliases),
+                  group_confidence=group_confidence)
+
+
 def record(store: KnowledgeStore, msg: Incoming, result: Result, *, aliases: tuple[str, ...], keep: int,
            group_confidence: float) -> None:
     """Count one handled chat message (operator commands are not counted); a full disk costs the log, not the answer."""
     if is_command(msg.text):
         return
-    text = normalize((msg.text or "")[: MAX_QUESTION_CHARS], aliases)
-    counts, missed = assess(msg, result, text, group_confidence=group_confidence)
+    counts, missed = review(msg, result, aliases=aliases, group_confidence=group_confidence)
     try:
         store.record_message(day=message_date(msg.time).isoformat(), counts=counts, missed=missed,
                              keep=keep)

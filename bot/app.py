@@ -32,21 +32,34 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Co
         raise StartupError(str(exc)) from None
 
 
+def data_files(segment: Callable[[str], Any] | None = None) -> list[tuple[str, Path, Callable[[Path], Any]]]:
+    """Every data file the answers depend on, in the order they are checked: (what it is, path, loader).
+    `segment` cuts the scope markers as questions are cut (without it, on spaces: enough to check the file)."""
+    return [
+        ("intent catalog", CATALOG_FILE, load_catalog),
+        ("sources", SOURCES_FILE, load_sources),
+        ("policy figures", POLICY_PATH, load_policy),
+        ("synonyms", SYNONYMS_FILE, load_synonyms),
+        ("scope markers", SCOPE_FILE, lambda path: Scope(path, segment=segment)),
+        *(("holidays", path, load_year_file) for path in sorted(HOLIDAYS_DIR.glob("*.toml"))),
+    ]
+
+
 def load_data(config: Config, segmenter: Segmenter | None = None) -> tuple[Policy, Scope, Segmenter]:
-    """Read and check every data file the answers depend on (catalog, sources, policy figures, synonyms, scope,
-    holiday files); StartupError names the file and what is wrong. Returns what the handler keeps."""
-    _checked(CATALOG_FILE, load_catalog)
-    _checked(SOURCES_FILE, load_sources)
-    policy = _checked(POLICY_PATH, load_policy)
-    _checked(SYNONYMS_FILE, load_synonyms)
-    segmenter = segmenter or Segmenter()
-    scope = _checked(SCOPE_FILE, lambda path: Scope(path, segment=segmenter.tokens))
-    for path in sorted(HOLIDAYS_DIR.glob("*.toml")):
-        _checked(path, load_year_file)
-    return policy, scope, segmenter
+    """Read and check every data file (data_files()); StartupError names the file and what is wrong.
+    Returns what the handler keeps."""
+    made: list[Segmenter] = [segmenter] if segmenter else []
+
+    def segment(text: str) -> Any:
+        if not made:
+            made.append(Segmenter())  # after the synonyms were checked: it reads them
+        return made[0].tokens(text)
+
+    loaded = {subject: checked(path, load) for subject, path, load in data_files(segment)}
+    return loaded["policy figures"], loaded["scope markers"], made[0] if made else Segmenter()
 
 
-def _checked(path: Path, load: Callable[[Path], Any]) -> Any:
+def checked(path: Path, load: Callable[[Path], Any]) -> Any:
     """load(path), with any problem turned into one StartupError line that names the file."""
     try:
         return load(path)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import logging
 import os
 import sys
@@ -19,6 +20,7 @@ COMMAND_MODULES = {
     "serve": "bot.transports.wechaty_gateway",
     "replay": "bot.transports.replay",
     "dates": "bot.dates_cli",
+    "doctor": "bot.doctor",
 }
 
 
@@ -29,6 +31,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         description="Answers Shanghai residence permit (居住证) and points (积分) renewal questions.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug information to stderr")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {importlib.metadata.version('permitbot')}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     named = next((arg for arg in argv or [] if not arg.startswith("-")), None)
     modules = [COMMAND_MODULES[named]] if named in COMMAND_MODULES else COMMAND_MODULES.values()

@@ -7,10 +7,15 @@ import logging
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator
 
+from intents.understand import MAX_QUESTION_CHARS
+from bot.redact import redact
+from intents.normalize import normalize
 from knowledge.faqfile import OUT_OF_SCOPE
+from knowledge.store import Missed
 
 logger = logging.getLogger(__name__)
 
@@ -150,6 +155,69 @@ def _split_ids(text: str) -> list[str]:
     for separator in "|,;":
         text = text.replace(separator, " ")
     return [part for part in text.split() if part]
+
+
+# -- for a group owner ------------------------------------------------------------------------
+
+KEEP_GROUP_QUESTIONS = 30  # distinct questions kept per likely intent; the others are only counted
+KEEP_SAMPLES = 8  # sample replies in the report: one per intent, the most frequent intents first
+
+
+class OwnerView:
+    """What a group owner wants from a replay of history nobody labelled, in bounded memory: how many questions,
+    how many answered, the questions missed (unanswered, or answered below the group threshold) grouped by the
+    likely intent (the matcher's best candidate), and one sample reply per intent."""
+
+    def __init__(self, aliases: tuple[str, ...] = ()) -> None:
+        self.aliases = aliases  # the bot's names, taken out of sample questions as the handler does
+        self.questions = self.answered = self.missed = 0
+        self.first: datetime | None = None
+        self.last: datetime | None = None
+        self.groups: dict[str | None, dict[str, Any]] = {}
+        self.samples: dict[str, dict[str, Any]] = {}
+
+    def add(self, when: datetime, counts: list[str], missed: Missed | None, *, intent: str | None, text: str,
+            reply: str | None) -> None:
+        """One replayed message: `counts` and `missed` as bot.activity.assess gives them, the message's `text`,
+        the `reply` (already redacted)."""
+        self.first = when if self.first is None else min(self.first, when)
+        self.last = when if self.last is None else max(self.last, when)
+        if "questions" not in counts:
+            return
+        self.questions += 1
+        answered = "answered" in counts
+        self.answered += answered
+        if answered and intent and reply:
+            sample = self.samples.setdefault(intent, {"count": 0, "question": None, "reply": None})
+            sample["count"] += 1
+            if missed is None and sample["question"] is None:  # a confident answer shows the bot at its best
+                sample.update(question=redact(normalize(text[:MAX_QUESTION_CHARS], self.aliases)), reply=reply)
+        if missed is None:
+            return
+        self.missed += 1
+        group = self.groups.setdefault(missed.suggestion, {"count": 0, "answered": 0, "questions": {}})
+        group["count"] += 1
+        group["answered"] += answered
+        kept = group["questions"].get(missed.key)
+        if kept is not None:
+            kept["count"] += 1
+        elif len(group["questions"]) < KEEP_GROUP_QUESTIONS:
+            group["questions"][missed.key] = {"text": missed.question, "count": 1, "answered": answered}
+
+    def as_dict(self) -> dict[str, Any]:
+        groups = sorted(self.groups.items(), key=lambda item: (-item[1]["count"], item[0] or "~"))
+        samples = sorted(((intent, s) for intent, s in self.samples.items() if s["question"] is not None),
+                         key=lambda item: (-item[1]["count"], item[0]))[:KEEP_SAMPLES]
+        return {
+            "questions": self.questions, "answered": self.answered, "missed": self.missed,
+            "first": self.first.isoformat() if self.first else None,
+            "last": self.last.isoformat() if self.last else None,
+            "groups": [{"intent": intent, "count": group["count"], "answered": group["answered"],
+                        "questions": sorted(group["questions"].values(), key=lambda q: -q["count"])}
+                       for intent, group in groups],
+            "samples": [{"intent": intent, "count": s["count"], "question": s["question"], "reply": s["reply"]}
+                        for intent, s in samples],
+        }
 
 
 # -- scoring ---------------------------------------------------------------------------------

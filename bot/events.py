@@ -39,6 +39,7 @@ class Result:
     private_reply: bool = False  # operator command answers go to the sender privately
     recognised: bool = True  # False: nothing matched well enough, reported as out of scope
     menu: bool = False  # the reply asks the member to choose between intents ("did you mean")
+    entry_id: str | None = None  # the FAQ entry that answered (a finer id than `intent` for operator entries)
     held_back: str = ""  # why the throttle kept a reply back ("rate", "repeat"); empty when nothing was
 
     @property

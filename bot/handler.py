@@ -3,15 +3,18 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 from bot import activity, render, speak
 from bot.commands import Commands, is_command
 from bot.config import Config
 from bot.conversation import ChatState, Conversations
 from bot.events import Incoming, Result
+from bot.preview import Judge, Outcome
 from bot.resolve import RENEW_WINDOW, Resolution, on_topic, resolve, settle
 from intents.matcher import IntentIndex, Match
+from intents.dates import SHANGHAI
 from intents.roles import EXPIRY
 from intents.scope import Scope
 from intents.segment import Segmenter
@@ -43,11 +46,12 @@ class Bot:
         self.conversations = Conversations(carry=timedelta(minutes=config.carry_minutes))
         self.gate = speak.Gate(replies_per_minute=config.room_replies_per_minute,
                                repeat_cooldown_seconds=config.repeat_cooldown_seconds)
+        self._judged = 0
         self._version = -1
         self._commits_seen = -1
         self.refresh()
         self.commands = Commands(store, operators=config.operators, index=self._current_index,
-                                 min_confidence=config.min_confidence)
+                                 min_confidence=config.min_confidence, judge=self.judge_on)
         self.record_activity = True  # daily counters and the unanswered queue; replays and benchmarks may turn it off
 
     def refresh(self, *, edited_here: bool = False) -> None:
@@ -68,6 +72,24 @@ class Bot:
     def _current_index(self) -> IntentIndex:
         self.refresh(edited_here=True)
         return self.index
+
+    def judge_on(self, store: KnowledgeStore) -> Judge:
+        """How a bot like this one over `store` takes questions (for an operator's preview)."""
+        return Bot(store, config=replace(self.config, operators=frozenset()), policy=self.policy, scope=self.scope,
+                   segmenter=self.segmenter).judge
+
+    def judge(self, text: str) -> Outcome:
+        """How this bot takes a question, asked with an @-mention and unasked in a group; nothing is remembered,
+        logged or throttled (each question its own chat, this bot a scratch one)."""
+        self.record_activity = False
+        self._judged += 1
+        room = f"preview-{self._judged}"
+        now = datetime.now(SHANGHAI)
+        asked = self._handle(Incoming(text=text, time=now, sender=room, room=room + "-asked", mentioned=True))
+        unasked = self._handle(Incoming(text=text, time=now, sender=room, room=room + "-unasked"))
+        answered = asked.replied and asked.recognised
+        return Outcome((asked.entry_id or asked.intent) if answered else None, unasked=unasked.replied and not asked.menu,
+                       menu=asked.menu, out_of_scope=answered and asked.intent == OUT_OF_SCOPE)
 
     # -- the entry point -------------------------------------------------------------------
 
@@ -210,5 +232,6 @@ class Bot:
             reply, held_back = verdict.text, "" if verdict.send else verdict.reason
         facts = {} if say == speak.MENU else {**(second.facts if second else {}), **resolution.facts}
         return Result(intent=resolution.intent, confidence=resolution.score, reply=reply, held_back=held_back,
+                      entry_id=entry.id if entry is not None and not resolution.outside else None,
                       facts=facts, candidates=resolution.candidates, recognised=resolution.recognised,
                       menu=say == speak.MENU)

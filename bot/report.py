@@ -1,4 +1,8 @@
-"""The replay report: one self-contained HTML file (inline CSS and SVG, no scripts, no network) from a run's summary."""
+"""The replay report: one self-contained HTML file (inline CSS and SVG, no scripts, no network) from a run's summary.
+
+A labelled run gets the accuracy report (for whoever tunes the bot); history nobody labelled gets a report in Chinese
+for the group owner: how many questions, how many answered, the missed ones by likely intent with the `#faq alias`
+line that fixes each group, sample replies. Times are Shanghai times."""
 from __future__ import annotations
 
 import html
@@ -7,6 +11,10 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from bot.evaluation import percent
+from intents.dates import SHANGHAI
+from knowledge.faqfile import MAX_PHRASING_CHARS
+
+FIX_QUESTIONS = 3  # questions in a group's one-line `#faq alias` fix
 
 CHART_WIDTH = 760
 LABEL_WIDTH = 230
@@ -35,7 +43,10 @@ table.kv th { background: none; font-weight: normal; color: #5b6575; }
        margin-right: .2rem; font-size: .8rem; }
 svg text { font-family: inherit; font-size: 12px; fill: #1d2430; }
 svg .bar-good { fill: #2da44e; } svg .bar-fair { fill: #d4a72c; } svg .bar-poor { fill: #cf222e; }
-svg .bar-count { fill: #4f7cd4; } svg .track { fill: #eef1f5; } svg .grid { stroke: #c9d1dc; stroke-dasharray: 2 3; }
+svg .bar-count { fill: #4f7cd4; }
+code.fix { display: inline-block; background: #f4f6f9; border: 1px solid #d8dde6; border-radius: 4px;
+           padding: .2rem .4rem; user-select: all; }
+h3 { font-size: 1rem; margin: 1.2rem 0 .4rem; } svg .track { fill: #eef1f5; } svg .grid { stroke: #c9d1dc; stroke-dasharray: 2 3; }
 .note { color: #5b6575; font-size: .85rem; }
 """
 
@@ -227,28 +238,137 @@ def _skipped(summary: dict[str, Any]) -> str:
 def render_report(summary: dict[str, Any], *, misses: list[dict[str, Any]] | None = None,
                   generated: datetime | None = None) -> str:
     """The whole report as one HTML document; every value from the run is escaped."""
-    generated = generated or datetime.now(timezone.utc)
+    generated = (generated or datetime.now(timezone.utc)).astimezone(SHANGHAI)
+    if not summary.get("evaluation"):
+        return _owner_report(summary, generated)
     misses = misses or []
     sections = [
         "<h2>Summary</h2>", _overview(summary),
         "<h2>Per-intent accuracy</h2>", _intent_chart(summary), _per_intent_table(summary),
+        "<h2>Confusions</h2>", _confusions(summary), "<h2>Misses</h2>", _misses(summary, misses),
+        _comparison(summary), _skipped(summary),
     ]
-    if summary.get("evaluation"):
-        sections += ["<h2>Confusions</h2>", _confusions(summary), "<h2>Misses</h2>", _misses(summary, misses)]
-    sections += [_comparison(summary), _skipped(summary)]
+    return _page("permitbot replay report",
+                 f'<p class="meta">{_e(summary.get("input"))} · generated {_time(generated)} (Asia/Shanghai)</p>',
+                 sections)
+
+
+def _page(title: str, meta: str, sections: list[str]) -> str:
     return (
         "<!DOCTYPE html>\n"
         '<html lang="zh-CN"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         # No network at all: not even a favicon request.
         '<link rel="icon" href="data:,">'
-        "<title>permitbot replay report</title>"
+        f"<title>{_e(title)}</title>"
         f"<style>{_CSS}</style></head><body>"
-        f"<h1>permitbot replay report</h1>"
-        f'<p class="meta">{_e(summary.get("input"))} · generated {_e(generated.isoformat(timespec="seconds"))}</p>'
+        f"<h1>{_e(title)}</h1>{meta}"
         + "".join(sections)
         + "</body></html>\n"
     )
+
+
+def _time(moment: datetime | str | None) -> str:
+    """A time as Shanghai reads it, to the minute."""
+    if moment is None:
+        return "—"
+    moment = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    return _e(moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"))
+
+
+# -- the group owner's report (no labels) ------------------------------------------------------
+
+
+def _owner_report(summary: dict[str, Any], generated: datetime) -> str:
+    owner = summary.get("owner") or {}
+    questions, answered, missed = owner.get("questions", 0), owner.get("answered", 0), owner.get("missed", 0)
+    share = f"{missed / questions:.0%}" if questions else "—"
+    tiles = [_tile("条消息", summary.get("messages", 0)), _tile("个问题", questions),
+             _tile("个已回答", answered, "good" if questions and answered == questions else ""),
+             _tile(f"个没答上或把握不大（{share}）", missed, "poor" if missed else "good")]
+    meta = (f'<p class="meta">记录：{_e(summary.get("input"))} · 时间：{_time(owner.get("first"))} 至 '
+            f'{_time(owner.get("last"))} · 生成于 {_time(generated)}（均为上海时间）</p>')
+    note = ('<p class="note">“问题”：@ 了机器人的消息，或像在问居住证、积分的消息。“没答上或把握不大”：没有回答，'
+            '或者回答的把握不够在群里主动回答。</p>')
+    sections = [f'<div class="tiles" id="totals">{"".join(tiles)}</div>', note,
+                '<h2 id="missed">没答上或把握不大的问题（按可能的意图分组）</h2>', _missed_groups(owner),
+                '<h2 id="samples">回复示例</h2>', _samples(owner),
+                '<h2 id="per-intent">各意图的消息数</h2>', _count_chart(summary),
+                _comparison_zh(summary), _skipped_zh(summary)]
+    return _page("群聊记录回放报告", meta, sections)
+
+
+def fix_command(intent: str, questions: list[dict[str, Any]]) -> str | None:
+    """The one-line `#faq alias` that teaches `intent` a group's most frequent questions; None when none can be
+    used (too long for a phrasing, or with a redaction placeholder or the `|` separator)."""
+    usable = [q["text"] for q in questions if len(q["text"]) <= MAX_PHRASING_CHARS
+              and not any(mark in q["text"] for mark in ("[", "|", "｜"))]
+    return f"#faq alias {intent} " + " | ".join(usable[:FIX_QUESTIONS]) if usable else None
+
+
+def _missed_groups(owner: dict[str, Any]) -> str:
+    groups = owner.get("groups") or []
+    if not groups:
+        return '<p class="note">没有：每个问题都答上了。</p>'
+    parts = []
+    for group in groups:
+        intent = group["intent"]
+        title = intent or "没有接近的条目"
+        answered = (f"其中 {group['answered']} 次答了，但把握不大" if group["answered"] else "都没答上")
+        parts.append(f'<section class="group" data-intent="{_e(intent or "")}"><h3>{_e(title)}：{group["count"]} 次，'
+                     f'{answered}</h3>')
+        rows = [[_e(q["text"]), str(q["count"]), "答了" if q["answered"] else "没答上"] for q in group["questions"]]
+        parts.append(_table(["问题", "次数", "当时"], rows, numeric={1}))
+        command = fix_command(intent, group["questions"]) if intent else None
+        if command:
+            parts.append(f'<p>把前几个问法教给 {_e(intent)}，在群里（或私聊机器人）发：<br><code class="fix">'
+                         f'{_e(command)}</code><br><span class="note">机器人会先列出这会改变哪些已有问题的回答，'
+                         f'再发 #faq confirm 生效。</span></p>')
+        elif not intent:
+            parts.append('<p class="note">这些问题没有接近的条目：确实该答的，可以新增一条，例如 '
+                         '<code class="fix">#faq add 问题 | 答案</code></p>')
+        parts.append("</section>")
+    return "".join(parts)
+
+
+def _samples(owner: dict[str, Any]) -> str:
+    samples = owner.get("samples") or []
+    if not samples:
+        return '<p class="note">没有有把握的回答。</p>'
+    rows = [[_e(s["intent"]), str(s["count"]), _e(s["question"]), f'<div class="reply">{_e(s["reply"])}</div>']
+            for s in samples]
+    return _table(["意图", "回答次数", "问题", "回复"], rows, numeric={1})
+
+
+def _count_chart(summary: dict[str, Any]) -> str:
+    counts = {name: count for name, count in (summary.get("by_intent") or {}).items()}
+    if not counts:
+        return '<p class="note">没有消息。</p>'
+    rows = [(name, float(count), str(count), "bar-count") for name, count in counts.items()]
+    return ('<p class="note">每条消息按机器人认出的意图计数；out_of_scope 包括闲聊、没认出的消息和不归机器人管的问题。</p>'
+            + bar_chart(rows, title="各意图的消息数", maximum=float(max(counts.values()))))
+
+
+def _comparison_zh(summary: dict[str, Any]) -> str:
+    compare = summary.get("compare")
+    if not compare:
+        return ""
+    rows = [[_e(intent), str(group["count"]),
+             _e(", ".join(str(change["id"]) for change in group["changes"][:50])
+                + ("" if group["count"] <= 50 else f" …（另有 {group['count'] - 50} 条）"))]
+            for intent, group in compare["by_intent"].items()]
+    return (f'<h2>和上次运行相比</h2><p>对照 <code>{_e(compare["previous"])}</code>：{compare["compared"]} 条消息中'
+            f' <b>{compare["changed"]}</b> 条的回答变了；新增 {compare["only_in_current"]} 条，'
+            f'少了 {compare["only_in_previous"]} 条。</p>' + _table(["意图", "变了", "消息编号"], rows, numeric={1}))
+
+
+def _skipped_zh(summary: dict[str, Any]) -> str:
+    if not summary.get("skipped"):
+        return ""
+    listed = [str(item["line"]) for item in (summary.get("skipped_lines") or [])[:50]]
+    more = "…" if summary["skipped"] > len(listed) else ""
+    return (f'<h2>跳过的行</h2><p>有 {summary["skipped"]} 行读不出来，已跳过（第 {"、".join(listed)}{more} 行），'
+            "原因见运行时的提示。</p>")
 
 
 def write_report(path: Path, summary: dict[str, Any], *, misses: list[dict[str, Any]] | None = None) -> None:

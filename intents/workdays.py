@@ -48,6 +48,11 @@ def statutory_holidays(year: int) -> frozenset[date] | None:
     return frozenset(spring | fixed | {qingming, dragon_boat, mid_autumn})
 
 
+def official_years() -> frozenset[int]:
+    """The years the chinesecalendar package has the State Council's full schedule for (holidays and 调休)."""
+    return _LIBRARY_YEARS
+
+
 class HolidayFileError(ValueError):
     """An operator holiday file that cannot be used; the message says which file and why."""
 

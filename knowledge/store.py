@@ -74,6 +74,71 @@ class UnknownHandle(EditError):
     """An unanswered-queue handle that is not (or no longer) in the queue."""
 
 
+class UnknownChange(EditError):
+    """No audit row has that id."""
+
+    def __init__(self, change_id: int):
+        self.change_id = change_id
+        super().__init__(f"no change #{change_id} in the audit trail (see `history`)")
+
+
+class UnknownPhrasing(EditError):
+    """The entry has no such phrasing."""
+
+    def __init__(self, entry_id: str, text: str):
+        self.entry_id, self.text = entry_id, text
+        super().__init__(f"entry {entry_id} has no phrasing {text!r}")
+
+
+class NotRemovable(EditError):
+    """An entry or phrasing from the FAQ files (a rebuild would bring it back), or an entry's own question.
+
+    `phrasing` is None for a whole entry; `reason` is FILE or QUESTION.
+    """
+
+    def __init__(self, entry_id: str, phrasing: str | None, reason: str):
+        self.entry_id, self.phrasing, self.reason = entry_id, phrasing, reason
+        if phrasing is None:
+            text = f"entry {entry_id} comes from the FAQ files and cannot be removed; disable it instead (`disable {entry_id}`)"
+        elif reason == QUESTION:
+            text = f"{phrasing!r} is the question of entry {entry_id}, not a phrasing that can be removed"
+        else:
+            text = (f"{phrasing!r} is a phrasing of entry {entry_id} from the FAQ files; edit knowledge/faq/"
+                    f"{entry_id}.toml (or export, edit, import) to drop it")
+        super().__init__(text)
+
+
+class UndoConflict(EditError):
+    """A change cannot be undone as it stands: later changes touched what it changed.
+
+    `reason` is one of UNDO_REASONS; `subject` the field or phrasing concerned (or ""); `later` the ids of the
+    later changes to the same entry, oldest first; `undone_by` the later undo of this very change, if any.
+    """
+
+    def __init__(self, change_id: int, entry_id: str, reason: str, subject: str = "", *, later: list[int],
+                 undone_by: int | None = None):
+        self.change_id, self.entry_id, self.reason, self.subject = change_id, entry_id, reason, subject
+        self.later, self.undone_by = later, undone_by
+        what = UNDO_REASONS[reason].format(subject=subject, entry=entry_id)
+        since = f"; changed since by {', '.join(f'#{n}' for n in later)}" if later else ""
+        done = f"; already undone by #{undone_by}" if undone_by else ""
+        super().__init__(f"cannot undo change #{change_id} of entry {entry_id}: {what}{done}{since}")
+
+
+QUESTION = "question"
+# Why an undo is refused (UndoConflict.reason): its English text, {subject} and {entry} filled in.
+UNDO_REASONS = {
+    "gone": "the entry no longer exists",
+    "exists": "an entry {entry} exists again",
+    "field": "its {subject} has changed since",
+    "edited": "the entry has changed since it was added",
+    "phrasing_gone": "the phrasing {subject!r} is no longer there",
+    "phrasing_back": "the phrasing {subject!r} is there again",
+    "taken": "the phrasing {subject!r} now belongs to another entry",
+    "file": "the entry is in the FAQ files now",
+}
+
+
 def is_handle(text: str) -> bool:
     """Whether `text` is an unanswered-queue handle (u<row id>, either case, spaces around it ignored)."""
     return _HANDLE.match(text.strip()) is not None
@@ -137,6 +202,32 @@ class MissedGroup:
     score: float
 
 
+@dataclass(frozen=True)
+class ErrorReport:
+    """A member said an answer was wrong: the question and the reply, both already redacted by the caller."""
+
+    question: str
+    key: str  # phrasing_key(question), as for Missed
+    at: str
+    reply: str
+    intent: str | None = None  # the intent the bot answered with
+    room: str | None = None
+
+
+@dataclass(frozen=True)
+class ReportedGroup:
+    """The review queue's view of one question reported wrong: its handle (u<n>, as the unanswered queue's), how
+    often it was reported, and the latest report's answer."""
+
+    handle: str
+    count: int
+    question: str
+    key: str
+    intent: str | None
+    reply: str
+    at: str
+
+
 @dataclass
 class ExportReport:
     written: list[Path] = field(default_factory=list)
@@ -197,6 +288,14 @@ class KnowledgeStore:
         self.db.conn.executescript(_LOG_SCHEMA)
         if "wordings" not in self.db["entries"].columns_dict:  # databases made before the optional wordings
             self.db.execute("alter table entries add column wordings text")
+        self._migrate_error_reports()
+
+    def _migrate_error_reports(self) -> None:
+        """The unanswered log's columns for answers a member reported wrong (added to databases made before)."""
+        have = {row[1] for row in self.db.execute("PRAGMA table_info(unanswered)")}
+        for column in ("reported_intent", "reported_reply"):
+            if column not in have:
+                self.db.execute(f"alter table unanswered add column {column} text")
 
     @property
     def catalog(self) -> dict[str, dict]:
@@ -297,12 +396,7 @@ class KnowledgeStore:
         """The latest changes, newest first; of one entry when `entry_id` is given."""
         where, params = ("where entry_id = ?", [entry_id]) if entry_id else ("", [])
         rows = self.db.query(f"select * from audit {where} order by id desc limit ?", [*params, limit])
-        return [
-            AuditRecord(id=row["id"], at=row["at"], by=row["by"], action=row["action"], entry_id=row["entry_id"],
-                        before=json.loads(row["before"]) if row["before"] else None,
-                        after=json.loads(row["after"]) if row["after"] else None, note=row["note"])
-            for row in rows
-        ]
+        return [_record(row) for row in rows]
 
     # -- rebuilding from the FAQ files ------------------------------------------------------------
 
@@ -409,12 +503,20 @@ class KnowledgeStore:
     def add_phrasing(self, entry_id: str, text: str, *, by: str, note: str = "",
                      resolves: str | None = None) -> Entry:
         """One more phrasing for an entry; `resolves` names an unanswered key whose rows leave the queue."""
-        text = text.strip()
+        return self.add_phrasings(entry_id, [text], by=by, note=note, resolves=resolves)
+
+    def add_phrasings(self, entry_id: str, texts: Iterable[str], *, by: str, note: str = "",
+                      resolves: str | None = None) -> Entry:
+        """More phrasings for an entry, one change with one audit row; `resolves` as for add_phrasing.
+
+        Raises UnknownEntry, DuplicatePhrasing (also for a text given twice) or InvalidEntry before writing.
+        """
+        texts = [text.strip() for text in texts]
         with self._transaction():
             before = self.entry(entry_id)
-            after = replace(before, phrasings=[*before.phrasings, text])
-            self._check_entry(after, where="alias", new_texts=[text])
-            self._put_phrasings(entry_id, [text], OPERATOR)
+            after = replace(before, phrasings=[*before.phrasings, *texts])
+            self._check_entry(after, where="alias", new_texts=texts)
+            self._put_phrasings(entry_id, texts, OPERATOR)
             self._touch(entry_id)
             if resolves is not None:
                 self.db.execute("delete from unanswered where key = ?", [resolves])
@@ -434,6 +536,157 @@ class KnowledgeStore:
                         self._snapshot(entry_id), by=by)
             self._bump()
         return True
+
+    def remove_entry(self, entry_id: str, *, by: str) -> Entry:
+        """Delete an entry an operator added (with its phrasings); returns it as it was.
+
+        Raises UnknownEntry, or NotRemovable for an entry with anything from the FAQ files (the next rebuild
+        would bring it back): such an entry is disabled instead.
+        """
+        with self._transaction():
+            entry = self.entry(entry_id)
+            origin, phrasings = self.origins(entry_id)
+            if origin == FILE or FILE in phrasings.values():
+                raise NotRemovable(entry_id, None, FILE)
+            self._delete(entry_id)
+            self._audit("remove", entry_id, self._snapshot_of(entry), None, by=by)
+            self._bump()
+        return entry
+
+    def remove_phrasing(self, entry_id: str, text: str, *, by: str) -> Entry:
+        """Drop one operator phrasing of an entry (found width- and case-insensitively); returns the entry after.
+
+        Raises UnknownEntry, UnknownPhrasing, or NotRemovable for the question or a phrasing from the files.
+        """
+        with self._transaction():
+            before = self.entry(entry_id)
+            _, origins = self.origins(entry_id)
+            found = next((have for have in origins if phrasing_key(have) == phrasing_key(text)), None)
+            if found is None:
+                raise UnknownPhrasing(entry_id, text.strip())
+            if found == before.question:
+                raise NotRemovable(entry_id, found, QUESTION)
+            if origins[found] == FILE:
+                raise NotRemovable(entry_id, found, FILE)
+            self.db.execute("delete from phrasings where entry_id = ? and text = ?", [entry_id, found])
+            self._touch(entry_id)
+            after = self.entry(entry_id)
+            self._audit("unalias", entry_id, self._snapshot_of(before), self._snapshot_of(after), by=by)
+            self._bump()
+        return after
+
+    def change(self, change_id: int) -> AuditRecord:
+        """One audit row by its id; UnknownChange when there is none."""
+        rows = list(self.db.query("select * from audit where id = ?", [change_id]))
+        if not rows:
+            raise UnknownChange(change_id)
+        return _record(rows[0])
+
+    def undo(self, change_id: int, *, by: str) -> AuditRecord:
+        """Revert exactly one audited change, itself audited (action "undo", note "#<id>"); returns that new row.
+
+        Only what the change changed is put back: a field it changed must still hold the value it wrote, a
+        phrasing it added must still be there (and an operator's), one it dropped must belong to no entry now;
+        an entry it added must be as it was added (enabled or not) and is then deleted; an entry it removed must
+        not exist again and is re-created as an operator entry. Otherwise UndoConflict, naming the later changes
+        to the entry; UnknownChange for an unknown id; InvalidEntry when the restored entry no longer passes
+        validation (its parent left the catalog, say). Unanswered questions an alias took out of the queue
+        do not come back.
+        """
+        with self._transaction():
+            record = self.change(change_id)
+            current = self._entry_or_none(record.entry_id)
+            target = self._reverted(record, current)
+            origin, kept = self.origins(current.id) if current is not None else (OPERATOR, {})
+            if current is not None:
+                self._delete(record.entry_id)
+            if target is not None:
+                self._put_entry(target, origin=origin)
+                for source in (FILE, OPERATOR):
+                    self._put_phrasings(target.id, [text for text in [target.question, *target.phrasings]
+                                                    if kept.get(text, OPERATOR) == source], source)
+            self._audit("undo", record.entry_id, self._snapshot_of(current) if current else None,
+                        self._snapshot_of(target) if target else None, by=by, note=f"#{change_id}")
+            self._bump()
+            return self.history(record.entry_id, limit=1)[0]
+
+    def _entry_or_none(self, entry_id: str) -> Entry | None:
+        found = self._read_entries("where e.id = ?", [entry_id])
+        return found[0] if found else None
+
+    def _reverted(self, record: AuditRecord, current: Entry | None) -> Entry | None:
+        """What the entry becomes when `record` is undone, or None (deleted); raises UndoConflict."""
+        later_rows = [row for row in self.db.query("select id, action, note from audit where entry_id = ? and id > ? "
+                                                   "order by id", [record.entry_id, record.id])]
+        later = [row["id"] for row in later_rows]
+        undone_by = next((row["id"] for row in later_rows
+                          if row["action"] == "undo" and row["note"] == f"#{record.id}"), None)
+
+        def conflict(reason: str, subject: str = "") -> UndoConflict:
+            return UndoConflict(record.id, record.entry_id, reason, subject, later=later, undone_by=undone_by)
+
+        before = Entry(**record.before) if record.before else None
+        after = Entry(**record.after) if record.after else None
+        if after is None:  # the change removed the entry: bring it back
+            if current is not None:
+                raise conflict("exists")
+            assert before is not None
+            owners = self._phrasing_owners()
+            for text in [before.question, *before.phrasings]:
+                if phrasing_key(text) in owners:
+                    raise conflict("taken", text)
+            self._validate(before)
+            return before
+        if current is None:
+            raise conflict("gone")
+        entry_origin, origins = self.origins(current.id)
+        if before is None:  # the change added the entry: delete it, if it is still as added
+            if replace(current, enabled=after.enabled) != after:
+                raise conflict("edited")
+            if entry_origin == FILE or FILE in origins.values():
+                raise conflict("file")
+            return None
+        changes = {}
+        for name in ("parent", "question", "answer", "sources", "reviewed", "enabled"):
+            if getattr(before, name) != getattr(after, name):
+                if getattr(current, name) != getattr(after, name):
+                    raise conflict("field", name)
+                changes[name] = getattr(before, name)
+        had, has = [before.question, *before.phrasings], [after.question, *after.phrasings]
+        added = [text for text in has if text not in had]
+        dropped = [text for text in had if text not in has]
+        owners = self._phrasing_owners()
+        for text in added:
+            if text not in origins:
+                raise conflict("phrasing_gone", text)
+            if origins[text] == FILE:
+                raise conflict("file")
+        for text in dropped:
+            owner = owners.get(phrasing_key(text))
+            if owner is not None:
+                raise conflict("phrasing_back" if owner[0] == current.id else "taken", text)
+        texts = [text for text in [current.question, *current.phrasings] if text not in added] + dropped
+        question = changes.get("question", current.question)
+        target = replace(current, **changes, phrasings=[text for text in texts if text != question])
+        self._validate(target)
+        return target
+
+    def _validate(self, entry: Entry) -> None:
+        try:
+            validate(entry, self.catalog, where="undo")
+        except FaqError as exc:
+            raise InvalidEntry(str(exc)) from exc
+
+    def _delete(self, entry_id: str) -> None:
+        self.db.execute("delete from phrasings where entry_id = ?", [entry_id])
+        self.db.execute("delete from entries where id = ?", [entry_id])
+
+    def copy_in_memory(self) -> "KnowledgeStore":
+        """A private in-memory copy of the whole database (SQLite backup): changes tried on it touch nothing here."""
+        with self._lock:
+            copy = Database(memory=True)
+            self.db.conn.backup(copy.conn)
+        return KnowledgeStore(copy, catalog=self._catalog)
 
     def resolve_handle(self, handle: str) -> MissedGroup:
         """The unanswered-queue group a handle (u<row id>) points to; UnknownHandle when it left the queue."""
@@ -659,6 +912,32 @@ class KnowledgeStore:
                 )
                 self.db.execute("delete from unanswered where id <= (select max(id) from unanswered) - ?", [keep])
 
+    def record_error_report(self, report: ErrorReport, *, day: str) -> None:
+        """Put a reported wrong answer in the review queue (the unanswered log, marked) and count it as `reported`.
+
+        Bounded with the rest of the log: the next record_message keeps the newest rows only. Raises sqlite3.Error.
+        """
+        with self._transaction(durable=False):
+            self.db.execute("insert into daily_counts (day, name, n) values (?, 'reported', 1) "
+                            "on conflict (day, name) do update set n = n + 1", [day])
+            self.db.execute(
+                "insert into unanswered (at, room, question, key, suggestion, score, reported_intent, reported_reply) "
+                "values (?, ?, ?, ?, null, 0, ?, ?)",
+                [report.at, report.room, report.question, report.key, report.intent, report.reply],
+            )
+
+    def error_reports(self, limit: int = 10) -> list[ReportedGroup]:
+        """Questions members reported answered wrongly, latest report first, one per question."""
+        rows = self.db.execute("select key, count(*), max(id) from unanswered where reported_reply is not null "
+                               "group by key order by max(id) desc limit ?", [limit]).fetchall()
+        groups = []
+        for key, count, last in rows:
+            row = next(self.db.query("select * from unanswered where id = ?", [last]))
+            groups.append(ReportedGroup(handle=f"{HANDLE_PREFIX}{last}", count=count, question=row["question"],
+                                        key=key, intent=row["reported_intent"], reply=row["reported_reply"],
+                                        at=row["at"]))
+        return groups
+
     def daily_counts(self, *, days: int, today: date) -> dict[str, dict[str, int]]:
         """day (ISO) → counter name → count, for the `days` days up to `today`."""
         first = (today - timedelta(days=days - 1)).isoformat()
@@ -674,6 +953,11 @@ class KnowledgeStore:
                              [limit])
         return [self._group(row["key"]) for row in rows]
 
+    def logged_questions(self) -> list[str]:
+        """Each distinct question of the unanswered log (reported ones too), as last logged, newest first."""
+        return [row[0] for row in self.db.execute(
+            "select question from unanswered where id in (select max(id) from unanswered group by key) order by id desc")]
+
     def unanswered_count(self) -> int:
         return self.db.execute("select count(*) from unanswered").fetchone()[0]
 
@@ -682,6 +966,12 @@ class KnowledgeStore:
         row = next(self.db.query("select * from unanswered where id = ?", [last]))
         return MissedGroup(handle=f"{HANDLE_PREFIX}{last}", count=count, question=row["question"], key=key,
                            suggestion=row["suggestion"], score=row["score"])
+
+
+def _record(row: dict) -> AuditRecord:
+    return AuditRecord(id=row["id"], at=row["at"], by=row["by"], action=row["action"], entry_id=row["entry_id"],
+                       before=json.loads(row["before"]) if row["before"] else None,
+                       after=json.loads(row["after"]) if row["after"] else None, note=row["note"])
 
 
 def _json(value: dict | None) -> str | None:

@@ -145,7 +145,7 @@ def test_a_setting_out_of_range_stops_ask_and_check(tree, tmp_path, setting, val
 def test_a_corrupt_database_stops_start_up_and_rebuild_keeps_operator_edits(tree, tmp_path):
     db = tmp_path / "k.db"
     added = _permitbot(tree, "faq", "add", "--question", "积分卡丢了怎么办", "--answer", "到受理中心补办。",
-                       "--parent", "points.process", "--db", str(db), home=tmp_path)
+                       "--parent", "points.process", "--yes", "--db", str(db), home=tmp_path)
     assert added.returncode == 0, added.stderr
     new_id = added.stdout.strip().splitlines()[-1]
     data = bytearray(db.read_bytes())

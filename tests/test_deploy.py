@@ -53,3 +53,13 @@ def test_the_image_copies_every_package():
     for pattern in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]:
         top = pattern.rstrip("*")
         assert f"COPY {top} ./{top}" in dockerfile, top
+
+
+def test_doctor_is_referred_to_from_both_guides_with_a_command_that_parses():
+    for guide in (DEPLOY.parent / "README.md", DEPLOY / "README.md"):
+        assert "permitbot doctor" in guide.read_text(encoding="utf-8"), guide
+    guide = (DEPLOY / "README.md").read_text(encoding="utf-8")
+    compose_line = re.search(r"^docker compose run --rm bot (doctor .*)$", guide, re.M).group(1)
+    assert build_parser().parse_args(compose_line.split()).command == "doctor"
+    unit = (DEPLOY / "permitbot.service").read_text(encoding="utf-8")
+    assert "Environment=TZ=Asia/Shanghai" in unit and "TZ=Asia/Shanghai" in (DEPLOY / "Dockerfile").read_text()

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from html import escape as html_escape
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -295,9 +296,26 @@ def test_accuracy_on_the_shared_samples(tmp_path, db, capsys):
 def test_min_accuracy_sets_the_exit_status(tmp_path, db, capsys):
     rows = [message("积分通知书怎么打印", "2026-11-23T10:00:00+08:00", expect={"intent": ["points.tax"]})]
     source = write_jsonl(tmp_path / "in.jsonl", rows)
-    status, _, stderr = run(capsys, str(source), "--out", str(tmp_path / "o.jsonl"), "--min-accuracy", "0.9",
+    status, _, stderr = run(capsys, str(source), "--out", str(tmp_path / "o.jsonl"), "--min-accuracy", "90",
                             "--db", db)
-    assert status == 1 and "below --min-accuracy" in stderr
+    assert status == 1 and "intent accuracy 0.0 % is below --min-accuracy 90.0 %" in stderr
+
+
+@pytest.mark.parametrize("value, words", [
+    ("0.95", "0.95: write it as a percentage, e.g. 95"),
+    ("1", "1: write it as a percentage, e.g. 95"),
+    ("0", "0: write it as a percentage, e.g. 95"),
+    ("150", "150 is outside 0–100; write a percentage, e.g. 95"),
+    ("=-5", "-5 is outside 0–100"),
+    ("most", "'most' is not a number"),
+])
+def test_min_accuracy_is_a_percentage(tmp_path, db, capsys, value, words):
+    source = write_jsonl(tmp_path / "in.jsonl", [message("积分通知书怎么打印", "2026-11-23T10:00:00+08:00")])
+    with pytest.raises(SystemExit) as done:
+        main(["replay", str(source), "--db", db, "--min-accuracy" + (value if value.startswith("=") else ""),
+              *([] if value.startswith("=") else [value])])
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and words in err and "argument --min-accuracy" in err
 
 
 def test_scorer_precision_recall_and_confusions():
@@ -410,6 +428,21 @@ def test_report_escapes_everything_and_needs_no_network():
     assert page.count('<rect class="bar ') == 1
 
 
+def test_owner_report_escapes_everything_and_leaves_unusable_questions_out_of_the_fix():
+    owner = {"questions": 3, "answered": 1, "missed": 2, "first": "2026-11-23T02:00:00+00:00",
+             "last": "2026-11-23T04:00:00+00:00",
+             "groups": [{"intent": "points.tax", "count": 2, "answered": 0, "questions": [
+                 {"text": "<script>alert(1)</script>", "count": 1, "answered": False},
+                 {"text": "手机[手机号]个税怎么办", "count": 1, "answered": False}]}],
+             "samples": [{"intent": "points.tax", "count": 1, "question": "<b>", "reply": "<img src=x>"}]}
+    summary = {"input": "<x>.jsonl", "messages": 4, "by_intent": {"points.tax": 2}, "skipped": 0, "owner": owner}
+    page = render_report(summary, generated=datetime(2026, 11, 23, 5, tzinfo=timezone.utc))
+    assert "<script" not in page and "<img" not in page and "&lt;script&gt;" in page
+    assert "时间：2026-11-23 10:00 至 2026-11-23 12:00 · 生成于 2026-11-23 13:00（均为上海时间）" in page
+    assert '<code class="fix">#faq alias points.tax &lt;script&gt;alert(1)&lt;/script&gt;</code>' in page
+    assert "[手机号]个税怎么办</code>" not in page  # a placeholder is no phrasing
+
+
 def _chromium() -> str | None:
     return next((path for name in ("chromium", "chromium-browser", "google-chrome")
                  if (path := shutil.which(name))), None)
@@ -462,6 +495,72 @@ def test_report_renders_offline_in_headless_chromium(tmp_path, db, capsys, chrom
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
     if os.environ.get("PERMITBOT_KEEP_SCREENSHOT"):
         shutil.copy(shot, os.environ["PERMITBOT_KEEP_SCREENSHOT"])
+
+
+UNLABELLED = [  # a group's history nobody labelled; the first time is UTC (10:00 in Shanghai)
+    message("居住证签注要带什么材料", "2026-11-23T02:00:00Z", sender="wxid_a"),
+    message("收到谢谢", "2026-11-23T10:05:00+08:00", sender="wxid_b", mentioned=False),
+    message("积分卡丢了需要补办吗", "2026-11-23T10:10:00+08:00", sender="wxid_c"),
+    message("积分续办个税有什么要求", "2026-11-23T10:20:00+08:00", sender="wxid_d"),
+    message("积分卡丢了需要补办吗", "2026-11-23T11:00:00+08:00", sender="wxid_e"),
+    message("蓝色香蕉飞船怎么办？", "2026-11-23T11:30:00+08:00", sender="wxid_f"),
+    message("签注要带什么材料", "2026-11-23T12:30:00+08:00", sender="wxid_g"),
+]
+
+
+def test_unlabelled_report_is_for_the_group_owner_in_chinese_in_headless_chromium(tmp_path, db, capsys, chromium):
+    source = write_jsonl(tmp_path / "history.jsonl", UNLABELLED)
+    report, summary_path = tmp_path / "report.html", tmp_path / "summary.json"
+    status, _, _ = run(capsys, str(source), "--out", str(tmp_path / "out.jsonl"), "--summary", str(summary_path),
+                       "--report", str(report), "--db", db)
+    assert status == 0
+    results = {row["id"]: row for row in read_jsonl(tmp_path / "out.jsonl")}
+    owner = json.loads(summary_path.read_text(encoding="utf-8"))["owner"]
+    # Six questions (the thank-you is none); the card and the nonsense questions are the misses (unanswered or below
+    # the group threshold); the three confident answers are the answered ones.
+    assert (owner["questions"], owner["missed"]) == (6, 3)
+    answered = sum(1 for row in results.values() if row["replied"] and row["recognised"])
+    assert owner["answered"] == answered >= 3
+    card = next(group for group in owner["groups"] if any(q["text"] == "积分卡丢了需要补办吗" for q in group["questions"]))
+    assert card["count"] == 2 and card["intent"] and card["answered"] == sum(
+        results[m["id"]]["recognised"] and results[m["id"]]["replied"] for m in UNLABELLED if m["text"] == "积分卡丢了需要补办吗")
+    command = f"#faq alias {card['intent']} 积分卡丢了需要补办吗"
+
+    with tempfile.TemporaryDirectory() as profile:
+        dom = _browser(chromium, profile, "--dump-dom", report.as_uri())
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    page = dom.stdout
+    assert "<h1>群聊记录回放报告</h1>" in page
+    assert "时间：2026-11-23 10:00 至 2026-11-23 12:30 · 生成于 " in page and "（均为上海时间）" in page
+    assert '<b class="">6</b><span>个问题</span>' in page
+    assert f'<b class="">{answered}</b><span>个已回答</span>' in page
+    assert '<b class="poor">3</b><span>个没答上或把握不大（50%）</span>' in page
+    assert "没答上或把握不大的问题（按可能的意图分组）" in page and "回复示例" in page
+    assert f'<code class="fix">{command}</code>' in page
+    assert "<td>蓝色香蕉飞船怎么办?</td><td class=\"num\">1</td><td>没答上</td>" in page
+    sample = results[UNLABELLED[0]["id"]]["reply"]
+    assert html_escape(sample.splitlines()[0]) in page  # a sample reply, as the bot gave it
+    for english in ("Per-intent accuracy", "Summary", "Misses", "messages", "generated"):
+        assert english not in page.split("<body>", 1)[1]
+
+    shot = tmp_path / "owner.png"
+    with tempfile.TemporaryDirectory() as profile:
+        taken = _browser(chromium, profile, "--hide-scrollbars", "--window-size=1200,1600",
+                         f"--screenshot={shot}", report.as_uri())
+    assert taken.returncode == 0 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    # The group's one-line fix does what it says: after it, the question is answered with that intent.
+    from bot.app import build
+    from bot.config import Config
+    from knowledge.store import KnowledgeStore
+
+    store = KnowledgeStore.open(db)
+    bot = build(Config(db_path=Path(db), operators=frozenset({"wxid_owner"})), store=store)
+    now = datetime(2026, 11, 23, 13, tzinfo=SHANGHAI)
+    assert "#faq confirm" in bot.handle(Incoming(text=command, time=now, sender="wxid_owner")).reply
+    assert bot.handle(Incoming(text="#faq confirm", time=now, sender="wxid_owner")).reply.startswith("已为 ")
+    answer = bot.handle(Incoming(text="积分卡丢了需要补办吗", time=now, sender="wxid_c", room="积分群", mentioned=True))
+    assert answer.intent == store.entry(card["intent"]).catalog_id and answer.confidence >= 0.36
 
 
 # -- help ------------------------------------------------------------------------------------

@@ -18,8 +18,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, TextIO
 
-from bot.evaluation import NONE_LABEL, Comparison, Expectation, LabelError, LatencyHistogram, PreviousRun, Scorer, \
-    parse_bool, parse_expectation, percent
+from bot import activity
+from bot.evaluation import NONE_LABEL, Comparison, Expectation, LabelError, LatencyHistogram, OwnerView, PreviousRun, \
+    Scorer, parse_bool, parse_expectation, percent
 from bot.conversation import MAX_CHATS
 from bot.errors import UsageError
 from bot.events import Incoming
@@ -264,6 +265,9 @@ class Replay:
         self.comparison = comparison
         self.warn = warn
         self.scorer = Scorer()
+        self.aliases = getattr(getattr(bot, "config", None), "aliases", ())
+        self.group_confidence = getattr(getattr(bot, "config", None), "group_confidence", 0.0)
+        self.owner = OwnerView(self.aliases)
         self.latency = LatencyHistogram()
         self.messages = self.replied = self.recognised = 0
         self.skipped = 0
@@ -292,6 +296,8 @@ class Replay:
         record = result_record(item.id, result, latency_ms)
         self.out.write(_dumps(record) + "\n")
         self._count(record, latency_ms)
+        counts, missed = activity.review(msg, result, aliases=self.aliases, group_confidence=self.group_confidence)
+        self.owner.add(msg.time, counts, missed, intent=result.intent, text=msg.text, reply=record["reply"])
         if not item.expect.empty:
             problems = self.scorer.score(item.expect, record)
             if problems:
@@ -381,6 +387,7 @@ class Replay:
             "by_intent": dict(sorted(self.by_intent.items(), key=lambda kv: (-kv[1], kv[0]))),
             "out_of_order": self.out_of_order,
             "skipped_lines": self.skipped_lines,
+            "owner": self.owner.as_dict(),
         }
         if self.evaluated:
             data["evaluation"] = {**self.scorer.as_dict(), "misses": self.miss_count, "unscored": self.unscored}
@@ -464,11 +471,24 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="list messages whose intent, replied flag or reply changed against an earlier output")
     parser.add_argument("--errors", metavar="ERRORS.jsonl", help="where to write the misses (default: OUT.errors.jsonl)")
     parser.add_argument("--format", choices=("auto", JSONL, CSV), default="auto", help="input format (default: auto)")
-    parser.add_argument("--min-accuracy", type=float, metavar="RATIO",
-                        help="exit with status 1 when intent accuracy on labelled lines is below RATIO (e.g. 0.95)")
+    parser.add_argument("--min-accuracy", type=percentage, metavar="PERCENT",
+                        help="exit with status 1 when intent accuracy on labelled lines is below PERCENT (e.g. 95)")
     parser.add_argument("--db", help="knowledge database path (default: ~/.local/share/permitbot/knowledge.db)")
     parser.add_argument("--config", help="TOML configuration file")
     parser.set_defaults(func=run_replay)
+
+
+def percentage(text: str) -> float:
+    """--min-accuracy: a percentage from above 1 to 100, as a ratio; argparse shows the error and exits 2."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number; write a percentage, e.g. 95") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"{text} is outside 0–100; write a percentage, e.g. 95")
+    if value <= 1:
+        raise argparse.ArgumentTypeError(f"{text}: write it as a percentage, e.g. 95")
+    return value / 100
 
 
 def _progress(source: str, fmt: str) -> Any:
