@@ -10,7 +10,7 @@ import opencc
 _T2S = opencc.OpenCC("t2s")
 # Lone UTF-16 halves ("\ud83d" from a JSON escape of a split emoji, or undecodable input bytes) cannot be
 # encoded as UTF-8, which OpenCC, SQLite and every file need.
-_UNENCODABLE = re.compile(r"[\ud800-\udfff]")
+UNENCODABLE = re.compile(r"[\ud800-\udfff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 _SPACES = re.compile(r"\s+")
 # WeChat ends a mention with U+2005; people typing by hand use a space, or end the message.
@@ -22,7 +22,7 @@ _HALFWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 
 
 def clean_text(text: str) -> str:
     """The text without what cannot be encoded as UTF-8 (lone surrogates), so that no later step raises on it."""
-    return _UNENCODABLE.sub("", text) if _UNENCODABLE.search(text) else text
+    return UNENCODABLE.sub("", text) if UNENCODABLE.search(text) else text
 
 
 def mentions_name(text: str, name: str, *, at_start: bool = False) -> bool:
