@@ -16,7 +16,8 @@ from hypothesis import given, strategies as st
 from bot.cli import main
 from bot.events import Incoming
 from bot.policy import is_placeholder
-from bot.transports.exports import APP_PLACEHOLDERS, OTHER_PLACEHOLDER, PLACEHOLDERS, Chat
+from bot.transports.exports import APP_PLACEHOLDERS, CHATLOG_LABELS, CHATLOG_MULTILINE_LABELS, OTHER_PLACEHOLDER, \
+    PLACEHOLDERS, Chat
 from bot.transports.replay import Message, read_messages
 from intents.normalize import normalize
 
@@ -272,7 +273,8 @@ def test_a_chatlog_csv_export_replays_as_it_is(tmp_path, db, capsys):
 
 
 def test_every_placeholder_is_one_the_handler_stays_silent_on(ask):
-    for text in {*PLACEHOLDERS.values(), *APP_PLACEHOLDERS.values(), OTHER_PLACEHOLDER}:
+    chatlog = {f"[{label}]" for label in CHATLOG_LABELS | CHATLOG_MULTILINE_LABELS}
+    for text in {*PLACEHOLDERS.values(), *APP_PLACEHOLDERS.values(), OTHER_PLACEHOLDER, *chatlog}:
         assert is_placeholder(text), text
         assert ask(text, mentioned=True).reply is None, text
 
@@ -376,3 +378,14 @@ def test_read_messages_yields_messages_for_an_export_on_standard_input(group_csv
     got = list(read_messages("-", stdin=stream, chat=Chat(aliases=("小助手",))))
     assert all(isinstance(item, Message) for item in got) and len(got) == len(GROUP_ROWS)
     assert got[0].incoming.room == "group"  # no file name to name it: --room NAME gives one
+
+
+def test_a_replay_line_may_carry_the_quoted_message(tmp_path):
+    path = tmp_path / "in.jsonl"
+    path.write_text(json.dumps({"id": "q1", "time": "2026-11-23 10:20", "room": ROOM_ID, "text": QUOTING,
+                                "quoted": QUOTED, "mentioned": True}, ensure_ascii=False) + "\n"
+                    + json.dumps({"id": "q2", "time": "2026-11-23 10:21", "text": "签注", "quoted": 42}) + "\n",
+                    encoding="utf-8")
+    first, second = read_messages(str(path))
+    assert (first.incoming.text, first.incoming.quoted) == (QUOTING, QUOTED)
+    assert second.reason == "quoted is not a string but int"

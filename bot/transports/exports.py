@@ -63,6 +63,7 @@ class Chat:
         return self.room or guessed
 
     def mentioned(self, text: str) -> bool:
+        """Whether the text opens with "@<one of the bot's names>" as a whole mention (the exports have no list)."""
         return any(mentions_name(text, alias, at_start=True) for alias in self.aliases)
 
 
@@ -198,9 +199,9 @@ CHATLOG_SYSTEM_SENDER = "系统消息"  # model.Message.ParseMediaInfo sets this
 # Message.PlainTextContent's spellings of what is not text, on the content's first line: "![图片](http://…)",
 # "[链接|title](url)", "[转账|发送 ￥1.00](memo)", "[语音]", "[合并转发|title]" followed by the forwarded lines, …
 _CHATLOG_NOT_TEXT = re.compile(r"!?\[(?P<label>[^\]|]{1,6})(?:\|.*)?\](?:\(.*\))?")
-_CHATLOG_LABELS = {"图片", "视频", "动画表情", "语音", "名片", "位置", "链接", "文件", "GIF表情", "小程序", "视频号", "引用",
+CHATLOG_LABELS = {"图片", "视频", "动画表情", "语音", "名片", "位置", "链接", "文件", "GIF表情", "小程序", "视频号", "引用",
                    "视频号直播", "音乐", "转账", "红包", "红包封面", "分享", "语音通话"}
-_CHATLOG_MULTILINE_LABELS = {"合并转发", "笔记", "群公告"}
+CHATLOG_MULTILINE_LABELS = {"合并转发", "笔记", "群公告"}
 _CHATLOG_OTHER_TYPE = re.compile(r"Type: \d+ Content: ")
 
 
@@ -222,6 +223,7 @@ class ChatlogCsv:
         return tuple(header[:len(CHATLOG_CSV_COLUMNS)]) == CHATLOG_CSV_COLUMNS
 
     def records(self, rows: Iterable[Row]) -> Iterator[tuple[int, Record]]:
+        """Every row as (line, record or skip reason); `rows` are (line, {column: cell}). The id is the line."""
         for line, cells in rows:
             talker = cells.get("Talker", "").strip()
             room = self.chat.room_for(talker if talker.endswith("@chatroom") else None)
@@ -244,8 +246,8 @@ class ChatlogCsv:
             return PLACEHOLDERS[SYSTEM], None
         first, _, more = content.strip().partition("\n")
         not_text = _CHATLOG_NOT_TEXT.fullmatch(first)
-        if not_text and (not_text["label"] in _CHATLOG_MULTILINE_LABELS
-                         or (not_text["label"] in _CHATLOG_LABELS and not more)):
+        if not_text and (not_text["label"] in CHATLOG_MULTILINE_LABELS
+                         or (not_text["label"] in CHATLOG_LABELS and not more)):
             return f"[{not_text['label']}]", None
         if _CHATLOG_OTHER_TYPE.match(content):
             return OTHER_PLACEHOLDER, None
@@ -274,6 +276,7 @@ class ChatlogJson:
         return isinstance(item, dict) and "text" not in item and {"talker", "type", "content", "time"} <= item.keys()
 
     def record(self, line: int, item: dict[str, Any]) -> Record:
+        """The replay record of one decoded message (or why it is skipped); the id is its seq."""
         try:
             kind = _int(item.get("type"), "type")
             sub_kind = _int(item.get("subType") or 0, "subType")

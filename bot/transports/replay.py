@@ -35,7 +35,7 @@ from intents.normalize import UNENCODABLE
 
 BOM = b"\xef\xbb\xbf"
 JSONL, CSV, JSON = "jsonl", "csv", "json"
-_JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
+_JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 _CSV_SUFFIXES = {".csv", ".tsv"}
 SAMPLE_BYTES = 1 << 16  # read ahead to tell the encoding
 _SUPERSETS = {"gbk": "gb18030", "gb2312": "gb18030"}  # read with the superset: a GBK file may hold GB18030 characters
@@ -165,14 +165,17 @@ def encoding_label(encoding: str) -> str:
 
 
 def detect_format(name: str, head: str) -> str:
-    """By extension (.csv, .tsv), else by the first character: `[` a JSON array, `{` JSON Lines, anything else CSV."""
+    """By extension (.csv, .tsv, .jsonl, .ndjson), else by the first character: `[` a JSON array (chatlog's
+    export), `{` JSON Lines; else .json is JSON Lines and anything else CSV."""
     suffix = Path(name).suffix.lower()
     if suffix in _CSV_SUFFIXES:
         return CSV
+    if suffix in _JSONL_SUFFIXES:
+        return JSONL
     start = head.lstrip("\ufeff \t\r\n")[:1]
     if start == "[":
         return JSON
-    return JSONL if start == "{" or suffix in _JSONL_SUFFIXES else CSV
+    return JSONL if start == "{" or suffix == ".json" else CSV
 
 
 class _Resumed(io.RawIOBase):
@@ -667,7 +670,7 @@ def _progress(source: str, fmt: str) -> Any:
     from tqdm import tqdm
 
     total = None
-    if source != "-" and os.path.isfile(source):
+    if source != "-" and os.path.isfile(source) and fmt != JSON:  # a JSON array's items are not its lines
         with open(source, "rb") as handle:
             total = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
         total -= 1 if fmt == CSV else 0
