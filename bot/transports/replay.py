@@ -49,7 +49,8 @@ KEEP_MISSES = 500
 
 
 class InputError(Exception):
-    """The input as a whole cannot be read (missing file, CSV without a `text` or `time` column)."""
+    """The input as a whole cannot be read (missing file, an encoding it cannot tell, a CSV header that is neither
+    the replay's nor a known export's)."""
 
 
 # -- reading ---------------------------------------------------------------------------------
