@@ -34,7 +34,7 @@ class Config:
     room_replies_per_minute: int = 6
     repeat_cooldown_seconds: int = 600
     carry_minutes: int = 30
-    reconnect_max_seconds: int = 30  # the gateway transport's back-off cap
+    reconnect_max_seconds: int = 2  # the gateway transport waits between half and all of this between attempts
     max_message_age_seconds: int = 600  # older messages (a backlog replayed after a reconnect) get no answer
     unanswered_keep: int = 5000
     min_confidence: float = 0.22  # below: no intent (bot/speak.py Thresholds)

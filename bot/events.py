@@ -5,10 +5,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from intents.normalize import clean_text
+
 
 @dataclass(frozen=True)
 class Incoming:
-    """One chat message as any transport sees it; `time` is timezone-aware."""
+    """One chat message as any transport sees it; `time` is timezone-aware.
+
+    Whatever the transport, `text` and `quoted` arrive cleaned once here of what cannot be encoded (lone
+    surrogates, see `clean_text`), so nothing after this point raises on broken text.
+    """
 
     text: str
     time: datetime
@@ -16,6 +22,13 @@ class Incoming:
     room: str | None = None  # None: a private chat
     mentioned: bool = False
     id: str = ""
+    quoted: str | None = None  # the quoted message of a WeChat quote ("引用"): context, not the asker's words
+
+    def __post_init__(self) -> None:
+        for name in ("text", "quoted"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, clean_text(value))
 
     @property
     def is_private(self) -> bool:

@@ -373,4 +373,5 @@ def _skipped_zh(summary: dict[str, Any]) -> str:
 
 def write_report(path: Path, summary: dict[str, Any], *, misses: list[dict[str, Any]] | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_report(summary, misses=misses), encoding="utf-8")
+    # A string UTF-8 cannot hold (a lone surrogate in an id copied through) shows as its \\u escape.
+    path.write_text(render_report(summary, misses=misses), encoding="utf-8", errors="backslashreplace")

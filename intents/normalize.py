@@ -8,6 +8,9 @@ from functools import lru_cache
 import opencc
 
 _T2S = opencc.OpenCC("t2s")
+# Lone UTF-16 halves ("\ud83d" from a JSON escape of a split emoji, or undecodable input bytes) cannot be
+# encoded as UTF-8, which OpenCC, SQLite and every file need.
+UNENCODABLE = re.compile(r"[\ud800-\udfff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 _SPACES = re.compile(r"\s+")
 # WeChat ends a mention with U+2005; people typing by hand use a space, or end the message.
@@ -15,6 +18,20 @@ _MENTION = re.compile(r"@[^\s@]{1,20}(?:[\u2005 ]|$)")
 
 
 _HALFWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+def clean_text(text: str) -> str:
+    """The text without what cannot be encoded as UTF-8 (lone surrogates), so that no later step raises on it."""
+    return UNENCODABLE.sub("", text) if UNENCODABLE.search(text) else text
+
+
+def mentions_name(text: str, name: str, *, at_start: bool = False) -> bool:
+    """Whether "@<name>" is typed as a whole mention: followed by WeChat's U+2005, a space (any white space) or
+    the end of the text, so "@小助手妈妈 …" does not mention 小助手. With `at_start`, only a mention opening the
+    text counts (leading white space aside). An empty name never matches."""
+    if not name:
+        return False
+    return re.search((r"^\s*@" if at_start else "@") + re.escape(name) + r"(?=\s|$)", text) is not None
 
 
 def to_halfwidth(text: str) -> str:
@@ -37,7 +54,7 @@ def strip_mentions(text: str, aliases: tuple[str, ...] = ()) -> str:
 
 def normalize(text: str, aliases: tuple[str, ...] = ()) -> str:
     """Canonical form of a chat message: simplified, half-width, lower-case, mentions and control characters gone."""
-    text = unicodedata.normalize("NFC", text)
+    text = unicodedata.normalize("NFC", clean_text(text))
     text = _CONTROL.sub("", text)
     text = to_halfwidth(text)
     text = strip_mentions(text, aliases)

@@ -1,4 +1,4 @@
-"""The gateway transport's decisions without a gateway: times, mentions, what is skipped, what is sent, back-off."""
+"""The gateway transport's decisions without a gateway: times, mentions, what is skipped, what is sent, retries."""
 from __future__ import annotations
 
 import asyncio
@@ -14,7 +14,7 @@ from grpclib.exceptions import GRPCError
 from bot.config import Config
 from bot.events import Incoming, Result
 from bot.transports.wechaty_gateway import (
-    MessageType, WechatyTransport, backoff, deliveries, is_mentioned, message_time,
+    MessageType, WechatyTransport, deliveries, is_mentioned, message_time, retry_delay,
 )
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -33,13 +33,34 @@ def test_mentioned_by_id_or_by_any_name_typed_after_an_at():
     assert is_mentioned("hi", ["bot"], self_id="bot", names=[])
     assert is_mentioned("@小助手\u2005签注", [], self_id="bot", names=["小助手"])
     assert is_mentioned("@居住证机器人 签注", [], self_id="bot", names=["小助手", "居住证机器人"])
+    assert is_mentioned("请问@小助手", [], self_id="bot", names=["小助手"])  # the end of the text ends a mention
     assert not is_mentioned("小助手真好", [], self_id="bot", names=["小助手"])
     assert not is_mentioned("@ 签注", [], self_id="bot", names=["", "小助手"])
     assert not is_mentioned("hi", ["alice"], self_id=None, names=[])
 
 
-def test_backoff_doubles_up_to_the_cap():
-    assert [backoff(n, cap=30) for n in range(1, 8)] == [1, 2, 4, 8, 16, 30, 30]
+def test_a_mention_list_alone_decides_when_the_message_carries_one():
+    # Issue 13, item 1: WeChat's list names the member 小助手妈妈, so the bot 小助手 was not mentioned.
+    assert not is_mentioned("@小助手妈妈\u2005你证签好了吗", ["mom"], self_id="bot", names=["小助手"])
+    # The list wins over the text both ways: "@小助手" typed but someone else picked is not a mention…
+    assert not is_mentioned("@小助手\u2005签注", ["alice"], self_id="bot", names=["小助手"])
+    # …and the bot picked from the list is one even when its displayed name is not in the text.
+    assert is_mentioned("@签注小能手\u2005签注", ["alice", "bot"], self_id="bot", names=["小助手"])
+
+
+def test_without_a_list_only_a_whole_name_followed_by_a_separator_mentions():
+    for text in ("@小助手妈妈 你证签好了吗", "@小助手妈妈\u2005你证签好了吗", "@小助手妈妈", "@小助手签注"):
+        assert not is_mentioned(text, [], self_id="bot", names=["小助手"]), text
+    for text in ("@小助手 签注", "@小助手\u2005签注", "签注 @小助手", "@小助手妈妈 @小助手 签注"):
+        assert is_mentioned(text, [], self_id="bot", names=["小助手"]), text
+
+
+def test_retry_delay_is_short_and_jittered_however_long_the_gateway_is_away():
+    assert retry_delay(2, draw=lambda: 0.0) == 1.0
+    assert retry_delay(2, draw=lambda: 0.999) == pytest.approx(1.999)
+    delays = [retry_delay(2) for _ in range(200)]
+    assert all(1.0 <= delay < 2.0 for delay in delays)
+    assert len({round(delay, 3) for delay in delays}) > 100  # random, not in step
 
 
 def _msg(room: str | None = "room@chatroom") -> Incoming:
@@ -116,6 +137,13 @@ def test_the_bot_is_mentioned_by_its_room_nickname(transport):
     assert not convert(transport, puppet, text="@别人 签注").mentioned
     assert puppet.lookups == 1  # cached
     assert not convert(transport, puppet, text="签注").mentioned
+
+
+def test_a_message_with_a_mention_list_is_decided_by_it_without_a_nickname_lookup(transport):
+    puppet = FakePuppet(room_aliases={"room@chatroom": "小助手"})
+    assert not convert(transport, puppet, text="@小助手妈妈\u2005你证签好了吗", mention_ids=["mom"]).mentioned
+    assert convert(transport, puppet, text="@签注小能手\u2005签注", mention_ids=["bot"]).mentioned
+    assert puppet.lookups == 0
 
 
 def test_a_failed_nickname_lookup_still_answers_by_the_other_names(transport):

@@ -1,15 +1,18 @@
 """Replay transport: `permitbot replay` runs historic messages through the live handler and evaluates the answers.
 
-The input and output formats are the contract of shared/spec/replay.md. Everything streams: one line
+The input and output formats are the contract of shared/spec/replay.md; other tools' chat exports are read as
+they are (bot/transports/exports.py), in UTF-8 or a detected encoding such as GBK. Everything streams: one line
 is read, answered and written before the next, so memory stays flat however long the export is.
 """
 from __future__ import annotations
 
 import argparse
+import codecs
 import csv
 import io
 import json
 import os
+import re
 import sys
 import time
 from collections import OrderedDict
@@ -18,6 +21,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, TextIO
 
+import charset_normalizer
+import ijson
+
 from bot import activity
 from bot.evaluation import NONE_LABEL, Comparison, Expectation, LabelError, LatencyHistogram, OwnerView, PreviousRun, \
     Scorer, parse_bool, parse_expectation, percent
@@ -25,12 +31,19 @@ from bot.conversation import MAX_CHATS
 from bot.errors import UsageError
 from bot.events import Incoming
 from bot.redact import redact
+from bot.transports.exports import Chat, ChatlogCsv, ChatlogJson, WeChatMsgCsv
 from intents.dates import parse_time
+from intents.normalize import UNENCODABLE
 
 BOM = b"\xef\xbb\xbf"
-JSONL, CSV = "jsonl", "csv"
-_JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
+JSONL, CSV, JSON = "jsonl", "csv", "json"
+_JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 _CSV_SUFFIXES = {".csv", ".tsv"}
+SAMPLE_BYTES = 1 << 16  # read ahead to tell the encoding
+_SUPERSETS = {"gbk": "gb18030", "gb2312": "gb18030"}  # read with the superset: a GBK file may hold GB18030 characters
+_CHINESE = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+# What surrogateescape made of bytes the input's encoding could not decode.
+_UNDECODED = re.compile(r"[\udc80-\udcff]")
 
 # How much of the run is kept in memory for the summary and report; the full lists are in the files.
 KEEP_SKIPPED = 200
@@ -38,7 +51,8 @@ KEEP_MISSES = 500
 
 
 class InputError(Exception):
-    """The input as a whole cannot be read (missing file, CSV without a `text` or `time` column)."""
+    """The input as a whole cannot be read (missing file, an encoding it cannot tell, a CSV header that is neither
+    the replay's nor a known export's)."""
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -90,6 +104,9 @@ def to_message(line: int, raw: dict[str, Any]) -> Message | BadLine:
         message_id = line
     room = raw.get("room")
     sender = raw.get("sender")
+    quoted = raw.get("quoted")
+    if quoted is not None and not isinstance(quoted, str):
+        return BadLine(line, f"quoted is not a string but {type(quoted).__name__}")
     incoming = Incoming(
         text=text,
         time=moment,
@@ -98,6 +115,7 @@ def to_message(line: int, raw: dict[str, Any]) -> Message | BadLine:
         room=str(room) if room not in (None, "") else None,
         mentioned=mentioned,
         id=str(message_id),
+        quoted=quoted or None,
     )
     try:
         expect, problem = parse_expectation(raw.get("expect")), None
@@ -106,55 +124,188 @@ def to_message(line: int, raw: dict[str, Any]) -> Message | BadLine:
     return Message(line, message_id, incoming, expect, problem)
 
 
-def detect_format(name: str, head: bytes) -> str:
-    """By extension, else by the first character: `{` means JSON Lines, anything else CSV."""
+def detect_encoding(sample: bytes, *, complete: bool, name: str) -> str:
+    """The codec (a Python codec name) to read an input whose first bytes are `sample`.
+
+    UTF-8 (with or without BOM) when most of its non-ASCII lines are UTF-8, so that a few broken lines are skipped
+    one by one rather than read in a wrong encoding; else what charset-normalizer recognises (GBK read as its
+    superset GB18030). `complete` says the sample is the whole input. InputError, in one line naming the encoding,
+    when none is recognised or the text read in it is not Chinese.
+    """
+    if sample.startswith(BOM):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    lines = sample.split(b"\n")
+    if not complete:
+        lines.pop()  # perhaps cut inside a character
+    non_ascii = [line for line in lines if not line.isascii()]
+    broken = sum(1 for line in non_ascii if not _is_utf8(line))
+    if b"\x00" not in sample and broken * 2 <= len(non_ascii):
+        return "utf-8"
+    best = charset_normalizer.from_bytes(sample).best()
+    if best is None:
+        raise InputError(f"{name}: not UTF-8 text, and no other encoding fits it; save it as UTF-8")
+    encoding = _SUPERSETS.get(best.encoding, best.encoding)
+    text = sample.decode(encoding, errors="replace")
+    if len(_CHINESE.findall(text)) * 2 < sum(1 for char in text if ord(char) > 0x7F):
+        raise InputError(f"{name}: looks like {encoding} text without Chinese, not a chat export in UTF-8 or GBK; "
+                         "save it as UTF-8")
+    return encoding
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def encoding_label(encoding: str) -> str:
+    """A codec name as people write it: utf-8-sig → UTF-8, gb18030 → GB18030."""
+    return "UTF-8" if encoding.startswith("utf-8") else encoding.upper().replace("_", "-")
+
+
+def detect_format(name: str, head: str) -> str:
+    """By extension (.csv, .tsv, .jsonl, .ndjson), else by the first character: `[` a JSON array (chatlog's
+    export), `{` JSON Lines; else .json is JSON Lines and anything else CSV."""
     suffix = Path(name).suffix.lower()
-    if suffix in _JSONL_SUFFIXES:
-        return JSONL
     if suffix in _CSV_SUFFIXES:
         return CSV
-    start = head[len(BOM):] if head.startswith(BOM) else head
-    return JSONL if start.lstrip()[:1] in (b"{", b"[") else CSV
+    if suffix in _JSONL_SUFFIXES:
+        return JSONL
+    start = head.lstrip("\ufeff \t\r\n")[:1]
+    if start == "[":
+        return JSON
+    return JSONL if start == "{" or suffix == ".json" else CSV
 
 
-def _jsonl_lines(handle: IO[bytes]) -> Iterator[Message | BadLine]:
-    # Bytes, one line at a time: CRLF, a BOM and bad UTF-8 are dealt with per line, never for the whole file.
-    for number, raw in enumerate(handle, 1):
-        if number == 1 and raw.startswith(BOM):
-            raw = raw[len(BOM):]
-        raw = raw.strip()
-        if not raw:
+class _Resumed(io.RawIOBase):
+    """A byte stream that gives back `head` (read ahead to tell the encoding), then the rest of `tail`."""
+
+    def __init__(self, head: bytes, tail: IO[bytes]):
+        super().__init__()
+        self.head = memoryview(head)
+        self.tail = tail
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.head:
+            size = min(len(buffer), len(self.head))
+            buffer[:size] = self.head[:size]
+            self.head = self.head[size:]
+            return size
+        data = self.tail.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+
+@dataclass
+class InputInfo:
+    """What reading found out about the input, for the summary: its format's name and its encoding."""
+
+    format: str | None = None
+    encoding: str | None = None
+
+
+def _with_chat(record: dict[str, Any], chat: Chat) -> dict[str, Any]:
+    """A replay line under --room / --private."""
+    if chat.private or chat.room:
+        record = {**record, "room": chat.room_for(None)}
+    return record
+
+
+def _jsonl_lines(text: TextIO, *, label: str, chat: Chat) -> Iterator[Message | BadLine]:
+    for number, line in enumerate(text, 1):
+        line = line.strip().lstrip("\ufeff")
+        if not line:
+            continue
+        if _UNDECODED.search(line):
+            yield BadLine(number, f"not {label}")
             continue
         try:
-            decoded = json.loads(raw.decode("utf-8"))
-        except UnicodeDecodeError:
-            yield BadLine(number, "not UTF-8")
-            continue
+            decoded = json.loads(line)
         except json.JSONDecodeError as exc:
             yield BadLine(number, f"bad JSON: {exc.msg} at column {exc.colno}")
             continue
         if not isinstance(decoded, dict):
             yield BadLine(number, "not a JSON object")
             continue
-        yield to_message(number, decoded)
+        yield to_message(number, _with_chat(decoded, chat))
 
 
-def _csv_lines(handle: IO[bytes], *, name: str) -> Iterator[Message | BadLine]:
-    text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="replace", newline="")
+def _json_items(handle: IO[bytes], *, chat: Chat, info: InputInfo, note: Callable[[str], None],
+                name: str) -> Iterator[Message | BadLine]:
+    """A JSON array (chatlog's export, or replay lines), item by item; "line" numbers count its items."""
+    # ijson's pure-Python parser: the C one turns a lone surrogate escape into "?", and ids must survive as they are.
+    items = ijson.get_backend("python").items(handle, "item", use_float=True)
+    chatlog = ChatlogJson(chat)
+    number = 0
+    try:
+        for number, item in enumerate(items, 1):
+            if ChatlogJson.recognises(item):
+                if info.format != chatlog.name:
+                    info.format = chatlog.name
+                    note(f"{name}: a {chatlog.name} export")
+                yield _to_item(number, chatlog.record(number, item))
+            elif isinstance(item, dict):
+                yield to_message(number, _with_chat(item, chat))
+            else:
+                yield BadLine(number, "not a JSON object")
+    except ijson.JSONError as exc:
+        yield BadLine(number + 1, f"bad JSON after item {number} ({str(exc).splitlines()[0]}); the rest is not read")
+
+
+def _to_item(line: int, record: dict[str, Any] | str) -> Message | BadLine:
+    return BadLine(line, record) if isinstance(record, str) else to_message(line, record)
+
+
+def _csv_lines(text: TextIO, *, name: str, label: str, chat: Chat, info: InputInfo,
+               note: Callable[[str], None]) -> Iterator[Message | BadLine]:
     first = text.readline()
     delimiter = "\t" if (Path(name).suffix.lower() == ".tsv" or ("\t" in first and "," not in first)) else ","
-    header = [column.strip().lower() for column in next(csv.reader([first], delimiter=delimiter), [])]
-    missing = [column for column in ("text", "time") if column not in header]
-    if missing:
-        raise InputError(f"{name}: the CSV header has no {' or '.join(missing)} column "
-                         f"(columns: {', '.join(header) or 'none'})")
+    header = [column.strip().lstrip("\ufeff") for column in next(csv.reader([first], delimiter=delimiter), [])]
+    lowered = [column.lower() for column in header]
     reader = csv.reader(text, delimiter=delimiter)
-    end = 1  # the header's line
-    for row in reader:
-        start, end = end + 1, reader.line_num + 1
-        if not any(cell.strip() for cell in row):
-            continue
-        yield to_message(start, _csv_record(header, row, start))
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        end = 1  # the header's line
+        for row in reader:
+            start, end = end + 1, reader.line_num + 1
+            if any(cell.strip() for cell in row):
+                yield start, row
+
+    if "text" in lowered and "time" in lowered:
+        for start, row in rows():
+            if any(_UNDECODED.search(cell) for cell in row):
+                yield BadLine(start, f"not {label}")
+            else:
+                yield to_message(start, _with_chat(_csv_record(lowered, row, start), chat))
+        return
+    if WeChatMsgCsv.recognises(header):
+        export: WeChatMsgCsv | ChatlogCsv = WeChatMsgCsv(chat, source=name, note=note)
+    elif ChatlogCsv.recognises(header):
+        export = ChatlogCsv(chat)
+        note(f"{name}: a {export.name} export")
+    else:
+        missing = [column for column in ("text", "time") if column not in lowered]
+        raise InputError(f"{name}: the CSV header has no {' or '.join(missing)} column "
+                         f"(columns: {', '.join(header) or 'none'}), nor is it the header of a WeChatMsg/MemoTrace "
+                         "or chatlog export")
+    info.format = export.name
+    undecoded: dict[int, str] = {}
+
+    def cells() -> Iterator[tuple[int, dict[str, str]]]:
+        for start, row in rows():
+            if any(_UNDECODED.search(cell) for cell in row):
+                undecoded[start] = f"not {label}"
+            yield start, dict(zip(header, row))
+
+    for line, record in export.records(cells()):
+        yield BadLine(line, undecoded.pop(line)) if line in undecoded else _to_item(line, record)
 
 
 def _csv_record(header: list[str], row: list[str], line: int) -> dict[str, Any]:
@@ -175,8 +326,19 @@ def _csv_record(header: list[str], row: list[str], line: int) -> dict[str, Any]:
     return record
 
 
-def read_messages(source: str, *, fmt: str = "auto", stdin: IO[bytes] | None = None) -> Iterator[Message | BadLine]:
-    """Every line of `source` (a path, or "-" for standard input) as a Message or a BadLine, in order."""
+def read_messages(source: str, *, fmt: str = "auto", stdin: IO[bytes] | None = None, chat: Chat | None = None,
+                  note: Callable[[str], None] | None = None, info: InputInfo | None = None
+                  ) -> Iterator[Message | BadLine]:
+    """Every line of `source` (a path, or "-" for standard input) as a Message or a BadLine, in order.
+
+    The encoding is detected from the first SAMPLE_BYTES (`detect_encoding`), the format from the extension or the
+    first character, and a CSV's kind from its header (replay columns, WeChatMsg/MemoTrace, chatlog). `chat` holds
+    --room / --private and the bot's names; `note` receives one-line remarks on what was detected; `info` is filled
+    with the format and encoding. InputError when the input as a whole cannot be read.
+    """
+    chat = chat or Chat()
+    note = note or (lambda text: None)
+    info = info if info is not None else InputInfo()
     if source == "-":
         handle: IO[bytes] = stdin or sys.stdin.buffer
     else:
@@ -185,13 +347,32 @@ def read_messages(source: str, *, fmt: str = "auto", stdin: IO[bytes] | None = N
         except OSError as exc:
             raise InputError(f"cannot read {source}: {exc.strerror}") from exc
     try:
-        buffered = handle if isinstance(handle, io.BufferedReader) else io.BufferedReader(handle)  # type: ignore[arg-type]
+        sample = handle.read(SAMPLE_BYTES)
+        encoding = detect_encoding(sample, complete=len(sample) < SAMPLE_BYTES, name=source)
+        label = encoding_label(encoding)
+        info.encoding = label
+        if label != "UTF-8":
+            note(f"{source}: read as {label} (detected)")
         if fmt == "auto":
-            fmt = detect_format(source, buffered.peek(4096)[:4096])
-        if fmt == JSONL:
-            yield from _jsonl_lines(buffered)
-        else:
-            yield from _csv_lines(buffered, name=source)
+            fmt = detect_format(source, sample.decode(encoding, errors="replace"))
+        if fmt == JSON:
+            info.format = info.format or "JSON array"
+            if label != "UTF-8":
+                raise InputError(f"{source}: a JSON array in {label}; save it as UTF-8")
+            yield from _json_items(io.BufferedReader(_Resumed(sample.removeprefix(BOM), handle)), chat=chat,
+                                   info=info, note=note, name=source)
+            return
+        text = io.TextIOWrapper(io.BufferedReader(_Resumed(sample, handle)), encoding=encoding,
+                                errors="surrogateescape", newline="")
+        try:
+            if fmt == JSONL:
+                info.format = "JSON Lines"
+                yield from _jsonl_lines(text, label=label, chat=chat)
+            else:
+                info.format = "CSV"
+                yield from _csv_lines(text, name=source, label=label, chat=chat, info=info, note=note)
+        except UnicodeDecodeError as exc:  # only a codec without byte escapes (UTF-16) can fail here
+            raise InputError(f"{source}: broken {label} text ({exc.reason}); the rest cannot be read") from exc
     finally:
         if source != "-":
             handle.close()
@@ -219,8 +400,11 @@ def result_record(message_id: Any, result: Any, latency_ms: float) -> dict[str, 
     return record
 
 
-def _dumps(record: dict[str, Any]) -> str:
-    return json.dumps(record, ensure_ascii=False, default=_plain)
+def _dumps(record: dict[str, Any], *, indent: int | None = None) -> str:
+    """JSON text that UTF-8 can hold: a string that cannot be encoded (a lone surrogate, as in a broken id copied
+    through) keeps it as a \\u escape, so reading the JSON back gives the very same string."""
+    text = json.dumps(record, ensure_ascii=False, default=_plain, indent=indent)
+    return UNENCODABLE.sub(lambda char: f"\\u{ord(char[0]):04x}", text)
 
 
 class AtomicText:
@@ -446,9 +630,14 @@ examples:
   permitbot replay export.csv --out after.jsonl --compare before.jsonl   # after an FAQ edit
   permitbot replay export.jsonl > answers.jsonl                          # results on stdout
 
-Input: JSON Lines or CSV (by extension, else sniffed), UTF-8 with or without BOM, LF or CRLF;
-`text` and `time` required; `id` defaults to the line number, `room` absent = private chat,
-`mentioned` absent = false, a time without offset is Asia/Shanghai; other keys/columns ignored.
+Input: JSON Lines or CSV (by extension, else sniffed), UTF-8 with or without BOM or another
+encoding it recognises (GBK), LF or CRLF; `text` and `time` required; `id` defaults to the line
+number, `room` absent = private chat, `mentioned` absent = false, `quoted` the message a WeChat quote
+quotes; a time without offset is Asia/Shanghai; other keys/columns ignored.
+Chat exports are read as they are, told apart by their header: the CSV of WeChatMsg / MemoTrace
+(one chat per file: a group when its Sender column names members or its TalkerId is a chatroom;
+--room NAME / --private override) and chatlog's CSV or JSON. "@<bot name>" opening a text counts as
+a mention; images, stickers, system lines and other non-text messages are replayed as silent.
 Labelled lines (`expect.intent`: an id or a list of accepted ids; `expect.replied`) are scored;
 the misses go to OUT.errors.jsonl beside --out (or --errors). Malformed lines are reported on
 stderr with their line number and skipped. Without --out the results go to standard output and
@@ -470,7 +659,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--compare", metavar="PREVIOUS.jsonl",
                         help="list messages whose intent, replied flag or reply changed against an earlier output")
     parser.add_argument("--errors", metavar="ERRORS.jsonl", help="where to write the misses (default: OUT.errors.jsonl)")
-    parser.add_argument("--format", choices=("auto", JSONL, CSV), default="auto", help="input format (default: auto)")
+    parser.add_argument("--format", choices=("auto", JSONL, CSV, JSON), default="auto",
+                        help="input format (default: auto); json is a JSON array such as chatlog's export")
+    chat = parser.add_mutually_exclusive_group()
+    chat.add_argument("--room", metavar="NAME", help="every message is one of the group NAME (e.g. a WeChatMsg CSV "
+                                                     "of a group whose members the file does not show)")
+    chat.add_argument("--private", action="store_true", help="every message is one of a private chat")
     parser.add_argument("--min-accuracy", type=percentage, metavar="PERCENT",
                         help="exit with status 1 when intent accuracy on labelled lines is below PERCENT (e.g. 95)")
     parser.add_argument("--db", help="knowledge database path (default: ~/.local/share/permitbot/knowledge.db)")
@@ -498,7 +692,7 @@ def _progress(source: str, fmt: str) -> Any:
     from tqdm import tqdm
 
     total = None
-    if source != "-" and os.path.isfile(source):
+    if source != "-" and os.path.isfile(source) and fmt != JSON:  # a JSON array's items are not its lines
         with open(source, "rb") as handle:
             total = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
         total -= 1 if fmt == CSV else 0
@@ -546,8 +740,12 @@ def run_replay(args: argparse.Namespace) -> int:
     runner = Replay(bot, out=out_file.handle if out_file else sys.stdout,
                     misses=errors_file.handle if errors_file else None,
                     comparison=Comparison(previous) if previous else None, warn=warn)
+    chat = Chat(room=args.room or None, private=args.private, aliases=bot.config.aliases)
+    info = InputInfo()
     try:
-        replay(read_messages(args.input, fmt=fmt), runner, progress=progress)
+        messages = read_messages(args.input, fmt=fmt, chat=chat, info=info,
+                                 note=lambda text: warn(f"permitbot replay: {text}"))
+        replay(messages, runner, progress=progress)
     except InputError as exc:
         _abandon(out_file, errors_file)
         raise UsageError(str(exc)) from exc
@@ -563,7 +761,8 @@ def run_replay(args: argparse.Namespace) -> int:
             progress.close()
     if out_file:
         out_file.commit()
-    summary = {"input": args.input, "output": args.out, **runner.summary()}
+    summary = {"input": args.input, "input_format": info.format, "input_encoding": info.encoding,
+               "output": args.out, **runner.summary()}
     if errors_file and runner.evaluated:
         errors_file.commit()  # written even when empty, so no stale misses of an earlier run stay beside OUT
         summary["errors_file"] = str(errors_path)
@@ -579,6 +778,10 @@ def run_replay(args: argparse.Namespace) -> int:
     if runner.comparison is not None:
         for line in runner.comparison.lines():
             print(line, file=text_out)
+    if runner.skipped and not runner.messages:
+        print(f"permitbot replay: every line of {args.input} was skipped ({runner.skipped}); "
+              "nothing was replayed", file=sys.stderr)
+        return 1
     accuracy = runner.scorer.accuracy
     if args.min_accuracy is not None and (accuracy is None or accuracy < args.min_accuracy):
         print(f"permitbot replay: intent accuracy {percent(accuracy)} is below --min-accuracy "
@@ -597,9 +800,9 @@ def _sniff(source: str) -> str:
     if source == "-":
         return JSONL
     with open(source, "rb") as handle:
-        return detect_format(source, handle.read(4096))
+        return detect_format(source, handle.read(4096).decode("utf-8", errors="replace"))
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    path.write_text(_dumps(data, indent=2) + "\n", encoding="utf-8")

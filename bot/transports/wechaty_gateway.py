@@ -5,6 +5,7 @@ import argparse
 import asyncio
 import json
 import logging
+import random
 import signal
 import sys
 import time
@@ -29,6 +30,7 @@ from bot.config import Config
 from bot.errors import UsageError
 from bot.events import Incoming, Result
 from intents.dates import SHANGHAI
+from intents.normalize import mentions_name
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +40,7 @@ CONNECTION_ERRORS = (OSError, asyncio.TimeoutError, GRPCError, ProtocolError, St
 _WECHATY_LOGGERS = ("PuppetService", "WechatyPuppetServiceConfig", "WechatyPuppet.Schema.Base",
                     "WechatyPuppet.Schemas.Event", "FileBox")
 
-RECONNECT_FIRST_SECONDS = 1.0
+RECONNECT_REPORT_SECONDS = 60.0  # while the gateway stays away, one attempt this often is logged at info
 CONNECT_TIMEOUT_SECONDS = 30.0  # from connecting to the first heartbeat or login
 PING_INTERVAL_SECONDS = 30.0  # a ding this often notices a half-open connection
 PING_TIMEOUT_SECONDS = 10.0
@@ -66,10 +68,15 @@ def message_time(timestamp: int, *, received: datetime) -> datetime:
 
 
 def is_mentioned(text: str, mention_ids: list[str], *, self_id: str | None, names: list[str]) -> bool:
-    """The bot's id in the mention list, or "@<one of its names>" typed in the text."""
-    if self_id and self_id in mention_ids:
-        return True
-    return any(f"@{name}" in text for name in names if name)
+    """Whether a room message mentions the bot.
+
+    A message that carries a mention list is decided by that list alone (WeChat fills it from the members
+    picked after "@"); only without one does "@<one of the bot's names>" typed in the text count, as a whole
+    name (`intents.normalize.mentions_name`): "@小助手妈妈 你证签好了吗" mentions 小助手妈妈, not 小助手.
+    """
+    if mention_ids:
+        return self_id is not None and self_id in mention_ids
+    return any(mentions_name(text, name) for name in names)
 
 
 @dataclass(frozen=True)
@@ -92,9 +99,14 @@ def deliveries(msg: Incoming, result: Result, *, talker_name: str) -> list[Deliv
     return [Delivery(msg.room, prefix + result.reply, (msg.sender,))]
 
 
-def backoff(failures: int, *, cap: float) -> float:
-    """Seconds to wait before the next connection attempt: 1, 2, 4, … up to `cap`."""
-    return min(cap, RECONNECT_FIRST_SECONDS * 2 ** max(0, failures - 1))
+def retry_delay(interval: float, *, draw: Callable[[], float] = random.random) -> float:
+    """Seconds (float) before the next connection attempt: between half and all of `interval`, at random.
+
+    Short and the same however long the gateway has been away, so the bot is back within about `interval` plus
+    the attach time of the gateway's return (a growing back-off left it 30 s late); the jitter keeps bots that
+    lost one gateway together from knocking in step. `draw` gives a number in [0, 1).
+    """
+    return interval * (0.5 + 0.5 * draw())
 
 
 def _describe(exc: BaseException) -> str:
@@ -143,20 +155,37 @@ class WechatyTransport:
         self.self_id: str | None = None
         self.self_name: str | None = None
         self._room_alias: dict[str, tuple[str, datetime]] = {}
+        self._down_since: float | None = None  # monotonic time the gateway went away, while reconnecting
 
     async def serve(self, stop: asyncio.Event) -> None:
-        """Connect, answer, and reconnect with back-off whenever the gateway goes away, until `stop` is set."""
-        failures = 0
+        """Connect, answer, and reconnect at short random intervals whenever the gateway goes away, until `stop` is set.
+
+        While the gateway stays away, one attempt in RECONNECT_REPORT_SECONDS is logged at info (the rest at debug),
+        so an outage of hours does not fill the journal.
+        """
         attempt = 0
+        down_since: float | None = None  # monotonic time of the first failure of the current outage
+        reported = 0.0
         while not stop.is_set():
             attempt += 1
-            logger.info("connecting to gateway %s (attempt %d)", self.config.endpoint, attempt)
+            now = time.monotonic()
+            loud = down_since is None or now - reported >= RECONNECT_REPORT_SECONDS
+            (logger.info if loud else logger.debug)("connecting to gateway %s (attempt %d)", self.config.endpoint, attempt)
+            self._down_since = down_since
             logged_in, reason = await self._session(stop)
             if stop.is_set():
                 break
-            failures = 1 if logged_in else failures + 1
-            delay = backoff(failures, cap=self.config.reconnect_max_seconds)
-            logger.warning("gateway %s: %s; reconnecting in %.0f s", self.config.endpoint, reason, delay)
+            now = time.monotonic()
+            if logged_in or down_since is None:
+                down_since = reported = now
+                loud = True
+            delay = retry_delay(self.config.reconnect_max_seconds)
+            if loud:
+                reported = now
+                logger.warning("gateway %s: %s; reconnecting in %.1f s%s", self.config.endpoint, reason, delay,
+                               "" if now == down_since else f" (down for {now - down_since:.0f} s)")
+            else:
+                logger.debug("gateway %s: %s; reconnecting in %.1f s", self.config.endpoint, reason, delay)
             try:
                 await asyncio.wait_for(stop.wait(), timeout=delay)
             except asyncio.TimeoutError:
@@ -186,7 +215,8 @@ class WechatyTransport:
                 self.self_name = contact.name or None
             except CONNECTION_ERRORS as exc:
                 logger.warning("could not read the bot's own name: %s", _describe(exc))
-            logger.info("logged in as %s (%s)", self.self_name or "?", self.self_id)
+            back = "" if self._down_since is None else f", {time.monotonic() - self._down_since:.1f} s after the loss"
+            logger.info("logged in as %s (%s)%s", self.self_name or "?", self.self_id, back)
 
         def on_logout(payload: Any) -> None:
             logger.warning("logged out of WeChat (%s): %s", payload.contact_id, payload.data or "no reason given")
@@ -309,7 +339,7 @@ class WechatyTransport:
         mentioned = False
         if room:
             names = [*self.config.aliases, self.self_name or ""]
-            if self.self_id not in payload.mention_ids and "@" in text:
+            if not payload.mention_ids and "@" in text:
                 names.append(await self._bot_room_alias(puppet, room))
             mentioned = is_mentioned(text, payload.mention_ids, self_id=self.self_id, names=names)
         return Incoming(text=text, time=sent, sender=payload.from_id, room=room, mentioned=mentioned, id=payload.id)

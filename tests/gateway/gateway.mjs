@@ -4,6 +4,7 @@
 //
 // Control channel, one JSON object per line:
 //   stdin   {"op": "say", "from": "alice", "room": "room1@chatroom", "text": "...", "mention": ["bot"]}
+//           (mention: the message's mention list, contact ids, e.g. ["mom"]; [] or absent: none)
 //           {"op": "say", "from": "alice", "text": "..."}            (no room: a private message to the bot)
 //   stdout  {"event": "ready", "port": 8788, "bot": "bot", "contacts": [...], "rooms": [...]}
 //           {"event": "started"} / {"event": "login", "id": "bot"}   (a client attached / the bot logged in)
@@ -25,14 +26,18 @@ const emit = (obj) => process.stdout.write(JSON.stringify(obj) + '\n')
 const mocker = new mock.Mocker()
 const puppet = new PuppetMock({ mocker })
 
-// The mock world: the bot, three members, and four rooms (room ids must contain "@").
+// The mock world: the bot, four members (one whose name starts with the bot's), and five rooms (room ids
+// must contain "@").
 const bot = mocker.createContact({ id: 'bot', name: '小助手' })
 const members = Object.fromEntries(
-  [['alice', '张三'], ['bob', '李四'], ['carol', 'Carol']].map(([id, name]) => [id, mocker.createContact({ id, name })]),
+  [['alice', '张三'], ['bob', '李四'], ['carol', 'Carol'], ['mom', '小助手妈妈']].map(
+    ([id, name]) => [id, mocker.createContact({ id, name })],
+  ),
 )
 const everyone = [bot.id, ...Object.keys(members)]
 const rooms = Object.fromEntries(
-  [['room1@chatroom', '居住证交流群'], ['flood@chatroom', '刷屏群'], ['other@chatroom', '闲聊群'], ['repeat@chatroom', '重复提问群']].map(
+  [['room1@chatroom', '居住证交流群'], ['flood@chatroom', '刷屏群'], ['other@chatroom', '闲聊群'],
+    ['names@chatroom', '同名群'], ['repeat@chatroom', '重复提问群']].map(
     ([id, topic]) => [id, mocker.createRoom({ id, topic, memberIdList: everyone })],
   ),
 )
