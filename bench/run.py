@@ -115,7 +115,7 @@ def measure_engine(db: Path, messages: Path, warmup: Path, *, accuracy: bool) ->
                     fresh.record_activity = False
                     fresh.index.exhaustive = exhaustive
                     out[name + suffix] = intent_accuracy(lambda record: fresh.handle(incoming(record)).intent, path)
-        texts = [normalize(msg.text[: policy.MAX_QUESTION_CHARS], config.aliases) for msg in batch]
+        texts = [normalize(msg.text[:MAX_QUESTION_CHARS], config.aliases) for msg in batch]
         pruned = [bot.index.match(text).ranked for text in texts]
         bot.index.exhaustive = True
         out["rankings_identical"] = round(sum(bot.index.match(text).ranked == ranked

@@ -15,7 +15,7 @@ from hypothesis import given, strategies as st
 
 from bot.cli import main
 from bot.events import Incoming
-from bot.policy import is_placeholder
+from bot.speak import is_placeholder
 from bot.transports.exports import APP_PLACEHOLDERS, CHATLOG_LABELS, CHATLOG_MULTILINE_LABELS, OTHER_PLACEHOLDER, \
     PLACEHOLDERS, Chat
 from bot.transports.replay import Message, read_messages
