@@ -20,6 +20,8 @@ class ChatState:
     dates: dict[str, date] = field(default_factory=dict)
     choices: list[str] = field(default_factory=list)  # entry ids offered as 1, 2, 3
     slots: list[DateSlot] = field(default_factory=list)  # the dates of the question the choices answer
+    last_question: str = ""  # the message last answered, and the answer (at `updated`): what "答错了" is about
+    last_reply: str = ""
 
 
 class Conversations:

@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 _CHOICE = re.compile(r"^\s*([1-9])\s*$")
 _FOLLOW_UP = re.compile(r"^(那|那么|还有|另外|然后|那如果|如果)")
+_SAME_DAY = re.compile(r"这天|那天|同一天|一样的日子|同一个日子|也是这个日子|也是那个日子")
 
 
 class Bot:
@@ -117,9 +118,20 @@ class Bot:
         raw = msg.text or ""
         if speak.is_placeholder(raw):
             return Result(intent=OUT_OF_SCOPE)
-        # understand
-        found = understand(raw, msg.time, index=self.index, scope=self.scope, aliases=self.config.aliases)
         state = self.conversations.get(msg.room, msg.sender, msg.time)
+        if state and state.last_reply and self.record_activity and (reported := activity.report_error(
+                self.store, msg, state.last_question, state.last_reply, answered_at=state.updated,
+                intent=state.last_intent, aliases=self.config.aliases)):
+            return reported  # "答错了" right after an answer: queued for review, with a thanks
+        # understand: the asker's own words; a quoted message is context, its dates not the asker's
+        found = understand(raw, msg.time, index=self.index, scope=self.scope, aliases=self.config.aliases)
+        quoted = understand(msg.quoted, msg.time, index=self.index, scope=self.scope, aliases=self.config.aliases) \
+            if msg.quoted else None
+        if quoted is not None:
+            if _SAME_DAY.search(found.text):  # "我也是这天到期": the asker says the quoted date is theirs
+                found.slots = [*found.slots, *quoted.slots]
+            if len(found.words) <= 2 and found.outside is None:  # "同问" about an out-of-scope question
+                found.outside = quoted.outside
         remembered = dict(state.dates) if state else {}
         # resolve
         if state and state.choices and (choice := _CHOICE.match(found.text)):
@@ -131,7 +143,7 @@ class Bot:
         second: Resolution | None = None
         if found.thanks:
             resolution = Resolution(None, 1.0, outside=True)
-        elif not found.words:  # "@小助手 在吗", "小助手在吗", an emoji: nothing to match
+        elif not found.words and quoted is None:  # "@小助手 在吗", "小助手在吗", an emoji: nothing to match
             if (msg.addressed or self._names_bot(found.text)) and HELP in self.entries:
                 chosen = True
                 resolution = self._settle(HELP, found, remembered)
@@ -140,7 +152,7 @@ class Bot:
         elif found.outside:
             resolution = Resolution(self.entries.get(OUT_OF_SCOPE), 1.0, outside=True)
         else:
-            match, topic = self._match(found, state)
+            match, topic = self._match(found, state, quoted)
             resolution = self._resolve(match, found, remembered, topic=topic)
             if resolution.entry is None and RENEW_WINDOW in self.entries and any(
                     slot.role == EXPIRY for slot in found.slots):  # "三月的最后一天到期": the date says what is asked
@@ -176,12 +188,17 @@ class Bot:
         return settle(self.entries[entry_id], 1.0, self.entries, found.slots if slots is None else slots,
                       found.today, remembered, policy=self.policy)
 
-    def _match(self, found: Understanding, state: ChatState | None) -> tuple[Match, str | None]:
-        """The ranking and topic for the message; a weak or short follow-up ("那积分呢") is read with the sender's
-        previous question, its topic or place replaced by the follow-up's (intents.scope.Scope.follow_up)."""
-        match = self.index.match(found.text)
-        if state and state.last_text and _FOLLOW_UP.match(found.text) and self._needs_context(match, found):
-            words = self.scope.follow_up(self.index.words(state.last_text), found.words)
+    def _match(self, found: Understanding, state: ChatState | None,
+               quoted: Understanding | None) -> tuple[Match, str | None]:
+        """The ranking and topic for the message. A weak or short message is read with its context, its topic or
+        place replaced by the message's own (intents.scope.Scope.follow_up): the message it quotes ("同问",
+        "我也是"), or for a follow-up ("那积分呢") the sender's previous question."""
+        match = self.index.match(found.text) if found.words else Match()
+        context = quoted.words if quoted is not None else None
+        if context is None and state and state.last_text and _FOLLOW_UP.match(found.text):
+            context = self.index.words(state.last_text)
+        if context and self._needs_context(match, found):
+            words = self.scope.follow_up(context, found.words)
             return self.index.match(" ".join(words)), self.scope.topic(words)
         return match, found.topic
 
@@ -225,7 +242,8 @@ class Bot:
         if found.words and not found.thanks:  # what a follow-up is read with, whatever was said
             self.conversations.put(msg.room, msg.sender, ChatState(
                 updated=msg.time, last_intent=resolution.intent if resolution.recognised else None,
-                last_text=last_text, dates=remembered, choices=choices, slots=found.slots if choices else []))
+                last_text=last_text, dates=remembered, choices=choices, slots=found.slots if choices else [],
+                last_question=msg.text if say == speak.ANSWER else "", last_reply=reply if say == speak.ANSWER else ""))
         held_back = ""
         if reply is not None:
             verdict = self.gate.let_through(msg, reply, now=msg.time)

@@ -25,6 +25,9 @@ _QUESTION = re.compile(
     r"[?？]|吗|么|呢|怎|什么|啥|哪|多久|多少|几|如何|能否|能不能|可不可以|可以|是否|要不要|有没有|会不会|还能|咋|求|请问|问下|问一下"
 )
 _NOT_TEXT = re.compile(r"^\s*(<\?xml|<msg\b|<appmsg\b)|^\s*\[[^\]]{1,8}\]\s*$", re.IGNORECASE)
+# WeChat's system lines, as exports and some puppets pass them on as text.
+_SYSTEM_LINE = re.compile(r"撤回了一条消息|拍了拍|邀请.{0,40}加入了群聊|加入了群聊|修改群名为|移出了群聊|"
+                          r"领取了.{0,20}红包|收到红包|转账|以上是打招呼的内容|开启了朋友验证|现在可以开始聊天了")
 
 
 @dataclass(frozen=True)
@@ -42,8 +45,8 @@ def looks_like_question(text: str) -> bool:
 
 
 def is_placeholder(text: str) -> bool:
-    """XML app messages and "[图片]"-style placeholders carry no question."""
-    return bool(_NOT_TEXT.search(text))
+    """XML app messages, "[图片]"-style placeholders and WeChat's system lines carry no question."""
+    return bool(_NOT_TEXT.search(text) or _SYSTEM_LINE.search(text))
 
 
 def decide(msg: Incoming, resolution: Resolution, found: Understanding, *, names_bot: bool, thresholds: Thresholds,
@@ -66,7 +69,9 @@ def decide(msg: Incoming, resolution: Resolution, found: Understanding, *, names
         return ANSWER
     if resolution.entry.id.startswith("bot."):
         return ANSWER if names_bot else SILENT
-    return ANSWER if resolution.score >= thresholds.group and looks_like_question(found.text) else SILENT
+    # Unasked, only a real question: confident, asked as a question, and more than a one-word fragment ("签注？").
+    asked = resolution.score >= thresholds.group and looks_like_question(found.text) and len(found.words) >= 2
+    return ANSWER if asked else SILENT
 
 
 def conversation_of(msg: Incoming) -> str:
