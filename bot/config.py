@@ -37,6 +37,7 @@ class Config:
     reconnect_max_seconds: int = 30  # the gateway transport's back-off cap
     max_message_age_seconds: int = 600  # older messages (a backlog replayed after a reconnect) get no answer
     unanswered_keep: int = 5000
+    retention_days: int = 90  # members' words (the unanswered queue) are deleted this many days after they came
 
 
 _ENV = {
@@ -47,6 +48,7 @@ _ENV = {
     "PERMITBOT_OPERATORS": "operators",
     "PERMITBOT_ALLOWED_ROOMS": "allowed_rooms",
     "PERMITBOT_ALIASES": "aliases",
+    "PERMITBOT_RETENTION_DAYS": "retention_days",
 }
 
 
@@ -91,4 +93,7 @@ def load_config(path: Path | None = None, *, env: Mapping[str, str] | None = Non
         if env.get(var):
             values[name] = env[var]
     values.update({k: v for k, v in overrides.items() if v is not None})
-    return replace(Config(), **{name: _coerce(name, value) for name, value in values.items()})
+    config = replace(Config(), **{name: _coerce(name, value) for name, value in values.items()})
+    if config.retention_days < 1:
+        raise ConfigError(f"setting 'retention_days': {config.retention_days} is not a number of days (1 or more)")
+    return config

@@ -73,7 +73,8 @@ class Bot:
             return Result(reply="抱歉，我这边出了点问题，请稍后再问，或回复“人工”。" if msg.addressed else None)
         if self.record_activity:
             try:
-                activity.record(self.store, msg, result, aliases=self.config.aliases, keep=self.config.unanswered_keep)
+                activity.record(self.store, msg, result, aliases=self.config.aliases, keep=self.config.unanswered_keep,
+                                retention_days=self.config.retention_days)
             except Exception:  # the activity log is a side channel: its failure must never cost the answer
                 logger.exception("activity log failed on message %s", msg.id or "?")
         return result

@@ -8,7 +8,7 @@ import pytest
 
 from bot.cli import main
 from knowledge.faqfile import FAQ_DIR
-from knowledge.store import KnowledgeStore, Missed, phrasing_key
+from knowledge.store import KnowledgeStore, Missed
 
 SHIPPED = len(list(FAQ_DIR.glob("*.toml")))
 ACTIONS = ["add", "alias", "show", "list", "disable", "enable", "unanswered", "stats", "history", "export", "import"]
@@ -63,7 +63,7 @@ def test_alias_accepts_an_unanswered_handle(capsys, db):
     store.sync_files()
     question = "积分卡丢了需要补办吗"
     store.record_message(day="2026-11-23", counts=["missed"], keep=100, missed=Missed(
-        question=question, key=phrasing_key(question), at="2026-11-23T09:30:00+08:00", suggestion="points.process",
+        question=question, at="2026-11-23T09:30:00+08:00", suggestion="points.process",
         score=0.3))
     code, out, _ = faq(capsys, db, "unanswered")
     assert code == 0 and f"u1 ×1「{question}」→ 建议 points.process" in out

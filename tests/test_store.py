@@ -276,7 +276,7 @@ def test_export_prune_deletes_files_of_entries_the_database_lacks(store, tmp_pat
 
 
 def _missed(question: str, at: str = "2026-11-23T09:30:00+08:00", **kw) -> Missed:
-    return Missed(question=question, key=phrasing_key(question), at=at, **kw)
+    return Missed(question=question, at=at, **kw)
 
 
 def test_unanswered_log_keeps_only_the_newest_rows(store):

@@ -22,7 +22,7 @@ from bot.evaluation import NONE_LABEL, Comparison, Expectation, LabelError, Late
     parse_bool, parse_expectation, percent
 from bot.conversation import MAX_CHATS
 from bot.events import Incoming
-from bot.redact import redact
+from knowledge.redact import redact
 from intents.dates import parse_time
 
 BOM = b"\xef\xbb\xbf"
