@@ -31,6 +31,7 @@ _DATE = re.compile(r"(?<!\d)(?<!\d[\-.])(?:(?:19|20)\d\d([\-./])(?:0?[1-9]|1[0-2
 _PROVINCES = "京津沪滬渝冀豫云雲辽遼黑湘皖鲁魯新苏蘇浙赣贛鄂桂甘晋晉蒙陕陝吉闽閩贵貴粤青藏川宁寧琼瓊"
 _ROAD = r"(?:路|街|巷|大道|公路|村|苑|小区|小區|新村|花园|花園|公寓|大厦|大廈)"
 _UNIT = r"(?:支弄|弄|号楼|號樓|号|號|栋|棟|幢|座|单元|單元|室|层|層|楼|樓)"
+_ROOM = r"(?:[ \-]?\d{2,4}(?![\d年月日号號天点點时時分]))?"
 
 # (placeholder, pattern), in this order: e-mail, plates and addresses before the digit runs inside them.
 _RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple((label, re.compile(pattern, re.I)) for label, pattern in (
@@ -38,8 +39,9 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple((label, re.compile(patte
     ("[车牌号]", rf"[{_PROVINCES}][a-hj-np-z][ ·•\-]?[a-hj-np-z0-9]{{5,6}}(?![a-z0-9])"),
     # The house number after a road or estate ("张杨路1234弄56号789室"), or two or more units in a row ("3号楼502室");
     # a lone "10号" or "12月10号3楼" is a date.
-    # Only the number is replaced (a pattern's last matching group, when it has groups): the road stays.
-    ("[地址]", rf"{_ROAD}\s?(\d+{_UNIT}(?:\s?\d+{_UNIT})*)|(?<![月\d])(\d+{_UNIT}(?:\s?\d+{_UNIT})+)"),
+    # Only the number is replaced (a pattern's last matching group, when it has groups): the road stays. A room
+    # number may end it without 室 ("3栋2单元501").
+    ("[地址]", rf"{_ROAD}\s?(\d+{_UNIT}(?:\s?\d+{_UNIT})*{_ROOM})|(?<![月\d])(\d+{_UNIT}(?:\s?\d+{_UNIT})+{_ROOM})"),
     # 18-character resident ID: 17 digits and a check character (a digit or X).
     ("[身份证号]", rf"{_START}\d{_more('16')}{_SEP}?[\dx](?![\dx])(?!{_SEP}\d)"),
     # Mobile: 1[3-9] and nine more digits, perhaps after +86.

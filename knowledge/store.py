@@ -55,7 +55,7 @@ STATE_FROM_OPERATOR = "operator"
 # The unanswered queue is pruned of rows older than the retention at most this often while writing.
 PRUNE_EVERY = timedelta(hours=1)
 # Entries with their effective enabled state; a missing entry_state row means enabled.
-_ENTRIES = "entries e left join entry_state s on s.entry_id = e.id"
+_ENTRIES = "(entries e left join entry_state s on s.entry_id = e.id)"
 _ENABLED = "coalesce(s.enabled, 1)"
 
 _LOG_SCHEMA = """
@@ -347,8 +347,8 @@ class KnowledgeStore:
         """Entries (`e`, with their state `s`) matching `where`, with their phrasings."""
         params = list(params)
         phrasings: dict[str, list[str]] = {}
-        for entry_id, text in self.db.execute(f"select p.entry_id, p.text from phrasings p join entries e on e.id = p.entry_id "
-                                              f"left join entry_state s on s.entry_id = e.id {where} order by p.origin != '{FILE}', p.rowid",
+        for entry_id, text in self.db.execute(f"select p.entry_id, p.text from phrasings p join {_ENTRIES} "
+                                              f"on e.id = p.entry_id {where} order by p.origin != '{FILE}', p.rowid",
                                               params):
             phrasings.setdefault(entry_id, []).append(text)
         return [
@@ -439,7 +439,8 @@ class KnowledgeStore:
             if row is None or row["origin"] == FILE or _row_fields(row) == _fields(entry):
                 self._put_entry(entry, origin=FILE)
             if entry.enabled:
-                self.db.execute("delete from entry_state where entry_id = ? and source = ?", [entry.id, STATE_FROM_FILE])
+                self.db.execute("delete from entry_state where entry_id = ? and source = ?",
+                                [entry.id, STATE_FROM_FILE])
             else:
                 self.db.execute("insert or ignore into entry_state (entry_id, enabled, source) values (?, 0, ?)",
                                 [entry.id, STATE_FROM_FILE])
@@ -500,7 +501,8 @@ class KnowledgeStore:
         """The unanswered-queue group a handle (u<row id>) points to; UnknownHandle when it left the queue."""
         found = _HANDLE.match(handle.strip())
         row_id = int(found.group(1)) if found else 0
-        rows = list(self.db.query("select key from unanswered where id = ?", [row_id])) if 0 < row_id <= _MAX_ROW_ID else []
+        rows = [] if not 0 < row_id <= _MAX_ROW_ID else list(
+            self.db.query("select key from unanswered where id = ?", [row_id]))
         if not rows:
             raise UnknownHandle(f"no unanswered question {_quoted(handle.strip())} any more "
                                 "(list them again with `unanswered`)")
