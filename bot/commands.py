@@ -112,6 +112,11 @@ class FaqDesk:
         left = "（已移出未答队列）" if resolves else ""
         return f"已为 {entry_id} 添加问法「{text}」{left}，现在就生效。"
 
+    def forget(self, sender: str, *, by: str) -> str:
+        """Delete what is stored of one member (KnowledgeStore.forget); the reply says how much went."""
+        deleted = self.store.forget(sender, by=by)
+        return f"已删除该成员的 {deleted} 条未答问题记录（统计数字不含发送者），已记入修改记录。"
+
     def set_enabled(self, entry_id: str, enabled: bool, *, by: str) -> str:
         if not enabled and entry_id in REQUIRED_ENTRIES:
             raise CommandError(f"{entry_id} 是机器人必需的条目，不能停用（可以修改它的答案）。")
@@ -184,7 +189,9 @@ def describe_change(record: AuditRecord) -> str:
     """One audit row as a line: when, who, what changed."""
     when = datetime.fromisoformat(record.at).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
     before, after = record.before or {}, record.after or {}
-    if not before:
+    if record.action == "forget":  # no entry changed: the note says what was deleted
+        what = "删除一名成员的记录"
+    elif not before:
         what = f"新增「{after.get('question', '')}」"
     elif not after:
         what = "删除"

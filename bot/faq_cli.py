@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.commands import REQUIRED_ENTRIES, SHANGHAI, CommandError, FaqDesk
@@ -33,8 +33,12 @@ _DESCRIPTIONS = {
     "export": ("write every entry to DIR as <id>.toml; files whose entry did not change are not touched",
                "permitbot faq export --dir knowledge/faq"),
     "import": ("validate entry files (or directories of them), then merge them into the database, or with "
-               "--replace make the database hold exactly those entries; a bad file writes nothing",
+               "--replace make the database hold exactly those entries; a bad file writes nothing; "
+               "`enabled = false` in a file disables its entry",
                "permitbot faq import knowledge/faq/points.tax.toml   or   permitbot faq import ./reviewed --replace"),
+    "forget": ("delete everything stored of one member (a request under PIPL): the unanswered questions they "
+               "asked; audited under --by, with a hash of the sender id, never the id",
+               "permitbot faq forget wxid_abc123 --by alice"),
 }
 
 
@@ -85,6 +89,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     import_.add_argument("paths", metavar="FILES_OR_DIR", nargs="+", type=Path, help="entry files or directories")
     import_.add_argument("--replace", action="store_true",
                          help="remove database entries that are not in the files (default: merge)")
+    action("forget").add_argument("sender", metavar="SENDER", help="the member's WeChat id (wxid_…)")
 
 
 def _open(args: argparse.Namespace) -> tuple[Config, KnowledgeStore, FaqDesk]:
@@ -95,6 +100,7 @@ def _open(args: argparse.Namespace) -> tuple[Config, KnowledgeStore, FaqDesk]:
         config = load_config(Path(args.config) if args.config else None, db_path=args.db)
         store = KnowledgeStore.open(config.db_path)
         store.sync_files(config.faq_dir)
+        store.prune(timedelta(days=config.retention_days))
     except (ConfigError, FaqError) as exc:
         raise CliError(str(exc)) from exc
 
@@ -139,11 +145,13 @@ def _run(args: argparse.Namespace, store: KnowledgeStore, desk: FaqDesk) -> str:
         return desk.stats(today=datetime.now(SHANGHAI).date(), days=max(args.days, 1))
     if name == "history":
         return desk.history(args.id, max(args.n, 1))
+    if name == "forget":
+        return desk.forget(args.sender, by=by)
     if name == "export":
         report = store.export_files(args.dir, prune=args.prune)
         lines = [f"{len(report.written)} written, {len(report.unchanged)} unchanged in {args.dir}"]
         lines += [f"written: {path}" for path in report.written]
-        lines += [f"disabled in the database (the file does not say so): {entry_id}" for entry_id in report.disabled]
+        lines += [f"disabled (the file says enabled = false): {entry_id}" for entry_id in report.disabled]
         lines += [f"removed: {path}" for path in report.removed]
         lines += [f"not in the database (kept; --prune deletes): {path}"
                   for path in report.stale if path not in report.removed]

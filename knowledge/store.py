@@ -744,9 +744,13 @@ class KnowledgeStore:
                 self._pruned_at = now
 
     def prune(self, retention: timedelta) -> int:
-        """Delete unanswered questions stored longer ago than `retention`; returns how many went."""
+        """Delete unanswered questions stored longer ago than `retention`; returns how many went. Writes (and takes
+        the write lock) only when there is something to delete."""
+        before = datetime.now(timezone.utc) - retention
+        if self.db.execute("select 1 from unanswered where stored < ? limit 1", [_iso(before)]).fetchone() is None:
+            return 0
         with self._transaction():
-            return self._prune(datetime.now(timezone.utc) - retention)
+            return self._prune(before)
 
     def _prune(self, before: datetime) -> int:
         return self.db.execute("delete from unanswered where stored < ?", [_iso(before)]).rowcount

@@ -11,7 +11,8 @@ from knowledge.faqfile import FAQ_DIR
 from knowledge.store import KnowledgeStore, Missed
 
 SHIPPED = len(list(FAQ_DIR.glob("*.toml")))
-ACTIONS = ["add", "alias", "show", "list", "disable", "enable", "unanswered", "stats", "history", "export", "import"]
+ACTIONS = ["add", "alias", "show", "list", "disable", "enable", "unanswered", "stats", "history", "export", "import",
+           "forget"]
 
 
 @pytest.fixture()
@@ -152,3 +153,30 @@ def test_export_without_dir_writes_the_configured_faq_dir(capsys, db, tmp_path, 
     assert "蓝色香蕉飞船" in (copy / "points.tax.toml").read_text(encoding="utf-8")
     assert faq(capsys, db, "list")[0] == 0  # the next start-up adopts the exported edit, without complaint
     assert KnowledgeStore.open(db).origins("points.tax")[1]["蓝色香蕉飞船"] == "file"
+
+
+def test_forget_deletes_one_members_questions_and_is_audited(capsys, db):
+    store = KnowledgeStore.open(db)
+    store.sync_files()
+    for sender in ("wxid_alice", "wxid_alice", "wxid_bob"):
+        store.record_message(day="2026-11-23", counts=["missed"], missed=Missed(
+            question=f"蓝色香蕉{sender}", at="2026-11-23T09:30:00+08:00", sender=sender))
+    code, out, _ = faq(capsys, db, "forget", "wxid_alice", "--by", "alice")
+    assert code == 0 and "已删除该成员的 2 条" in out
+    assert store.unanswered_count() == 1
+    code, out, _ = faq(capsys, db, "history", "-n", "1")
+    assert " alice forget -：删除一名成员的记录（2 unanswered question(s) of sender #" in out
+    assert "wxid_alice" not in out
+
+
+def test_a_mistyped_faq_folder_is_one_line_exit_2_and_the_knowledge_stays(capsys, db, tmp_path, monkeypatch):
+    assert faq(capsys, db, "disable", "points.archive")[0] == 0
+    before = KnowledgeStore.open(db).entries(include_disabled=True)
+    monkeypatch.setenv("PERMITBOT_FAQ_DIR", str(tmp_path / "knowledge" / "fqa"))
+    for argv in (["faq", "list", "--db", db], ["ask", "居住证签注要带什么材料", "--db", db]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"FAQ folder {tmp_path / 'knowledge' / 'fqa'} does not exist" in err
+    assert KnowledgeStore.open(db).entries(include_disabled=True) == before
+    monkeypatch.delenv("PERMITBOT_FAQ_DIR")
+    assert faq(capsys, db, "show", "points.archive")[1].startswith("points.archive［已停用］")
