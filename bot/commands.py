@@ -13,7 +13,7 @@ from bot.events import Incoming, Result
 from intents.dates import SHANGHAI
 from intents.matcher import IntentIndex
 from intents.normalize import normalize, to_halfwidth
-from knowledge.faqfile import HELP, OUT_OF_SCOPE, Entry
+from knowledge.faqfile import HELP, MAX_ANSWER_CHARS, MAX_PHRASING_CHARS, OUT_OF_SCOPE, Entry
 from knowledge.store import FILE, AuditRecord, EditError, KnowledgeStore, is_handle
 
 if TYPE_CHECKING:
@@ -25,6 +25,8 @@ logger = logging.getLogger(__name__)
 REQUIRED_ENTRIES = frozenset({HELP, OUT_OF_SCOPE})
 REFUSAL = "抱歉，#faq 命令只对本群的管理员开放。有问题可以直接问我，或回复“人工”。"
 NOT_CHANGED = "未修改："
+FAILED = "命令没有完成（内部错误，已记入日志）。是否已生效请用 #faq history 查看。"
+MAX_COMMAND_CHARS = MAX_ANSWER_CHARS + MAX_PHRASING_CHARS + 100  # the longest `#faq add` that could pass
 
 _COMMAND = re.compile(r"^\s*(?:@[^\s@]{1,20}[\u2005 ]\s*)*[#＃]\s*(?:faq|ｆａｑ)(?![0-9a-z])(.*)$", re.I | re.S)
 _ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")  # an id with a dot: `#faq add <parent> …`
@@ -81,6 +83,11 @@ class FaqDesk:
 
     def add(self, question: str, answer: str, *, by: str, parent: str | None = None,
             phrasings: Iterable[str] = ()) -> Entry:
+        phrasings = list(phrasings)
+        _check_length("问题", question.strip(), MAX_PHRASING_CHARS)
+        _check_length("答案", answer.strip(), MAX_ANSWER_CHARS)
+        for phrasing in phrasings:
+            _check_length("问法", phrasing.strip(), MAX_PHRASING_CHARS)
         return self.store.add_entry(question, answer, by=by, parent=parent,
                                     phrasings=[normalize(p) for p in phrasings])
 
@@ -98,6 +105,7 @@ class FaqDesk:
             entry_id, text = target, normalize(phrasing)
             if not text:
                 raise CommandError(USAGE["alias"])
+        _check_length("问法", text, MAX_PHRASING_CHARS)
         self.store.entry(entry_id)  # an unknown id is named before the matcher is asked
         conflict = None if force else alias_conflict(self.index(), entry_id, text)
         if conflict:
@@ -227,9 +235,13 @@ class Commands:
         found = _COMMAND.match(msg.text or "")
         name, rest = _first_word(found.group(1) if found else "")
         try:
+            _check_length("命令", msg.text or "", MAX_COMMAND_CHARS)
             reply = self._run(name.lower(), rest, msg)
         except (CommandError, EditError) as exc:
             reply = str(exc) if isinstance(exc, CommandError) else NOT_CHANGED + str(exc)
+        except Exception:  # a bug or a storage fault: the operator hears it privately, never the room's apology
+            logger.exception("#faq command failed (message %s)", msg.id or "?")
+            reply = FAILED
         return Result(reply=reply, private_reply=msg.room is not None)
 
     def _run(self, name: str, rest: str, msg: Incoming) -> str:
@@ -281,6 +293,12 @@ class Commands:
         entry = self.desk.add(question, answer, by=by, parent=parent)
         self.bot.refresh(edited_here=True)
         return f"已添加 {entry.id}：{entry.question}\n现在就能回答；要加问法：#faq alias {entry.id} <问法>"
+
+
+def _check_length(label: str, text: str, most: int) -> None:
+    """CommandError (in Chinese, without echoing the text) when `text` is longer than `most` characters."""
+    if len(text) > most:
+        raise CommandError(f"{label}太长（{len(text)} 字），最多 {most} 字，未修改。")
 
 
 def _first_word(text: str) -> tuple[str, str]:

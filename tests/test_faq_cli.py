@@ -180,3 +180,15 @@ def test_a_mistyped_faq_folder_is_one_line_exit_2_and_the_knowledge_stays(capsys
     assert KnowledgeStore.open(db).entries(include_disabled=True) == before
     monkeypatch.delenv("PERMITBOT_FAQ_DIR")
     assert faq(capsys, db, "show", "points.archive")[1].startswith("points.archive［已停用］")
+
+
+@pytest.mark.parametrize("args, words", [
+    (["add", "--question", "问" * 1_000_000, "--answer", "答案"], "问题太长（1000000 字），最多 200 字"),
+    (["add", "--question", "问题", "--answer", "答" * 2001], "答案太长（2001 字），最多 2000 字"),
+    (["add", "--question", "问题", "--answer", "答案", "--phrasing", "问" * 201], "问法太长（201 字），最多 200 字"),
+    (["alias", "points.tax", "问" * 201], "问法太长（201 字），最多 200 字"),
+])
+def test_the_cli_refuses_long_questions_and_answers_in_one_line(capsys, db, args, words):
+    code, out, err = faq(capsys, db, *args)
+    assert code == 2 and words in err and err.count("\n") == 1 and len(err) < 200
+    assert KnowledgeStore.open(db).search("问问问") == []

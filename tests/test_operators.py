@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands import REFUSAL, USAGE, is_command
+from bot.commands import FAILED, REFUSAL, USAGE, is_command
 from bot.config import Config
 from bot.events import Incoming
 from bot.handler import Bot
@@ -204,7 +204,7 @@ def test_stats_count_questions_answers_and_top_intents(op, ask):
     ("#faq alias u99999", "未修改：no unanswered question 'u99999'"),
     ("#faq add points.nope 问题 | 答案", "未修改：unknown parent 'points.nope'"),
     ("#faq add 积分个税要求 | 答案", "未修改：new entry: entry op.1: '积分个税要求' is already a phrasing of entry points.tax"),
-    ("#faq add 问题 | " + "长" * 2001, "未修改：new entry: entry op.1: answer is 2001 characters"),
+    ("#faq add 问题 | " + "长" * 2001, "答案太长（2001 字），最多 2000 字，未修改。"),
     ("#faq alias points.tax 个税", "未修改：alias: entry points.tax: '个税' is already a phrasing of this entry"),
     ("#faq disable bot.help", "bot.help 是机器人必需的条目"),
 ])
@@ -223,3 +223,39 @@ def test_an_edit_from_another_process_reaches_a_running_bot_before_its_next_answ
     assert bot.handle(Incoming(text=NONSENSE, time=NOW, room=None)).intent != "points.tax"
     KnowledgeStore.open(path).add_phrasing("points.tax", NONSENSE, by="cli")  # another connection, as the CLI
     assert bot.handle(Incoming(text=NONSENSE, time=NOW, room=None)).intent == "points.tax"
+
+
+# -- bounded operator input; a failing command answers privately (issue 14, item 7) ---------------------
+
+
+APOLOGY = "抱歉，我这边出了点问题"
+
+
+@pytest.mark.parametrize("command, expected", [
+    ("#faq add " + "问" * 1_000_000 + " | 答案", "命令太长（1000014 字），最多 2300 字，未修改。"),
+    ("#faq add 问题 | " + "答" * 1_000_000, "命令太长（1000014 字），最多 2300 字，未修改。"),
+    ("#faq add " + "问" * 201 + " | 答案", "问题太长（201 字），最多 200 字，未修改。"),
+    ("#faq add points.tax " + "问" * 201 + " | 答案", "问题太长（201 字），最多 200 字，未修改。"),
+    ("#faq alias points.tax " + "问" * 201, "问法太长（201 字），最多 200 字，未修改。"),
+    ("#faq show " + "x" * 1000, "未修改：no entry 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…'"),
+    ("#faq alias u999999999999999999999", "未修改：no unanswered question 'u999999999999999999999' any more"),
+    ("#faq alias u0", "未修改：no unanswered question 'u0' any more"),
+])
+def test_long_or_impossible_operator_input_is_refused_privately_and_briefly(bot, op, command, expected):
+    before = bot.store.entries(include_disabled=True), _audit_rows(bot)
+    result = op(command)
+    assert result.reply.startswith(expected) and len(result.reply) < 200 and result.private_reply
+    assert APOLOGY not in result.reply
+    assert (bot.store.entries(include_disabled=True), _audit_rows(bot)) == before
+
+
+def test_a_command_that_fails_inside_answers_the_operator_privately_not_with_the_apology(bot, op, monkeypatch, caplog):
+    import sqlite3
+
+    def full_disk(*args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(bot.store, "set_enabled", full_disk)
+    result = op("#faq disable points.tax")
+    assert result.reply == FAILED and result.private_reply
+    assert op("#faq disable points.tax", room=None).reply == FAILED
