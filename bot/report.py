@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import html
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Iterable
 
 from bot.evaluation import percent
@@ -249,8 +248,3 @@ def render_report(summary: dict[str, Any], *, misses: list[dict[str, Any]] | Non
         + "".join(sections)
         + "</body></html>\n"
     )
-
-
-def write_report(path: Path, summary: dict[str, Any], *, misses: list[dict[str, Any]] | None = None) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_report(summary, misses=misses), encoding="utf-8")
