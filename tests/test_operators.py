@@ -259,3 +259,26 @@ def test_a_command_that_fails_inside_answers_the_operator_privately_not_with_the
     result = op("#faq disable points.tax")
     assert result.reply == FAILED and result.private_reply
     assert op("#faq disable points.tax", room=None).reply == FAILED
+
+
+# -- retention (issue 14, item 8) --------------------------------------------------------------------------
+
+
+def test_the_running_bot_prunes_members_words_after_the_configured_days(tmp_path):
+    store = KnowledgeStore.open(tmp_path / "k.db")
+    store.sync_files()
+    Bot(store, config=Config(db_path=tmp_path / "k.db")).handle(
+        Incoming(text=f"{NONSENSE}旧的怎么办？", time=NOW, sender="a", room=None))
+    store.db.execute("update unanswered set stored = '2020-01-01T00:00:00+00:00'")  # stored 31+ days ago
+    bot = Bot(KnowledgeStore.open(tmp_path / "k.db"), config=Config(db_path=tmp_path / "k.db", retention_days=30))
+    bot.handle(Incoming(text=f"{NONSENSE}新的怎么办？", time=NOW, sender="a", room=None))  # the first write prunes
+    assert [group.question for group in store.unanswered(10)] == [f"{NONSENSE}新的怎么办?"]
+
+
+def test_retention_is_a_setting_of_whole_days():
+    from bot.config import ConfigError, load_config
+
+    assert load_config(env={}).retention_days == 90
+    assert load_config(env={"PERMITBOT_RETENTION_DAYS": "30"}).retention_days == 30
+    with pytest.raises(ConfigError, match="retention_days"):
+        load_config(env={"PERMITBOT_RETENTION_DAYS": "0"})
