@@ -120,6 +120,14 @@ def phrasing_key(text: str) -> str:
                    for index, word in enumerate(words))
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _text(value: str) -> str:
+    """`value` with lone UTF-16 surrogates (which SQLite cannot store) replaced by U+FFFD."""
+    return _SURROGATE.sub("\ufffd", value)
+
+
 def _quoted(text: str, most: int = 40) -> str:
     """`text` quoted for an error message, cut at `most` characters: a 1 MB id is never echoed back."""
     return repr(text if len(text) <= most else text[:most] + "…")
@@ -364,14 +372,14 @@ class KnowledgeStore:
 
     def entry(self, entry_id: str) -> Entry:
         """The entry with this id, enabled or not; UnknownEntry when there is none."""
-        found = self._read_entries("where e.id = ?", [entry_id])
+        found = self._read_entries("where e.id = ?", [_text(entry_id)])
         if not found:
             raise UnknownEntry(f"no entry {_quoted(entry_id)} (try `list`)")
         return found[0]
 
     def origins(self, entry_id: str) -> tuple[str, dict[str, str]]:
         """Where an entry and each of its phrasings came from: FILE or OPERATOR."""
-        rows = list(self.db.query("select origin from entries where id = ?", [entry_id]))
+        rows = list(self.db.query("select origin from entries where id = ?", [_text(entry_id)]))
         if not rows:
             raise UnknownEntry(f"no entry {_quoted(entry_id)} (try `list`)")
         texts = {row["text"]: row["origin"]
@@ -386,7 +394,7 @@ class KnowledgeStore:
 
     def history(self, entry_id: str | None = None, *, limit: int = 20) -> list[AuditRecord]:
         """The latest changes, newest first; of one entry when `entry_id` is given."""
-        where, params = ("where entry_id = ?", [entry_id]) if entry_id else ("", [])
+        where, params = ("where entry_id = ?", [_text(entry_id)]) if entry_id else ("", [])
         rows = self.db.query(f"select * from audit {where} order by id desc limit ?", [*params, limit])
         return [
             AuditRecord(id=row["id"], at=row["at"], by=row["by"], action=row["action"], entry_id=row["entry_id"],
@@ -607,6 +615,10 @@ class KnowledgeStore:
     def _check_entry(self, entry: Entry, *, where: str, new_texts: list[str] | None = None) -> None:
         """No new phrasing (the question included) may belong to any entry yet; then the FAQ file validation."""
         texts = [entry.question, *entry.phrasings] if new_texts is None else new_texts
+        for text in (*texts, entry.answer):
+            if _text(text) != text:
+                raise InvalidEntry(f"{where}: entry {entry.id}: {_quoted(_text(text))} holds a broken character "
+                                   "(a lone surrogate) where U+FFFD is shown")
         owners = self._phrasing_owners()
         for text in texts:
             if (key := phrasing_key(text)) in owners:
@@ -731,12 +743,13 @@ class KnowledgeStore:
                 [(day, name) for name in counts],
             )
             if missed is not None:
-                question = redact(missed.question)
+                question = _text(redact(missed.question))
                 self.db.execute(
                     "insert into unanswered (at, room, question, key, suggestion, score, sender, stored) "
                     "values (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [missed.at, missed.room, question, phrasing_key(question), missed.suggestion, missed.score,
-                     self._sender_hash(missed.sender) if missed.sender else None, _iso(now)],
+                    [missed.at, missed.room and _text(missed.room), question, phrasing_key(question),
+                     missed.suggestion, missed.score, self._sender_hash(missed.sender) if missed.sender else None,
+                     _iso(now)],
                 )
                 self.db.execute("delete from unanswered where id <= (select max(id) from unanswered) - ?", [keep])
             if retention is not None and (self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY):

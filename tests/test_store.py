@@ -452,3 +452,13 @@ def test_retention_prunes_the_queue_on_write_and_on_demand(store):
     assert [g.question for g in store.unanswered(10)] == ["新问题"]
     store.db.execute("update unanswered set stored = '2026-01-01T00:00:00+00:00'")
     assert store.prune(timedelta(days=90)) == 1 and store.unanswered_count() == 0
+
+
+def test_lone_surrogates_are_refused_or_replaced_never_an_encoding_error(store):
+    with pytest.raises(UnknownEntry):
+        store.entry("points.\ud800")
+    with pytest.raises(InvalidEntry, match="lone surrogate"):
+        store.add_phrasing("points.tax", "个税\udc00问题", by="op")
+    store.record_message(day="d", counts=[], missed=_missed("蓝色\ud83d香蕉", room="\udfffroom", sender="\ud800"))
+    assert store.unanswered(1)[0].question == "蓝色\ufffd香蕉"
+    assert store.forget("\ud800", by="op") == 1
