@@ -24,9 +24,11 @@ def _more(count: str) -> str:
     return rf"(?:{_SEP}?\d){{{count}}}"
 
 
-# A date standing on its own (no digit group joined to it by a dash or dot): Y-M-D with one separator, or M.D.
-_DATE = re.compile(r"(?<!\d)(?<!\d[\-.])(?:(?:19|20)\d\d([\-./])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])"
-                   r"|(?:0?[1-9]|1[0-2])[\-./](?:0?[1-9]|[12]\d|3[01]))(?![\-.]?\d)")
+# A date standing on its own (no digit group joined to it by a dash or dot, not inside a word or an e-mail
+# address such as "li7.15@qq.com"): Y-M-D with one separator, or M.D.
+_DATE = re.compile(r"(?<![a-z\d._%+@\-])(?<!\d[\-.])(?:(?:19|20)\d\d([\-./])(?:0?[1-9]|1[0-2])\1"
+                   r"(?:0?[1-9]|[12]\d|3[01])|(?:0?[1-9]|1[0-2])[\-./](?:0?[1-9]|[12]\d|3[01]))(?![\-.]?\d)(?![a-z@])",
+                   re.I)
 
 _PROVINCES = "京津沪滬渝冀豫云雲辽遼黑湘皖鲁魯新苏蘇浙赣贛鄂桂甘晋晉蒙陕陝吉闽閩贵貴粤青藏川宁寧琼瓊"
 _ROAD = r"(?:路|街|巷|大道|公路|村|苑|小区|小區|新村|花园|花園|公寓|大厦|大廈)"
