@@ -562,8 +562,8 @@ class KnowledgeStore:
                 old = current.get(entry.id)
                 keep = [] if replace_all or old is None else [
                     text for text in old.phrasings if text not in entry.phrasings and text != entry.question]
-                final[entry.id] = replace(entry, phrasings=[*entry.phrasings, *keep],
-                                          enabled=entry.enabled and (old.enabled if old else True))
+                was = old.enabled if old else self._enabled(entry.id)  # a state outlives its entry's removal
+                final[entry.id] = replace(entry, phrasings=[*entry.phrasings, *keep], enabled=entry.enabled and was)
             missing = sorted(set(required) - set(final))
             if missing:
                 raise EditError(f"the files lack {', '.join(missing)}, which the bot cannot do without")
@@ -589,8 +589,8 @@ class KnowledgeStore:
 
     def _write_imported(self, old: Entry | None, entry: Entry) -> None:
         _, origins = self.origins(entry.id) if old else (None, {})
-        if not entry.enabled and (old is None or old.enabled):
-            self._put_state(entry.id, False)
+        if entry.enabled != self._enabled(entry.id):
+            self._put_state(entry.id, entry.enabled)
         if old is None or _fields(old) != _fields(entry):
             self._put_entry(entry, origin=OPERATOR)
         else:
@@ -678,6 +678,11 @@ class KnowledgeStore:
             [entry.id, entry.parent, entry.question, entry.answer, json.dumps(entry.sources, ensure_ascii=False),
              entry.reviewed, origin, _now()],
         )
+
+    def _enabled(self, entry_id: str) -> bool:
+        """The enabled state kept for an id, whether or not the entry exists now."""
+        row = self.db.execute("select enabled from entry_state where entry_id = ?", [entry_id]).fetchone()
+        return row is None or bool(row[0])
 
     def _put_state(self, entry_id: str, enabled: bool) -> None:
         """An operator's enable or disable: kept whatever the files say, and after the entry leaves them."""

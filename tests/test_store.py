@@ -462,3 +462,14 @@ def test_lone_surrogates_are_refused_or_replaced_never_an_encoding_error(store):
     store.record_message(day="d", counts=[], missed=_missed("蓝色\ud83d香蕉", room="\udfffroom", sender="\ud800"))
     assert store.unanswered(1)[0].question == "蓝色\ufffd香蕉"
     assert store.forget("\ud800", by="op") == 1
+
+
+def test_a_disabled_entry_removed_by_a_replacing_import_comes_back_disabled(store, tmp_path):
+    store.set_enabled("points.archive", False, by="op")
+    store.export_files(tmp_path / "all")
+    (tmp_path / "all" / "points.archive.toml").unlink()
+    store.import_files([tmp_path / "all"], by="op", replace_all=True)
+    (tmp_path / "back").mkdir()
+    shutil.copy(FAQ_DIR / "points.archive.toml", tmp_path / "back")  # the shipped file: no `enabled` in it
+    assert store.import_files([tmp_path / "back"], by="op").added == ["points.archive"]
+    assert store.entry("points.archive").enabled is False
