@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench
+.PHONY: run test bench fuzz
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV)
@@ -39,3 +39,8 @@ test: $(VENV)/.installed-test tests/gateway/node_modules/.installed /usr/bin/chr
 # The speed benchmark against a naive baseline (bench/README.md): a few minutes, ends with one JSON line.
 bench: $(VENV)/.installed
 	@$(BIN)/python bench/run.py
+
+# The attack check (issue 14): 100,000 hostile messages through the handler, bounded at ten minutes; ends with one
+# JSON line (exceptions, tracebacks, apologies, latency, RSS, personal values leaked by kind), exit 1 on a finding.
+fuzz: $(VENV)/.installed
+	@$(BIN)/python bench/fuzz.py

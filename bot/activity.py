@@ -1,6 +1,6 @@
 """What the bot saw and missed: after each chat message, the daily counters and, for an in-scope question it
-could not answer confidently, a redacted line in the unanswered queue with the nearest intent as suggestion; and
-members' reports that an answer was wrong ("答错了"), which go to the same queue, marked."""
+could not answer confidently, a line in the unanswered queue (redacted by the store) with the nearest intent as
+suggestion; and members' reports that an answer was wrong ("答错了"), which go to the same queue, marked."""
 from __future__ import annotations
 
 import logging
@@ -12,8 +12,8 @@ from bot.commands import is_command
 from bot.events import Incoming, Result
 from intents.dates import message_date
 from knowledge.faqfile import OUT_OF_SCOPE
-from bot.redact import redact
 from bot.speak import is_placeholder, looks_like_question
+from knowledge.redact import redact
 from intents.normalize import normalize
 from intents.understand import MAX_QUESTION_CHARS
 from knowledge.store import ErrorReport, KnowledgeStore, Missed, phrasing_key
@@ -64,7 +64,7 @@ def report_error(store: KnowledgeStore, msg: Incoming, previous_question: str, p
         return None
     if not is_error_report(msg.text, previous_reply, aliases=aliases):
         return None
-    question = redact(normalize(previous_question[: MAX_QUESTION_CHARS], aliases))
+    question = normalize(redact(previous_question[:MAX_QUESTION_CHARS]), aliases)
     report = ErrorReport(question=question, key=phrasing_key(question), at=msg.time.isoformat(timespec="seconds"),
                          reply=redact(previous_reply)[:MAX_REPORTED_REPLY_CHARS], intent=intent, room=msg.room)
     try:
@@ -96,27 +96,27 @@ def assess(msg: Incoming, result: Result, text: str, *, group_confidence: float)
     if not unrecognised and result.confidence >= group_confidence:
         return counts, None
     counts.append("missed")
-    question = redact(text)
     suggestion, score = result.candidates[0] if result.candidates else (None, 0.0)
-    return counts, Missed(question=question, key=phrasing_key(question), at=msg.time.isoformat(timespec="seconds"),
-                          room=msg.room, suggestion=suggestion, score=round(score, 4))
+    return counts, Missed(question=text, at=msg.time.isoformat(timespec="seconds"), room=msg.room,
+                          sender=msg.sender, suggestion=suggestion, score=round(score, 4))
 
 
 def review(msg: Incoming, result: Result, *, aliases: tuple[str, ...],
            group_confidence: float) -> tuple[list[str], Missed | None]:
     """assess() of a message as the handler read it (its first MAX_QUESTION_CHARS, normalised)."""
-    return assess(msg, result, normalize((msg.text or "")[:MAX_QUESTION_CHARS], aliases),
+    return assess(msg, result, normalize(redact((msg.text or "")[:MAX_QUESTION_CHARS]), aliases),
                   group_confidence=group_confidence)
 
 
 def record(store: KnowledgeStore, msg: Incoming, result: Result, *, aliases: tuple[str, ...], keep: int,
-           group_confidence: float) -> None:
-    """Count one handled chat message (operator commands are not counted); a full disk costs the log, not the answer."""
+           group_confidence: float, retention_days: int | None = None) -> None:
+    """Count one handled chat message (operator commands are not counted); a full disk costs the log, not the answer.
+    The store redacts the question and hashes the sender; with `retention_days`, older questions leave the queue."""
     if is_command(msg.text):
         return
     counts, missed = review(msg, result, aliases=aliases, group_confidence=group_confidence)
     try:
-        store.record_message(day=message_date(msg.time).isoformat(), counts=counts, missed=missed,
-                             keep=keep)
+        store.record_message(day=message_date(msg.time).isoformat(), counts=counts, missed=missed, keep=keep,
+                             retention=timedelta(days=retention_days) if retention_days else None)
     except sqlite3.Error:
         logger.warning("could not record message %s in the activity log", msg.id or "?", exc_info=True)

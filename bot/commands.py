@@ -17,7 +17,7 @@ from bot.preview import Judge, Preview, try_change
 from intents.dates import SHANGHAI
 from intents.matcher import IntentIndex
 from intents.normalize import normalize, to_halfwidth
-from knowledge.faqfile import HELP, OUT_OF_SCOPE, Entry
+from knowledge.faqfile import HELP, MAX_ANSWER_CHARS, MAX_PHRASING_CHARS, OUT_OF_SCOPE, Entry
 from knowledge.store import (
     FILE, QUESTION, AuditRecord, DuplicatePhrasing, EditError, ImportReport, InvalidEntry, KnowledgeStore,
     NotRemovable, UndoConflict, UnknownChange, UnknownPhrasing, is_handle,
@@ -30,6 +30,8 @@ REQUIRED_ENTRIES = frozenset({HELP, OUT_OF_SCOPE})
 REFUSAL = "抱歉，#faq 命令只对管理员开放。有问题可以直接问我，或回复“人工”。"
 NOT_CHANGED = "未修改："
 CONFIRM_WITHIN = timedelta(minutes=10)  # a held #faq add / alias expires after this
+FAILED = "命令没有完成（内部错误，已记入日志）。是否已生效请用 #faq history 查看。"
+MAX_COMMAND_CHARS = MAX_ANSWER_CHARS + MAX_PHRASING_CHARS + 100  # the longest `#faq add` that could pass
 
 _COMMAND = re.compile(r"^\s*(?:@[^\s@]{1,20}[\u2005 ]\s*)*[#＃]\s*(?:faq|ｆａｑ)(?![0-9a-z])(.*)$", re.I | re.S)
 _ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")  # an id with a dot: `#faq add <parent> …`
@@ -51,6 +53,7 @@ USAGE = {
     "unanswered": "#faq unanswered [条数]",
     "stats": "#faq stats",
     "history": "#faq history [id] [条数]",
+    "forget": "#faq forget <成员的微信号>（删除该成员的全部记录，个人信息保护法下的请求）",
 }
 HELP = "问答库管理命令：\n" + "\n".join(USAGE.values())
 # Audit actions as the history shows them.
@@ -130,6 +133,10 @@ class FaqDesk:
     def propose_add(self, question: str, answer: str, *, by: str, parent: str | None = None,
                     phrasings: Iterable[str] = ()) -> Proposal:
         texts = [normalize(p) for p in phrasings]
+        _check_length("问题", question.strip(), MAX_PHRASING_CHARS)
+        _check_length("答案", answer.strip(), MAX_ANSWER_CHARS)
+        for text in texts:
+            _check_length("问法", text, MAX_PHRASING_CHARS)
 
         def make(store: KnowledgeStore) -> Entry:
             return store.add_entry(question, answer, by=by, parent=parent, phrasings=texts)
@@ -155,6 +162,8 @@ class FaqDesk:
             entry_id, texts = target, [normalize(p) for p in phrasings]
             if not texts:
                 raise CommandError(USAGE["alias"])
+        for text in texts:
+            _check_length("问法", text, MAX_PHRASING_CHARS)
         self.store.entry(entry_id)  # an unknown id is named before the matcher is asked
         if not force:
             for text in texts:
@@ -175,6 +184,12 @@ class FaqDesk:
         left = "（已移出未答队列）" if resolves else ""
         return Proposal(f"将为 {entry_id} 添加问法{shown}", preview, lambda: make(self.store),
                         lambda _: f"已为 {entry_id} 添加问法{shown}{left}，现在就生效。")
+
+    def propose_forget(self, sender: str, *, by: str) -> Proposal:
+        """Delete what is stored of one member (KnowledgeStore.forget, a request under PIPL); no answer changes."""
+        return Proposal("将删除该成员存下的全部记录（未答问题），答案不受影响。", Preview(0),
+                        lambda: self.store.forget(sender, by=by),
+                        lambda deleted: f"已删除该成员的 {deleted} 条未答问题记录（统计数字不含发送者），已记入修改记录。")
 
     def propose_enabled(self, entry_id: str, enabled: bool, *, by: str) -> Proposal:
         if not enabled and entry_id in REQUIRED_ENTRIES:
@@ -373,7 +388,9 @@ def describe_change(record: AuditRecord) -> str:
     """One audit row as a line: its number (for undo), when, who, what changed."""
     when = datetime.fromisoformat(record.at).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
     before, after = record.before or {}, record.after or {}
-    if not before or not after:
+    if record.action == "forget":  # no entry changed: the note says what was deleted
+        what = "删除一名成员的记录"
+    elif not before or not after:
         what = f"「{(after or before).get('question', '')}」"
     else:
         changes = [f"{label}已改" for key, label in (("question", "问题"), ("answer", "答案"), ("parent", "上级"),
@@ -485,9 +502,13 @@ class Commands:
         found = _COMMAND.match(msg.text or "")
         name, rest = _first_word(found.group(1) if found else "")
         try:
+            _check_length("命令", msg.text or "", MAX_COMMAND_CHARS)
             reply = self._run(name.lower(), rest, msg)
         except (CommandError, EditError) as exc:
             reply = str(exc) if isinstance(exc, CommandError) else NOT_CHANGED + str(exc)
+        except Exception:  # a bug or a storage fault: the operator hears it privately, never the room's apology
+            logger.exception("#faq command failed (message %s)", msg.id or "?")
+            reply = FAILED
         return Result(reply=reply, private_reply=msg.room is not None)
 
     def _run(self, name: str, rest: str, msg: Incoming) -> str:
@@ -525,6 +546,10 @@ class Commands:
             if len(words) != 1:
                 raise CommandError(USAGE[name])
             reply = desk.carry_out(desk.propose_undo(change_id(words[0]), by=by))
+        elif name == "forget":
+            if len(words) != 1:
+                raise CommandError(USAGE[name])
+            reply = desk.carry_out(desk.propose_forget(words[0], by=by))
         elif name == "list":
             return desk.list(rest)
         elif name == "unanswered":
@@ -558,6 +583,12 @@ class Commands:
         if not target:
             raise CommandError(USAGE["alias"])
         return self.desk.propose_alias(target, _SEPARATOR.split(phrasings), by=by, force=force)
+
+
+def _check_length(label: str, text: str, most: int) -> None:
+    """CommandError (in Chinese, without echoing the text) when `text` is longer than `most` characters."""
+    if len(text) > most:
+        raise CommandError(f"{label}太长（{len(text)} 字），最多 {most} 字，未修改。")
 
 
 def _first_word(text: str) -> tuple[str, str]:

@@ -37,6 +37,7 @@ class Config:
     reconnect_max_seconds: int = 2  # the gateway transport waits between half and all of this between attempts
     max_message_age_seconds: int = 600  # older messages (a backlog replayed after a reconnect) get no answer
     unanswered_keep: int = 5000
+    retention_days: int = 90  # members' words (the unanswered queue) are deleted this many days after they came
     min_confidence: float = 0.22  # below: no intent (bot/speak.py Thresholds)
     group_confidence: float = 0.36  # an unmentioned group message is answered only at or above this
     ambiguity_margin: float = 0.015  # other intents this close to the best make a menu
@@ -50,6 +51,7 @@ _RANGES: dict[str, tuple[float, float | None]] = {
     "reconnect_max_seconds": (1, None),
     "max_message_age_seconds": (1, None),
     "unanswered_keep": (0, None),
+    "retention_days": (1, None),
     "min_confidence": (0, 1),
     "group_confidence": (0, 1),
     "ambiguity_margin": (0, 1),
@@ -64,6 +66,7 @@ _ENV = {
     "PERMITBOT_OPERATORS": "operators",
     "PERMITBOT_ALLOWED_ROOMS": "allowed_rooms",
     "PERMITBOT_ALIASES": "aliases",
+    "PERMITBOT_RETENTION_DAYS": "retention_days",
 }
 
 

@@ -11,11 +11,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator
 
-from intents.understand import MAX_QUESTION_CHARS
-from bot.redact import redact
 from intents.normalize import normalize
+from intents.understand import MAX_QUESTION_CHARS
 from knowledge.faqfile import OUT_OF_SCOPE
-from knowledge.store import Missed
+from knowledge.redact import redact
+from knowledge.store import Missed, phrasing_key
 
 logger = logging.getLogger(__name__)
 
@@ -191,18 +191,20 @@ class OwnerView:
             sample = self.samples.setdefault(intent, {"count": 0, "question": None, "reply": None})
             sample["count"] += 1
             if missed is None and sample["question"] is None:  # a confident answer shows the bot at its best
-                sample.update(question=redact(normalize(text[:MAX_QUESTION_CHARS], self.aliases)), reply=reply)
+                sample.update(question=normalize(redact(text[:MAX_QUESTION_CHARS]), self.aliases), reply=reply)
         if missed is None:
             return
         self.missed += 1
         group = self.groups.setdefault(missed.suggestion, {"count": 0, "answered": 0, "questions": {}})
         group["count"] += 1
         group["answered"] += answered
-        kept = group["questions"].get(missed.key)
+        question = redact(missed.question)  # as the store would keep it
+        key = phrasing_key(question)
+        kept = group["questions"].get(key)
         if kept is not None:
             kept["count"] += 1
         elif len(group["questions"]) < KEEP_GROUP_QUESTIONS:
-            group["questions"][missed.key] = {"text": missed.question, "count": 1, "answered": answered}
+            group["questions"][key] = {"text": question, "count": 1, "answered": answered}
 
     def as_dict(self) -> dict[str, Any]:
         groups = sorted(self.groups.items(), key=lambda item: (-item[1]["count"], item[0] or "~"))

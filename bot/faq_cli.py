@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from bot.config import Config
 from bot.errors import UsageError
 from knowledge.store import EditError, KnowledgeStore
 
-WRITES = ("add", "alias", "disable", "enable", "remove", "undo", "import")  # they take --by and --yes
+WRITES = ("add", "alias", "disable", "enable", "remove", "undo", "import", "forget")  # they take --by and --yes
 JSON_ACTIONS = ("list", "stats", "unanswered", "history")
 
 _DESCRIPTIONS = {
@@ -49,12 +49,16 @@ _DESCRIPTIONS = {
     "export": ("write every entry to DIR as <id>.toml; files whose entry did not change are not touched",
                "permitbot faq export --dir knowledge/faq"),
     "import": ("validate entry files (or directories of them), then merge them into the database, or with "
-               "--replace make the database hold exactly those entries; a bad file writes nothing",
+               "--replace make the database hold exactly those entries; a bad file writes nothing; "
+               "`enabled = false` in a file disables its entry",
                "permitbot faq import knowledge/faq/points.tax.toml --dry-run   or   "
                "permitbot faq import ./reviewed --replace --yes"),
     "rebuild": ("move a damaged database aside and build a new one from the FAQ files, keeping what can still be "
                 "read of operator edits (entries, phrasings, disabled flags, audit)",
                 "permitbot faq rebuild --db ~/.local/share/permitbot/knowledge.db"),
+    "forget": ("delete everything stored of one member (a request under PIPL): the unanswered questions they "
+               "asked; audited under --by, with a hash of the sender id, never the id",
+               "permitbot faq forget wxid_abc123 --by alice"),
 }
 _CONFIRMING = ("Each change is first tried on a copy of the knowledge and replayed against the questions the bot "
                "has seen (the unanswered log and the shipped question sets); the answers it would change are "
@@ -123,6 +127,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     import_.add_argument("--dry-run", action="store_true",
                          help="validate and show what would change, write nothing")
     action("rebuild")
+    action("forget").add_argument("sender", metavar="SENDER", help="the member's WeChat id (wxid_…)")
 
 
 def _open(args: argparse.Namespace) -> tuple[Config, KnowledgeStore, FaqDesk]:
@@ -130,6 +135,7 @@ def _open(args: argparse.Namespace) -> tuple[Config, KnowledgeStore, FaqDesk]:
     config = load_settings(args.config, db_path=args.db)
     segmenter = load_data(config)[2]
     store = open_store(config)
+    store.prune(timedelta(days=config.retention_days))
     built: list = []
 
     def index():
@@ -174,6 +180,8 @@ def _proposal(args: argparse.Namespace, desk: FaqDesk) -> Proposal:
         return desk.propose_enabled(args.id, name == "enable", by=by)
     if name == "remove":
         return desk.propose_remove(args.id, args.phrasing, by=by)
+    if name == "forget":
+        return desk.propose_forget(args.sender, by=by)
     if name == "undo":
         return desk.propose_undo(change_id(args.change), by=by)
     return desk.propose_import(args.paths, by=by, replace_all=args.replace)
@@ -229,7 +237,7 @@ def _read(args: argparse.Namespace, store: KnowledgeStore, desk: FaqDesk) -> str
     report = store.export_files(args.dir, prune=args.prune)
     lines = [f"{len(report.written)} written, {len(report.unchanged)} unchanged in {args.dir}"]
     lines += [f"written: {path}" for path in report.written]
-    lines += [f"disabled in the database (the file does not say so): {entry_id}" for entry_id in report.disabled]
+    lines += [f"disabled (the file says enabled = false): {entry_id}" for entry_id in report.disabled]
     lines += [f"removed: {path}" for path in report.removed]
     lines += [f"not in the database (kept; --prune deletes): {path}"
               for path in report.stale if path not in report.removed]

@@ -109,7 +109,8 @@ class Bot:
         if self.record_activity:
             try:
                 activity.record(self.store, msg, result, aliases=self.config.aliases, keep=self.config.unanswered_keep,
-                                group_confidence=self.thresholds.group)
+                                group_confidence=self.thresholds.group,
+                                retention_days=self.config.retention_days)
             except Exception:  # the activity log is a side channel: its failure must never cost the answer
                 logger.exception("activity log failed on message %s", msg.id or "?")
         return result

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable, TypeVar
 
-from bot.redact import redact
+from knowledge.redact import redact
 from intents.normalize import normalize
 from intents.understand import MAX_QUESTION_CHARS
 from knowledge.store import KnowledgeStore, phrasing_key
@@ -82,7 +82,7 @@ def shipped_questions(paths: tuple[Path, ...] = QUESTION_SETS) -> tuple[str, ...
                 if line.strip():
                     text = json.loads(line).get("text")
                     if isinstance(text, str):
-                        texts.append(redact(normalize(text[: MAX_QUESTION_CHARS])))
+                        texts.append(normalize(redact(text[: MAX_QUESTION_CHARS])))
     return tuple(texts)
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import html
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Iterable
 
 from bot.evaluation import percent
@@ -369,9 +368,3 @@ def _skipped_zh(summary: dict[str, Any]) -> str:
     more = "…" if summary["skipped"] > len(listed) else ""
     return (f'<h2>跳过的行</h2><p>有 {summary["skipped"]} 行读不出来，已跳过（第 {"、".join(listed)}{more} 行），'
             "原因见运行时的提示。</p>")
-
-
-def write_report(path: Path, summary: dict[str, Any], *, misses: list[dict[str, Any]] | None = None) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # A string UTF-8 cannot hold (a lone surrogate in an id copied through) shows as its \\u escape.
-    path.write_text(render_report(summary, misses=misses), encoding="utf-8", errors="backslashreplace")

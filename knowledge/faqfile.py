@@ -16,13 +16,13 @@ OUT_OF_SCOPE = "out_of_scope"  # catalog ids the code itself relies on
 HELP = "bot.help"
 HANDOFF = "bot.handoff"
 MAX_ANSWER_CHARS = 2000
-MAX_PHRASING_CHARS = 200
+MAX_PHRASING_CHARS = 200  # the question too: it is the entry's first phrasing
 OPERATOR_PREFIX = "op."  # finer intents added by operators without a catalog parent: op.1, op.2, …
 _ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
 # Optional wordings beside the answer: `short` (one sentence, for a two-part reply), `with_dates` (what a dated
 # answer adds after the computed sentence), `lead_en` (the English lead line for an English question).
 WORDINGS = ("short", "with_dates", "lead_en")
-_KEYS = {"id", "parent", "question", "phrasings", "answer", "sources", "reviewed", *WORDINGS}
+_KEYS = {"id", "parent", "question", "phrasings", "answer", "sources", "reviewed", "enabled", *WORDINGS}
 
 
 class FaqError(ValueError):
@@ -87,6 +87,8 @@ def validate(entry: Entry, catalog: dict[str, dict], *, where: str) -> None:
         fail(f"id is not in the catalog; a finer intent must declare `parent` (or be an {OPERATOR_PREFIX}… id)")
     if not entry.question.strip():
         fail("question is empty")
+    if len(entry.question) > MAX_PHRASING_CHARS:
+        fail(f"question is {len(entry.question)} characters, more than {MAX_PHRASING_CHARS}")
     if not entry.answer.strip():
         fail("answer is empty")
     if len(entry.answer) > MAX_ANSWER_CHARS:
@@ -117,6 +119,8 @@ def parse_entry(data: dict, *, where: str) -> Entry:
         value = data.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise FaqError(f"{where}: entry {data['id']}: `{key}` must be a list of strings")
+    if not isinstance(data.get("enabled", True), bool):
+        raise FaqError(f"{where}: entry {data['id']}: `enabled` must be true or false")
     reviewed = data.get("reviewed", "")
     return Entry(
         id=data["id"],
@@ -127,6 +131,7 @@ def parse_entry(data: dict, *, where: str) -> Entry:
         reviewed=str(reviewed),
         parent=data.get("parent"),
         **{key: data[key].strip() for key in WORDINGS if key in data},
+        enabled=data.get("enabled", True),
     )
 
 
@@ -163,14 +168,15 @@ def load_faq_files(paths: Iterable[Path], catalog: dict[str, dict] | None = None
 
 def entry_to_toml(entry: Entry) -> str:
     """The entry's reviewable file text in the house style of knowledge/faq: keys in a stable order,
-    one phrasing per line, the answer as a multi-line string, the sources on one line."""
+    one phrasing per line, the answer as a multi-line string, the sources on one line, and `enabled = false`
+    last for a disabled entry only (an enabled one's file is as it always was)."""
     data: dict = {"id": entry.id}
     if entry.parent:
         data["parent"] = entry.parent
     data.update(question=entry.question, phrasings=entry.phrasings, answer=entry.answer + "\n", **entry.wordings())
     sources = ", ".join(_toml_value(source) for source in entry.sources)
     return (tomli_w.dumps(data, multiline_strings=True, indent=2) + f"sources = [{sources}]\n"
-            + tomli_w.dumps({"reviewed": entry.reviewed}))
+            + tomli_w.dumps({"reviewed": entry.reviewed} | ({} if entry.enabled else {"enabled": False})))
 
 
 def _toml_value(value: str) -> str:

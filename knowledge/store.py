@@ -2,16 +2,23 @@
 operator edits with their audit trail, and what the bot saw (daily counters, the unanswered queue).
 
 Rows from files and rows from operators are kept apart by `origin`: a rebuild from the files replaces file rows
-only. Every write is one transaction (BEGIN IMMEDIATE … COMMIT) with its audit row, and every change to the
-knowledge bumps the revision that running bots compare before each message.
+only. Whether an entry is enabled lives apart from the entry (`entry_state`), so it outlives the entry leaving and
+coming back with the files. Every write is one transaction (BEGIN IMMEDIATE … COMMIT) with its audit row, and every
+change to the knowledge bumps the revision that running bots compare before each message.
+
+Personal data (knowledge.redact) is redacted here, before anything is written: questions in the unanswered queue
+and their grouping keys, and every entry's question and phrasings; answers are the operators' own public text and
+are kept as written. The queue keeps a sender only as a keyed hash, for `forget`.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
 import os
 import re
+import secrets
 import sqlite3
 import threading
 import unicodedata
@@ -28,6 +35,7 @@ from knowledge.faqfile import (
     FAQ_DIR, OPERATOR_PREFIX, Entry, FaqError, entry_to_toml, load_catalog, load_faq_dir, load_faq_files,
     validate,
 )
+from knowledge.redact import REDACTION_VERSION, redact
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +47,16 @@ ACTIVITY_BUSY_MS = 200
 
 HANDLE_PREFIX = "u"  # unanswered-queue handles: u<row id>
 _HANDLE = re.compile(rf"^{HANDLE_PREFIX}(\d+)$", re.I)
+_MAX_ROW_ID = 2**63 - 1
+# Who set an entry_state row: the FAQ files (`enabled = false` in a file) or an operator (enable, disable, import).
+# A rebuild from the files changes only the files' rows: an operator's choice outlives every rebuild.
+STATE_FROM_FILE = "file"
+STATE_FROM_OPERATOR = "operator"
+# The unanswered queue is pruned of rows older than the retention at most this often while writing.
+PRUNE_EVERY = timedelta(hours=1)
+# Entries with their effective enabled state; a missing entry_state row means enabled.
+_ENTRIES = "(entries e left join entry_state s on s.entry_id = e.id)"
+_ENABLED = "coalesce(s.enabled, 1)"
 
 _LOG_SCHEMA = """
 create table if not exists audit (
@@ -47,8 +65,10 @@ create table if not exists audit (
 create index if not exists audit_entry on audit (entry_id, id);
 create table if not exists unanswered (
     id integer primary key autoincrement, at text not null, room text, question text not null, key text not null,
-    suggestion text, score real not null default 0);
+    suggestion text, score real not null default 0, sender text, stored text);
 create index if not exists unanswered_key on unanswered (key);
+create table if not exists entry_state (
+    entry_id text primary key, enabled integer not null, source text not null) without rowid;
 create table if not exists daily_counts (
     day text not null, name text not null, n integer not null, primary key (day, name)) without rowid;
 """
@@ -153,15 +173,38 @@ def files_fingerprint(directory: Path) -> str:
     return digest.hexdigest()
 
 
+_WORDS = re.compile(r"[^\W_]+")
+
+
 @lru_cache(maxsize=65536)  # asked for every phrasing of the library on each edit
 def phrasing_key(text: str) -> str:
-    """What two phrasings must differ in to count as two: letters and digits, width- and case-folded."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(ch for ch in folded if ch.isalnum())
+    """What two phrasings must differ in to count as two: letters and digits, width- and case-folded. Digit groups
+    stay apart ("138 1234" → "138 1234"), so the key never glues a spaced number back together."""
+    words = _WORDS.findall(unicodedata.normalize("NFKC", text).casefold())
+    return "".join(f" {word}" if index and word[0].isdigit() and words[index - 1][-1].isdigit() else word
+                   for index, word in enumerate(words))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _text(value: str) -> str:
+    """`value` with lone UTF-16 surrogates (which SQLite cannot store) replaced by U+FFFD."""
+    return _SURROGATE.sub("\ufffd", value)
+
+
+def _quoted(text: str, most: int = 40) -> str:
+    """`text` quoted for an error message, cut at `most` characters: a 1 MB id is never echoed back."""
+    return repr(text if len(text) <= most else text[:most] + "…")
+
+
+def redact_entry(entry: Entry) -> Entry:
+    """The entry with its question and phrasings redacted (the answer is the operators' own text)."""
+    return replace(entry, question=redact(entry.question), phrasings=[redact(text) for text in entry.phrasings])
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return _iso(datetime.now(timezone.utc))
 
 
 @dataclass(frozen=True)
@@ -180,12 +223,12 @@ class AuditRecord:
 
 @dataclass(frozen=True)
 class Missed:
-    """A question that got no intent or a low score, already redacted by the caller."""
+    """A question that got no intent or a low score, as asked: the store redacts it and hashes the sender."""
 
     question: str
-    key: str  # grouping key: the same question asked twice has the same key
-    at: str
+    at: str  # the message's time, ISO 8601
     room: str | None = None
+    sender: str | None = None  # the member's id; stored only as a keyed hash (see KnowledgeStore.forget)
     suggestion: str | None = None  # the nearest entry id, if any
     score: float = 0.0
 
@@ -234,7 +277,7 @@ class ExportReport:
     unchanged: list[Path] = field(default_factory=list)
     stale: list[Path] = field(default_factory=list)  # entry files with no entry in the database
     removed: list[Path] = field(default_factory=list)  # stale files deleted (with prune)
-    disabled: list[str] = field(default_factory=list)  # exported, but disabled in the database
+    disabled: list[str] = field(default_factory=list)  # disabled in the database: their files say `enabled = false`
 
 
 @dataclass
@@ -258,7 +301,9 @@ class KnowledgeStore:
         # Read once: what _transaction and record_message return the connection to after they change it.
         self._resting_sync = self.db.execute("PRAGMA synchronous").fetchone()[0]
         self._busy_ms = self.db.execute("PRAGMA busy_timeout").fetchone()[0]
+        self._pruned_at: datetime | None = None
         self._migrate()
+        self._sender_key = bytes.fromhex(self.meta("sender_key") or "")
 
     @classmethod
     def open(cls, path: Path | str | None) -> "KnowledgeStore":
@@ -277,7 +322,7 @@ class KnowledgeStore:
     def _migrate(self) -> None:
         self.db["entries"].create(
             {"id": str, "parent": str, "question": str, "answer": str, "sources": str,
-             "reviewed": str, "enabled": int, "origin": str, "updated_at": str},
+             "reviewed": str, "origin": str, "updated_at": str},
             pk="id", if_not_exists=True,
         )
         self.db["phrasings"].create(
@@ -286,16 +331,67 @@ class KnowledgeStore:
         )
         self.db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
         self.db.conn.executescript(_LOG_SCHEMA)
-        if "wordings" not in self.db["entries"].columns_dict:  # databases made before the optional wordings
-            self.db.execute("alter table entries add column wordings text")
-        self._migrate_error_reports()
+        if self._outdated():  # checked read-only first: an up-to-date database is not locked at every start
+            with self._transaction():
+                if self._outdated():
+                    self._upgrade()
 
-    def _migrate_error_reports(self) -> None:
-        """The unanswered log's columns for answers a member reported wrong (added to databases made before)."""
-        have = {row[1] for row in self.db.execute("PRAGMA table_info(unanswered)")}
-        for column in ("reported_intent", "reported_reply"):
-            if column not in have:
+    def _columns(self, table: str) -> set[str]:
+        return {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+
+    def _outdated(self) -> bool:
+        return ("enabled" in self._columns("entries") or "wordings" not in self._columns("entries")
+                or not {"stored", "reported_intent", "reported_reply"} <= self._columns("unanswered")
+                or self.meta("sender_key") is None or self.meta("redaction") != REDACTION_VERSION)
+
+    def _upgrade(self) -> None:
+        """Bring a database of an earlier version up to date (inside a transaction)."""
+        if "enabled" in self._columns("entries"):  # the enabled flag moved to entry_state
+            self.db.execute(f"insert or ignore into entry_state (entry_id, enabled, source) "
+                            f"select id, 0, '{STATE_FROM_OPERATOR}' from entries where enabled = 0")
+            self.db.execute("alter table entries drop column enabled")
+        if "stored" not in self._columns("unanswered"):
+            for column in ("sender", "stored"):
                 self.db.execute(f"alter table unanswered add column {column} text")
+            for row_id, at in self.db.execute("select id, at from unanswered").fetchall():
+                self.db.execute("update unanswered set stored = ? where id = ?", [_utc(at), row_id])
+        if "wordings" not in self._columns("entries"):  # the optional wordings (short, with_dates, lead_en)
+            self.db.execute("alter table entries add column wordings text")
+        for column in ("reported_intent", "reported_reply"):  # answers a member reported wrong
+            if column not in self._columns("unanswered"):
+                self.db.execute(f"alter table unanswered add column {column} text")
+        self.db.execute("create index if not exists unanswered_stored on unanswered (stored)")
+        self.db.execute("create index if not exists unanswered_sender on unanswered (sender)")
+        if self.meta("sender_key") is None:
+            self._set_meta("sender_key", secrets.token_hex(32))
+        if self.meta("redaction") != REDACTION_VERSION:
+            self._redact_stored()
+            self._set_meta("redaction", REDACTION_VERSION)
+
+    def _redact_stored(self) -> None:
+        """Redact what an earlier version stored unredacted: the queue (and its keys), questions and phrasings,
+        and the entries in audit snapshots."""
+        for row_id, question, key in self.db.execute("select id, question, key from unanswered").fetchall():
+            clean = redact(question)
+            if (clean, phrasing_key(clean)) != (question, key):
+                self.db.execute("update unanswered set question = ?, key = ? where id = ?",
+                                [clean, phrasing_key(clean), row_id])
+        changed = False
+        for entry_id, question in self.db.execute("select id, question from entries").fetchall():
+            if redact(question) != question:
+                self.db.execute("update entries set question = ? where id = ?", [redact(question), entry_id])
+                changed = True
+        for entry_id, text, origin in self.db.execute("select entry_id, text, origin from phrasings").fetchall():
+            if redact(text) != text:
+                self._put_phrasings(entry_id, [redact(text)], origin)
+                self.db.execute("delete from phrasings where entry_id = ? and text = ?", [entry_id, text])
+                changed = True
+        for row_id, *snapshots in self.db.execute("select id, before, after from audit").fetchall():
+            clean = [_json(_redact_snapshot(json.loads(text))) if text else text for text in snapshots]
+            if clean != snapshots:
+                self.db.execute("update audit set before = ?, after = ? where id = ?", [*clean, row_id])
+        if changed:
+            self._bump()
 
     @property
     def catalog(self) -> dict[str, dict]:
@@ -350,13 +446,13 @@ class KnowledgeStore:
 
     def entries(self, *, include_disabled: bool = False) -> list[Entry]:
         """Entries in id order; an entry's phrasings exclude its question, file phrasings first."""
-        return self._read_entries("" if include_disabled else "where e.enabled = 1")
+        return self._read_entries("" if include_disabled else f"where {_ENABLED} = 1")
 
     def _read_entries(self, where: str = "", params: Iterable[Any] = ()) -> list[Entry]:
-        """Entries (`e`) matching `where`, with their phrasings."""
+        """Entries (`e`, with their state `s`) matching `where`, with their phrasings."""
         params = list(params)
         phrasings: dict[str, list[str]] = {}
-        for entry_id, text in self.db.execute(f"select p.entry_id, p.text from phrasings p join entries e "
+        for entry_id, text in self.db.execute(f"select p.entry_id, p.text from phrasings p join {_ENTRIES} "
                                               f"on e.id = p.entry_id {where} order by p.origin != '{FILE}', p.rowid",
                                               params):
             phrasings.setdefault(entry_id, []).append(text)
@@ -367,21 +463,22 @@ class KnowledgeStore:
                 sources=json.loads(row["sources"] or "[]"), reviewed=row["reviewed"] or "", parent=row["parent"],
                 enabled=bool(row["enabled"]), **json.loads(row["wordings"] or "{}"),
             )
-            for row in self.db.query(f"select e.* from entries e {where} order by e.id", params)
+            for row in self.db.query(f"select e.*, {_ENABLED} as enabled from {_ENTRIES} {where} order by e.id",
+                                     params)
         ]
 
     def entry(self, entry_id: str) -> Entry:
         """The entry with this id, enabled or not; UnknownEntry when there is none."""
-        found = self._read_entries("where e.id = ?", [entry_id])
+        found = self._read_entries("where e.id = ?", [_text(entry_id)])
         if not found:
-            raise UnknownEntry(f"no entry {entry_id!r} (try `list`)")
+            raise UnknownEntry(f"no entry {_quoted(entry_id)} (try `list`)")
         return found[0]
 
     def origins(self, entry_id: str) -> tuple[str, dict[str, str]]:
         """Where an entry and each of its phrasings came from: FILE or OPERATOR."""
-        rows = list(self.db.query("select origin from entries where id = ?", [entry_id]))
+        rows = list(self.db.query("select origin from entries where id = ?", [_text(entry_id)]))
         if not rows:
-            raise UnknownEntry(f"no entry {entry_id!r} (try `list`)")
+            raise UnknownEntry(f"no entry {_quoted(entry_id)} (try `list`)")
         texts = {row["text"]: row["origin"]
                  for row in self.db.query("select text, origin from phrasings where entry_id = ?", [entry_id])}
         return rows[0]["origin"], texts
@@ -394,7 +491,7 @@ class KnowledgeStore:
 
     def history(self, entry_id: str | None = None, *, limit: int = 20) -> list[AuditRecord]:
         """The latest changes, newest first; of one entry when `entry_id` is given."""
-        where, params = ("where entry_id = ?", [entry_id]) if entry_id else ("", [])
+        where, params = ("where entry_id = ?", [_text(entry_id)]) if entry_id else ("", [])
         rows = self.db.query(f"select * from audit {where} order by id desc limit ?", [*params, limit])
         return [_record(row) for row in rows]
 
@@ -406,16 +503,24 @@ class KnowledgeStore:
                         "on conflict (key) do update set value = cast(value as integer) + 1")
 
     def sync_files(self, directory: Path = FAQ_DIR) -> bool:
-        """Rebuild the file-origin rows when the FAQ files changed; operator rows are never touched.
+        """Rebuild the file-origin rows when the FAQ files changed; operator rows and states are never touched.
 
-        Validation happens before anything is written, so a bad file leaves the database as it was.
-        An operator row the files now hold verbatim (after an export) becomes a file row, so that later
-        edits of that file take effect. Returns whether a rebuild happened.
+        A missing folder, or one without entry files (a mistyped PERMITBOT_FAQ_DIR), raises FaqError naming it;
+        validation happens before anything is written, so either way the database stays as it was. An operator
+        row the files now hold verbatim (after an export) becomes a file row, so that later edits of that file take
+        effect. Returns whether a rebuild happened.
         """
+        if not directory.is_dir():
+            problem = "is not a folder" if directory.exists() else "does not exist"
+            raise FaqError(f"FAQ folder {directory} {problem} (check faq_dir / PERMITBOT_FAQ_DIR); "
+                           "the knowledge database was left as it was")
         fingerprint = files_fingerprint(directory)
         if self.meta("files_fingerprint") == fingerprint:
             return False
-        entries = load_faq_dir(directory)
+        entries = [redact_entry(entry) for entry in load_faq_dir(directory)]
+        if not entries:
+            raise FaqError(f"FAQ folder {directory} has no entry files (*.toml) (check faq_dir / PERMITBOT_FAQ_DIR); "
+                           "the knowledge database was left as it was")
         with self._transaction():
             self._replace_file_rows(entries)
             self._set_meta("files_fingerprint", fingerprint)
@@ -432,7 +537,13 @@ class KnowledgeStore:
         for entry in entries:
             row = existing.get(entry.id)
             if row is None or row["origin"] == FILE or _row_fields(row) == _fields(entry):
-                self._put_entry(replace(entry, enabled=bool(row["enabled"]) if row else True), origin=FILE)
+                self._put_entry(entry, origin=FILE)
+            if entry.enabled:
+                self.db.execute("delete from entry_state where entry_id = ? and source = ?",
+                                [entry.id, STATE_FROM_FILE])
+            else:
+                self.db.execute("insert or ignore into entry_state (entry_id, enabled, source) values (?, 0, ?)",
+                                [entry.id, STATE_FROM_FILE])
             # REPLACE, not IGNORE: an operator phrasing the file now holds becomes a file phrasing, in file order.
             self.db.conn.executemany(
                 "insert or replace into phrasings (entry_id, text, origin) values (?, ?, ?)",
@@ -461,14 +572,18 @@ class KnowledgeStore:
 
         with self._transaction():
             known = {row["id"] for row in self.db.query("select id from entries")}
+            columns = self._columns("entries")
             for row in rows("select * from entries"):
                 if row["origin"] == OPERATOR and row["id"] not in known:
-                    self.db["entries"].insert(dict(row))
+                    self.db["entries"].insert({name: row[name] for name in row.keys() if name in columns})
                     known.add(row["id"])
                     kept["entries"] += 1
-                elif not row["enabled"] and row["id"] in known:
-                    self.db.execute("update entries set enabled = 0 where id = ?", [row["id"]])
-                    kept["disabled"] += 1
+            disabled = {row[0] for row in rows("select entry_id from entry_state where enabled = 0")}
+            disabled |= {row[0] for row in rows("select id from entries where enabled = 0")}  # older databases
+            for entry_id in sorted(disabled & known):
+                self.db.execute("insert or replace into entry_state (entry_id, enabled, source) values (?, 0, ?)",
+                                [entry_id, STATE_FROM_OPERATOR])
+                kept["disabled"] += 1
             for row in rows("select * from phrasings where origin = 'operator'"):
                 if row["entry_id"] in known:
                     before = self.db.execute("select count(*) from phrasings").fetchone()[0]
@@ -490,9 +605,10 @@ class KnowledgeStore:
         """A new entry: `op.<n>`, or `<parent>.op<n>` under a catalog parent."""
         with self._transaction():
             if parent and parent not in self.catalog:
-                raise InvalidEntry(f"unknown parent {parent!r} (not an id of knowledge/catalog.toml)")
-            entry = Entry(id=self._next_operator_id(parent), question=question.strip(), answer=answer.strip(),
-                          phrasings=[p.strip() for p in phrasings], parent=parent or None)
+                raise InvalidEntry(f"unknown parent {_quoted(parent)} (not an id of knowledge/catalog.toml)")
+            entry = redact_entry(Entry(id=self._next_operator_id(parent), question=question.strip(),
+                                       answer=answer.strip(), phrasings=[p.strip() for p in phrasings],
+                                       parent=parent or None))
             self._check_entry(entry, where="new entry")
             self._put_entry(entry, origin=OPERATOR)
             self._put_phrasings(entry.id, [entry.question, *entry.phrasings], OPERATOR)
@@ -507,11 +623,11 @@ class KnowledgeStore:
 
     def add_phrasings(self, entry_id: str, texts: Iterable[str], *, by: str, note: str = "",
                       resolves: str | None = None) -> Entry:
-        """More phrasings for an entry, one change with one audit row; `resolves` as for add_phrasing.
+        """More phrasings for an entry (redacted), one change with one audit row; `resolves` as for add_phrasing.
 
         Raises UnknownEntry, DuplicatePhrasing (also for a text given twice) or InvalidEntry before writing.
         """
-        texts = [text.strip() for text in texts]
+        texts = [redact(text.strip()) for text in texts]
         with self._transaction():
             before = self.entry(entry_id)
             after = replace(before, phrasings=[*before.phrasings, *texts])
@@ -530,8 +646,8 @@ class KnowledgeStore:
             before = self.entry(entry_id)
             if before.enabled == enabled:
                 return False
-            self.db.execute("update entries set enabled = ?, updated_at = ? where id = ?",
-                            [int(enabled), _now(), entry_id])
+            self._put_state(entry_id, enabled)
+            self._touch(entry_id)
             self._audit("enable" if enabled else "disable", entry_id, self._snapshot_of(before),
                         self._snapshot(entry_id), by=by)
             self._bump()
@@ -602,6 +718,8 @@ class KnowledgeStore:
                 self._delete(record.entry_id)
             if target is not None:
                 self._put_entry(target, origin=origin)
+                if target.enabled != self._enabled(target.id):
+                    self._put_state(target.id, target.enabled)
                 for source in (FILE, OPERATOR):
                     self._put_phrasings(target.id, [text for text in [target.question, *target.phrasings]
                                                     if kept.get(text, OPERATOR) == source], source)
@@ -691,9 +809,12 @@ class KnowledgeStore:
     def resolve_handle(self, handle: str) -> MissedGroup:
         """The unanswered-queue group a handle (u<row id>) points to; UnknownHandle when it left the queue."""
         found = _HANDLE.match(handle.strip())
-        rows = list(self.db.query("select key from unanswered where id = ?", [int(found.group(1))])) if found else []
+        row_id = int(found.group(1)) if found else 0
+        rows = [] if not 0 < row_id <= _MAX_ROW_ID else list(
+            self.db.query("select key from unanswered where id = ?", [row_id]))
         if not rows:
-            raise UnknownHandle(f"no unanswered question {handle!r} any more (list them again with `unanswered`)")
+            raise UnknownHandle(f"no unanswered question {_quoted(handle.strip())} any more "
+                                "(list them again with `unanswered`)")
         return self._group(rows[0]["key"])
 
     # -- export and import ---------------------------------------------------------------------
@@ -726,10 +847,11 @@ class KnowledgeStore:
                      required: Iterable[str] = ()) -> ImportReport:
         """Validate entry files, then merge them in (phrasings are added, fields replaced) or, with `replace_all`,
         make the database hold exactly those entries, which must include `required`. One transaction; a bad file
-        writes nothing."""
+        writes nothing. A file's `enabled = false` disables its entry; a file without it leaves the entry's state
+        as it was (an entry new to the database is enabled)."""
         files = _entry_files(paths)
         try:
-            loaded = load_faq_files(files, self.catalog)
+            loaded = [redact_entry(entry) for entry in load_faq_files(files, self.catalog)]
         except FaqError as exc:
             raise InvalidEntry(str(exc)) from exc
         where = {entry.id: str(path) for entry, path in zip(loaded, files)}
@@ -741,8 +863,8 @@ class KnowledgeStore:
                 old = current.get(entry.id)
                 keep = [] if replace_all or old is None else [
                     text for text in old.phrasings if text not in entry.phrasings and text != entry.question]
-                final[entry.id] = replace(entry, phrasings=[*entry.phrasings, *keep],
-                                          enabled=old.enabled if old else True)
+                was = old.enabled if old else self._enabled(entry.id)  # a state outlives its entry's removal
+                final[entry.id] = replace(entry, phrasings=[*entry.phrasings, *keep], enabled=entry.enabled and was)
             missing = sorted(set(required) - set(final))
             if missing:
                 raise EditError(f"the files lack {', '.join(missing)}, which the bot cannot do without")
@@ -768,6 +890,8 @@ class KnowledgeStore:
 
     def _write_imported(self, old: Entry | None, entry: Entry) -> None:
         _, origins = self.origins(entry.id) if old else (None, {})
+        if entry.enabled != self._enabled(entry.id):
+            self._put_state(entry.id, entry.enabled)
         if old is None or _fields(old) != _fields(entry):
             self._put_entry(entry, origin=OPERATOR)
         else:
@@ -779,18 +903,23 @@ class KnowledgeStore:
                                            if origins.get(text, OPERATOR) == origin], origin)
 
     def _file_holds(self, path: Path, entry: Entry) -> bool:
-        """Whether the file at `path` already says exactly what `entry` says (its formatting may differ)."""
+        """Whether the file at `path` already says exactly what `entry` says, enabled state too (its formatting may
+        differ)."""
         try:
             (on_disk,) = load_faq_files([path], self.catalog)
         except FaqError:
             return False
-        return replace(on_disk, enabled=entry.enabled) == entry
+        return on_disk == entry
 
     # -- validation ---------------------------------------------------------------------------------
 
     def _check_entry(self, entry: Entry, *, where: str, new_texts: list[str] | None = None) -> None:
         """No new phrasing (the question included) may belong to any entry yet; then the FAQ file validation."""
         texts = [entry.question, *entry.phrasings] if new_texts is None else new_texts
+        for text in (*texts, entry.answer):
+            if _text(text) != text:
+                raise InvalidEntry(f"{where}: entry {entry.id}: {_quoted(_text(text))} holds a broken character "
+                                   "(a lone surrogate) where U+FFFD is shown")
         owners = self._phrasing_owners()
         for text in texts:
             if (key := phrasing_key(text)) in owners:
@@ -841,16 +970,27 @@ class KnowledgeStore:
                 return candidate
 
     def _put_entry(self, entry: Entry, *, origin: str) -> None:
+        """Write an entry's fields; its enabled state is entry_state's (see _put_state and sync_files)."""
         self.db.execute(
-            "insert into entries (id, parent, question, answer, sources, reviewed, enabled, origin, updated_at, "
-            "wordings) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (id) do update set parent = excluded.parent, "
+            "insert into entries (id, parent, question, answer, sources, reviewed, origin, updated_at, wordings) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (id) do update set parent = excluded.parent, "
             "question = excluded.question, answer = excluded.answer, sources = excluded.sources, "
-            "reviewed = excluded.reviewed, enabled = excluded.enabled, origin = excluded.origin, "
-            "updated_at = excluded.updated_at, wordings = excluded.wordings",
+            "reviewed = excluded.reviewed, origin = excluded.origin, updated_at = excluded.updated_at, "
+            "wordings = excluded.wordings",
             [entry.id, entry.parent, entry.question, entry.answer, json.dumps(entry.sources, ensure_ascii=False),
-             entry.reviewed, int(entry.enabled), origin, _now(),
-             json.dumps(entry.wordings(), ensure_ascii=False) if entry.wordings() else None],
+             entry.reviewed, origin, _now(), json.dumps(entry.wordings(), ensure_ascii=False) if entry.wordings() else None],
         )
+
+    def _enabled(self, entry_id: str) -> bool:
+        """The enabled state kept for an id, whether or not the entry exists now."""
+        row = self.db.execute("select enabled from entry_state where entry_id = ?", [entry_id]).fetchone()
+        return row is None or bool(row[0])
+
+    def _put_state(self, entry_id: str, enabled: bool) -> None:
+        """An operator's enable or disable: kept whatever the files say, and after the entry leaves them."""
+        self.db.execute("insert into entry_state (entry_id, enabled, source) values (?, ?, ?) on conflict (entry_id) "
+                        "do update set enabled = excluded.enabled, source = excluded.source",
+                        [entry_id, int(enabled), STATE_FROM_OPERATOR])
 
     def _put_phrasings(self, entry_id: str, texts: list[str], origin: str) -> None:
         self.db.conn.executemany("insert or ignore into phrasings (entry_id, text, origin) values (?, ?, ?)",
@@ -875,8 +1015,10 @@ class KnowledgeStore:
     # -- what the bot saw -----------------------------------------------------------------------------
 
     def record_message(self, *, day: str, counts: Iterable[str], missed: Missed | None = None,
-                       keep: int = 5000) -> None:
-        """Add one to each named daily counter, and log a missed question, keeping the newest `keep` of them.
+                       keep: int = 5000, retention: timedelta | None = None) -> None:
+        """Add one to each named daily counter, and log a missed question (redacted, its sender hashed), keeping the
+        newest `keep` of them; with `retention`, questions stored longer ago than that leave the queue (checked at
+        most every PRUNE_EVERY).
 
         Does not bump the revision: nothing the matcher uses changed. Written without waiting for the disk (the
         connection's synchronous=NORMAL): a killed process keeps every commit, a power cut may cost the last few
@@ -887,7 +1029,7 @@ class KnowledgeStore:
         with self._lock:
             self.db.execute(f"PRAGMA busy_timeout={ACTIVITY_BUSY_MS}")
             try:
-                self._record(day, counts, missed, keep)
+                self._record(day, counts, missed, keep, retention)
             except sqlite3.OperationalError as exc:
                 if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
                     raise
@@ -898,7 +1040,9 @@ class KnowledgeStore:
             finally:
                 self.db.execute(f"PRAGMA busy_timeout={int(self._busy_ms)}")
 
-    def _record(self, day: str, counts: list[str], missed: Missed | None, keep: int) -> None:
+    def _record(self, day: str, counts: list[str], missed: Missed | None, keep: int,
+                retention: timedelta | None) -> None:
+        now = datetime.now(timezone.utc)
         with self._transaction(durable=False):
             self.db.conn.executemany(
                 "insert into daily_counts (day, name, n) values (?, ?, 1) "
@@ -906,11 +1050,49 @@ class KnowledgeStore:
                 [(day, name) for name in counts],
             )
             if missed is not None:
+                question = _text(redact(missed.question))
                 self.db.execute(
-                    "insert into unanswered (at, room, question, key, suggestion, score) values (?, ?, ?, ?, ?, ?)",
-                    [missed.at, missed.room, missed.question, missed.key, missed.suggestion, missed.score],
+                    "insert into unanswered (at, room, question, key, suggestion, score, sender, stored) "
+                    "values (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [missed.at, missed.room and _text(missed.room), question, phrasing_key(question),
+                     missed.suggestion, missed.score, self._sender_hash(missed.sender) if missed.sender else None,
+                     _iso(now)],
                 )
                 self.db.execute("delete from unanswered where id <= (select max(id) from unanswered) - ?", [keep])
+            if retention is not None and (self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY):
+                self._prune(now - retention)
+                self._pruned_at = now
+
+    def prune(self, retention: timedelta) -> int:
+        """Delete unanswered questions stored longer ago than `retention`; returns how many went. Writes (and takes
+        the write lock) only when there is something to delete."""
+        before = datetime.now(timezone.utc) - retention
+        if self.db.execute("select 1 from unanswered where stored < ? limit 1", [_iso(before)]).fetchone() is None:
+            return 0
+        with self._transaction():
+            return self._prune(before)
+
+    def _prune(self, before: datetime) -> int:
+        return self.db.execute("delete from unanswered where stored < ?", [_iso(before)]).rowcount
+
+    def _sender_hash(self, sender: str) -> str:
+        """A keyed hash (HMAC-SHA256 with this database's own random key) of a member's id: equal ids give equal
+        hashes, and the id cannot be read back from it."""
+        return hmac.new(self._sender_key, sender.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+
+    def forget(self, sender: str, *, by: str) -> int:
+        """Delete everything stored of one member (a request under PIPL): the unanswered questions they asked. The
+        daily counters hold no sender and no words. Audited with the sender's hash, never the id itself. Returns
+        how many questions were deleted."""
+        sender = sender.strip()
+        if not sender:
+            raise EditError("no sender id given")
+        digest = self._sender_hash(sender)
+        with self._transaction():
+            deleted = self.db.execute("delete from unanswered where sender = ?", [digest]).rowcount
+            self._audit("forget", "-", None, None, by=by,
+                        note=f"{deleted} unanswered question(s) of sender #{digest[:12]} deleted")
+        return deleted
 
     def record_error_report(self, report: ErrorReport, *, day: str) -> None:
         """Put a reported wrong answer in the review queue (the unanswered log, marked) and count it as `reported`.
@@ -976,6 +1158,28 @@ def _record(row: dict) -> AuditRecord:
 
 def _json(value: dict | None) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def _utc(text: str) -> str:
+    """A stored ISO time as UTC ISO (comparable as text); an unreadable one as now."""
+    try:
+        moment = datetime.fromisoformat(text)
+        return _iso(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
+    except (TypeError, ValueError, OverflowError):  # OverflowError: year 1 at +08:00 is before UTC's year 1
+        return _now()
+
+
+def _redact_snapshot(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """An audit snapshot (an Entry as a dict) with its question and phrasings redacted."""
+    if "question" in snapshot:
+        snapshot = {**snapshot, "question": redact(snapshot["question"])}
+    if "phrasings" in snapshot:
+        snapshot = {**snapshot, "phrasings": list(dict.fromkeys(map(redact, snapshot["phrasings"])))}
+    return snapshot
 
 
 def _fields(entry: Entry) -> tuple:

@@ -13,8 +13,8 @@ from knowledge.store import KnowledgeStore, Missed, phrasing_key
 
 SHIPPED = len(list(FAQ_DIR.glob("*.toml")))
 ACTIONS = ["add", "alias", "remove", "undo", "show", "list", "disable", "enable", "unanswered", "stats", "history",
-           "export", "import"]
-WRITES = {"add", "alias", "remove", "undo", "disable", "enable", "import"}
+           "export", "import", "forget"]
+WRITES = {"add", "alias", "remove", "undo", "disable", "enable", "import", "forget"}
 
 
 @pytest.fixture()
@@ -67,7 +67,7 @@ def test_alias_accepts_an_unanswered_handle(capsys, db):
     store.sync_files()
     question = "积分卡丢了需要补办吗"
     store.record_message(day="2026-11-23", counts=["missed"], keep=100, missed=Missed(
-        question=question, key=phrasing_key(question), at="2026-11-23T09:30:00+08:00", suggestion="points.process",
+        question=question, at="2026-11-23T09:30:00+08:00", suggestion="points.process",
         score=0.3))
     code, out, _ = faq(capsys, db, "unanswered")
     assert code == 0 and f"u1 ×1「{question}」→ 建议 points.process" in out
@@ -176,8 +176,7 @@ def test_reading_actions_print_one_json_document_and_nothing_else(capsys, db):
     store = KnowledgeStore.open(db)
     today = datetime.now(SHANGHAI).date().isoformat()
     for counts in (["questions", "answered", "intent:points.tax"], ["questions", "missed"]):
-        store.record_message(day=today, counts=counts, keep=100, missed=Missed(
-            question="积分卡丢了需要补办吗", key=phrasing_key("积分卡丢了需要补办吗"), at=f"{today}T09:30:00+08:00",
+        store.record_message(day=today, counts=counts, keep=100, missed=Missed(question="积分卡丢了需要补办吗", at=f"{today}T09:30:00+08:00",
             suggestion="points.process", score=0.3) if "missed" in counts else None)
     store.record_error_report(ErrorReport(question="居住证到期前多久签注", key=phrasing_key("居住证到期前多久签注"),
                                           at=f"{today}T09:40:00+08:00", reply="签注在到期前30日内办理。",
@@ -211,3 +210,42 @@ def test_version(capsys):
     with pytest.raises(SystemExit) as done:
         main(["--version"])
     assert done.value.code == 0 and capsys.readouterr().out == f"permitbot {version}\n"
+
+
+def test_forget_deletes_one_members_questions_and_is_audited(capsys, db):
+    store = KnowledgeStore.open(db)
+    store.sync_files()
+    for sender in ("wxid_alice", "wxid_alice", "wxid_bob"):
+        store.record_message(day="2026-11-23", counts=["missed"], missed=Missed(
+            question=f"蓝色香蕉{sender}", at="2026-11-23T09:30:00+08:00", sender=sender))
+    code, out, _ = faq(capsys, db, "forget", "wxid_alice", "--by", "alice", "--yes")
+    assert code == 0 and "已删除该成员的 2 条" in out
+    assert store.unanswered_count() == 1
+    code, out, _ = faq(capsys, db, "history", "-n", "1")
+    assert " alice forget -：删除一名成员的记录（2 unanswered question(s) of sender #" in out
+    assert "wxid_alice" not in out
+
+
+def test_a_mistyped_faq_folder_is_one_line_exit_2_and_the_knowledge_stays(capsys, db, tmp_path, monkeypatch):
+    assert faq(capsys, db, "disable", "points.archive", "--yes")[0] == 0
+    before = KnowledgeStore.open(db).entries(include_disabled=True)
+    monkeypatch.setenv("PERMITBOT_FAQ_DIR", str(tmp_path / "knowledge" / "fqa"))
+    for argv in (["faq", "list", "--db", db], ["ask", "居住证签注要带什么材料", "--db", db]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"FAQ folder {tmp_path / 'knowledge' / 'fqa'} does not exist" in err
+    assert KnowledgeStore.open(db).entries(include_disabled=True) == before
+    monkeypatch.delenv("PERMITBOT_FAQ_DIR")
+    assert faq(capsys, db, "show", "points.archive")[1].startswith("points.archive［已停用］")
+
+
+@pytest.mark.parametrize("args, words", [
+    (["add", "--question", "问" * 1_000_000, "--answer", "答案"], "问题太长（1000000 字），最多 200 字"),
+    (["add", "--question", "问题", "--answer", "答" * 2001], "答案太长（2001 字），最多 2000 字"),
+    (["add", "--question", "问题", "--answer", "答案", "--phrasing", "问" * 201], "问法太长（201 字），最多 200 字"),
+    (["alias", "points.tax", "问" * 201], "问法太长（201 字），最多 200 字"),
+])
+def test_the_cli_refuses_long_questions_and_answers_in_one_line(capsys, db, args, words):
+    code, out, err = faq(capsys, db, *args)
+    assert code == 2 and words in err and err.count("\n") == 1 and len(err) < 200
+    assert KnowledgeStore.open(db).search("问问问") == []

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands import REFUSAL, USAGE, is_command
+from bot.commands import FAILED, REFUSAL, USAGE, is_command
 from bot.config import Config
 from bot.events import Incoming
 from bot.app import build
@@ -221,7 +221,7 @@ def test_stats_count_questions_answers_and_top_intents(op, ask):
     ("#faq alias u99999", "未修改：未答队列里已经没有 u99999（#faq unanswered 重新列出）。"),
     ("#faq add points.nope 问题 | 答案", "未修改：上级意图 points.nope 不在意图目录 knowledge/catalog.toml 里。"),
     ("#faq add 积分个税要求 | 答案", "未修改：「积分个税要求」已经是 points.tax 的问法。"),
-    ("#faq add 问题 | " + "长" * 2001, "未修改：答案有 2001 字，超过 2000 字的上限。"),
+    ("#faq add 问题 | " + "长" * 2001, "答案太长（2001 字），最多 2000 字，未修改。"),
     ("#faq alias points.tax 个税", "未修改：「个税」已经是 points.tax 的问法。"),
     ("#faq alias points.tax 个税？", "未修改：「个税?」已经是 points.tax 的问法（已有的写法：「个税」）。"),
     ("#faq remove points.tax", "未修改：points.tax 来自知识文件，不能删除；不想再用它，可以停用：#faq disable points.tax"),
@@ -253,3 +253,62 @@ def test_an_edit_from_another_process_reaches_a_running_bot_before_its_next_answ
     assert bot.handle(Incoming(text=NONSENSE, time=NOW, room=None)).intent != "points.tax"
     KnowledgeStore.open(path).add_phrasing("points.tax", NONSENSE, by="cli")  # another connection, as the CLI
     assert bot.handle(Incoming(text=NONSENSE, time=NOW, room=None)).intent == "points.tax"
+
+
+# -- bounded operator input; a failing command answers privately (issue 14, item 7) ---------------------
+
+
+APOLOGY = "抱歉，我这边出了点问题"
+
+
+@pytest.mark.parametrize("command, expected", [
+    ("#faq add " + "问" * 1_000_000 + " | 答案", "命令太长（1000014 字），最多 2300 字，未修改。"),
+    ("#faq add 问题 | " + "答" * 1_000_000, "命令太长（1000014 字），最多 2300 字，未修改。"),
+    ("#faq add " + "问" * 201 + " | 答案", "问题太长（201 字），最多 200 字，未修改。"),
+    ("#faq add points.tax " + "问" * 201 + " | 答案", "问题太长（201 字），最多 200 字，未修改。"),
+    ("#faq alias points.tax " + "问" * 201, "问法太长（201 字），最多 200 字，未修改。"),
+    ("#faq show " + "x" * 1000, "未修改：没有 " + "x" * 40 + "… 这个条目"),
+    ("#faq alias u999999999999999999999", "未修改：未答队列里已经没有 u999999999999999999999"),
+    ("#faq alias u0", "未修改：未答队列里已经没有 u0"),
+])
+def test_long_or_impossible_operator_input_is_refused_privately_and_briefly(bot, op, command, expected):
+    before = bot.store.entries(include_disabled=True), _audit_rows(bot)
+    result = op(command)
+    assert result.reply.startswith(expected) and len(result.reply) < 200 and result.private_reply
+    assert APOLOGY not in result.reply
+    assert (bot.store.entries(include_disabled=True), _audit_rows(bot)) == before
+
+
+def test_a_command_that_fails_inside_answers_the_operator_privately_not_with_the_apology(bot, op, monkeypatch, caplog):
+    import sqlite3
+
+    def full_disk(*args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(bot.store, "set_enabled", full_disk)
+    result = op("#faq disable points.tax")
+    assert result.reply == FAILED and result.private_reply
+    assert op("#faq disable points.tax", room=None).reply == FAILED
+
+
+# -- retention (issue 14, item 8) --------------------------------------------------------------------------
+
+
+def test_the_running_bot_prunes_members_words_after_the_configured_days(tmp_path):
+    store = KnowledgeStore.open(tmp_path / "k.db")
+    store.sync_files()
+    build(Config(db_path=tmp_path / "k.db"), store=store).handle(
+        Incoming(text=f"{NONSENSE}旧的怎么办？", time=NOW, sender="a", room=None))
+    store.db.execute("update unanswered set stored = '2020-01-01T00:00:00+00:00'")  # stored 31+ days ago
+    bot = build(Config(db_path=tmp_path / "k.db", retention_days=30), store=KnowledgeStore.open(tmp_path / "k.db"))
+    bot.handle(Incoming(text=f"{NONSENSE}新的怎么办？", time=NOW, sender="a", room=None))  # the first write prunes
+    assert [group.question for group in store.unanswered(10)] == [f"{NONSENSE}新的怎么办?"]
+
+
+def test_retention_is_a_setting_of_whole_days():
+    from bot.config import ConfigError, load_config
+
+    assert load_config(env={}).retention_days == 90
+    assert load_config(env={"PERMITBOT_RETENTION_DAYS": "30"}).retention_days == 30
+    with pytest.raises(ConfigError, match="retention_days"):
+        load_config(env={"PERMITBOT_RETENTION_DAYS": "0"})

@@ -58,10 +58,8 @@ def test_the_added_phrasing_changes_the_unmentioned_question_from_silence_to_the
 def test_seen_questions_are_the_redacted_log_first_then_the_shipped_sets_each_once(questions):
     store = KnowledgeStore.open(None)
     logged = "积分卡丢了 手机[手机号] 怎么补"
-    store.record_message(day="2026-11-23", counts=["missed"], keep=10, missed=Missed(
-        question=logged, key=phrasing_key(logged), at="2026-11-23T10:00:00+08:00"))
-    store.record_message(day="2026-11-23", counts=["missed"], keep=10, missed=Missed(
-        question=MEDICAL + "?", key=phrasing_key(MEDICAL), at="2026-11-23T10:01:00+08:00"))
+    store.record_message(day="2026-11-23", counts=["missed"], keep=10, missed=Missed(question=logged, at="2026-11-23T10:00:00+08:00"))
+    store.record_message(day="2026-11-23", counts=["missed"], keep=10, missed=Missed(question=MEDICAL + "?", at="2026-11-23T10:01:00+08:00"))
     assert seen_questions(store, questions) == [MEDICAL + "?", logged, "居住证签注要带什么材料"]
     assert all(path.exists() for path in QUESTION_SETS)  # the checkout's sets are found relative to the repo
 

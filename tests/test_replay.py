@@ -610,3 +610,70 @@ def test_a_replay_changes_nothing_in_the_knowledge_base(tmp_path, capsys):
     assert "管理员" in results["c1"]["reply"]  # refused: a replay never edits the knowledge
     assert results["q1"]["intent"] == "permit.materials"
     assert tables() == {"audit": 0, "unanswered": 0, "daily_counts": 0}
+
+
+# -- output paths checked before the first line; nothing half-written left behind (issue 14, item 4) ----------
+
+
+class _UnreadableStdin:
+    """Standard input that fails the test when the replay reads it."""
+
+    class _Buffer(io.BytesIO):
+        def read(self, *args):
+            raise AssertionError("the input was read before the outputs were checked")
+
+        readline = peek = read1 = read
+        __iter__ = read
+
+    buffer = _Buffer()
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _leftovers(*folders: Path) -> list[str]:
+    return sorted(path.name for folder in folders for path in folder.rglob("*.tmp"))
+
+
+@pytest.mark.parametrize("option, make, words", [
+    ("--out", lambda tmp: (tmp / "results").mkdir() or tmp / "results", "is a directory"),
+    ("--summary", lambda tmp: (tmp / "results").mkdir() or tmp / "results", "is a directory"),
+    ("--report", lambda tmp: (tmp / "results").mkdir() or tmp / "results", "is a directory"),
+    ("--errors", lambda tmp: (tmp / "results").mkdir() or tmp / "results", "is a directory"),
+    ("--summary", lambda tmp: (tmp / "plain").write_text("x") and tmp / "plain" / "s.json", "/plain is a file"),
+    ("--report", lambda tmp: Path("/sys/permitbot-report.html"), "cannot write there"),
+])
+def test_an_unwritable_output_fails_at_once_in_one_line(tmp_path, capsys, monkeypatch, db, option, make, words):
+    if option == "--report" and not Path("/sys").is_dir():
+        pytest.skip("no /sys to be refused by")
+    target = make(tmp_path)
+    monkeypatch.setattr("sys.stdin", _UnreadableStdin())
+    argv = ["-", "--out", str(tmp_path / "out.jsonl"), "--summary", str(tmp_path / "s.json"), "--db", db]
+    if option in ("--out", "--summary"):
+        argv[argv.index(option) + 1] = str(target)
+    else:
+        argv += [option, str(target)]
+    status, stdout, stderr = run(capsys, *argv)
+    assert status == 2 and stderr.count("\n") == 1 and stdout == ""
+    assert stderr.startswith(f"permitbot: {option} {target}: ") and words in stderr
+    assert _leftovers(tmp_path) == [] and not (tmp_path / "out.jsonl").exists()
+
+
+def test_a_failure_after_the_replay_leaves_no_temporary_or_partial_file(tmp_path, capsys, monkeypatch, db):
+    source = write_jsonl(tmp_path / "in.jsonl", [message("居住证签注要带什么材料", "2026-11-23T10:00:00+08:00",
+                                                         expect={"intent": "points.tax"})])
+    outputs = tmp_path / "outputs"
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("bot.report.render_report", full_disk)
+    status, _, stderr = run(capsys, str(source), "--out", str(outputs / "out.jsonl"), "--summary",
+                            str(outputs / "s.json"), "--report", str(outputs / "r.html"), "--db", db)
+    assert status == 2 and stderr == "permitbot: replay stopped: No space left on device; no output file was written\n"
+    assert list(outputs.iterdir()) == []
+
+
+def test_a_directory_as_input_is_called_a_directory(tmp_path, capsys, db):
+    status, _, stderr = run(capsys, str(tmp_path), "--db", db)
+    assert status == 2 and stderr == f"permitbot: {tmp_path}: is a directory; give a JSON Lines or CSV file of messages\n"

@@ -2,14 +2,15 @@
 files keeping operator edits, export/import round trips, the bounded unanswered log and the daily counters."""
 from __future__ import annotations
 
+import hashlib
 import shutil
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
-from knowledge.faqfile import FAQ_DIR, MAX_ANSWER_CHARS, load_faq_dir
+from knowledge.faqfile import FAQ_DIR, MAX_ANSWER_CHARS, FaqError, load_faq_dir
 from knowledge.store import (
     DuplicatePhrasing, EditError, InvalidEntry, KnowledgeStore, Missed, UnknownEntry, UnknownHandle, is_handle,
     phrasing_key,
@@ -276,7 +277,7 @@ def test_export_prune_deletes_files_of_entries_the_database_lacks(store, tmp_pat
 
 
 def _missed(question: str, at: str = "2026-11-23T09:30:00+08:00", **kw) -> Missed:
-    return Missed(question=question, key=phrasing_key(question), at=at, **kw)
+    return Missed(question=question, at=at, **kw)
 
 
 def test_unanswered_log_keeps_only_the_newest_rows(store):
@@ -331,3 +332,144 @@ def test_a_locked_database_costs_the_activity_write_its_counts_not_a_long_wait(t
     assert bot.db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
     bot.record_message(day="2026-11-23", counts=["messages"])
     assert bot.daily_counts(days=1, today=date(2026, 11, 23)) == {"2026-11-23": {"messages": 1}}
+
+
+# -- a missing or empty FAQ folder never costs the knowledge; operator state outlives every rebuild (issue 14) --
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda tmp: tmp / "fqa", "does not exist"),  # PERMITBOT_FAQ_DIR with a typo
+    (lambda tmp: (tmp / "empty").mkdir() or tmp / "empty", "has no entry files"),
+    (lambda tmp: (tmp / "notes").mkdir() or (tmp / "notes" / "README.md").write_text("x") and tmp / "notes",
+     "has no entry files"),
+    (lambda tmp: (tmp / "file.toml").write_text("x") and tmp / "file.toml", "is not a folder"),
+])
+def test_a_missing_or_entryless_faq_folder_is_an_error_naming_it_and_changes_nothing(store, tmp_path, make, words):
+    store.set_enabled("points.archive", False, by="op")
+    store.add_phrasing("points.tax", "蓝色香蕉飞船", by="op")
+    store.add_entry("积分卡丢了怎么办", "到受理中心补办。", by="op")
+    before = _counts(store), store.entries(include_disabled=True), store.meta("files_fingerprint")
+    folder = make(tmp_path)
+    with pytest.raises(FaqError) as raised:
+        store.sync_files(folder)
+    assert str(folder) in str(raised.value) and words in str(raised.value)
+    assert (_counts(store), store.entries(include_disabled=True), store.meta("files_fingerprint")) == before
+
+
+def test_operator_state_survives_entries_leaving_the_files_and_coming_back(faq):
+    store = KnowledgeStore.open(None)
+    store.sync_files(faq)
+    store.set_enabled("permit.process", False, by="op")
+    store.add_phrasing("permit.process", "签注得去哪里", by="op")
+    added = store.add_entry("签注能代办吗", "可以，带委托书。", by="op", parent="permit.proxy")
+    process = (faq / "permit.process.toml").read_text(encoding="utf-8")
+    (faq / "permit.process.toml").unlink()  # a checkout without it, say
+    store.sync_files(faq)
+    assert [e.id for e in store.entries(include_disabled=True)] == ["permit.materials", added.id]
+    (faq / "permit.process.toml").write_text(process, encoding="utf-8")
+    store.sync_files(faq)
+    back = store.entry("permit.process")
+    assert back.enabled is False and back.phrasings == ["签注去哪办", "签注得去哪里"]
+    assert store.entry(added.id).answer == "可以，带委托书。"
+
+
+def test_the_disabled_state_travels_in_the_exported_file_and_back(store, tmp_path):
+    store.set_enabled("points.archive", False, by="op")
+    report = store.export_files(tmp_path / "out")
+    text = (tmp_path / "out" / "points.archive.toml").read_text(encoding="utf-8")
+    assert text.endswith("enabled = false\n") and report.disabled == ["points.archive"]
+    assert "enabled" not in (tmp_path / "out" / "points.tax.toml").read_text(encoding="utf-8")
+    other = KnowledgeStore.open(None)
+    other.sync_files()
+    other.import_files([tmp_path / "out" / "points.archive.toml"], by="importer")
+    assert other.entry("points.archive").enabled is False
+    assert other.history("points.archive", limit=1)[0].after["enabled"] is False
+    store.set_enabled("points.archive", True, by="op")
+    assert store.export_files(tmp_path / "out").written == [tmp_path / "out" / "points.archive.toml"]
+    assert "enabled" not in (tmp_path / "out" / "points.archive.toml").read_text(encoding="utf-8")
+
+
+def test_a_file_saying_enabled_false_disables_but_an_operator_choice_wins(faq):
+    store = KnowledgeStore.open(None)
+    store.sync_files(faq)
+    (faq / "permit.process.toml").write_text(PROCESS + "enabled = false\n", encoding="utf-8")
+    store.sync_files(faq)
+    assert store.entry("permit.process").enabled is False
+    store.set_enabled("permit.process", True, by="op")
+    (faq / "permit.materials.toml").write_text(MATERIALS.replace("带居住证。", "带居住证和照片。"), encoding="utf-8")
+    store.sync_files(faq)  # the files changed again; the process file still says false
+    assert store.entry("permit.process").enabled is True
+    (faq / "permit.materials.toml").write_text(MATERIALS + "enabled = false\n", encoding="utf-8")
+    store.sync_files(faq)
+    assert store.entry("permit.materials").enabled is False
+    (faq / "permit.materials.toml").write_text(MATERIALS, encoding="utf-8")
+    store.sync_files(faq)  # the file's own false goes with the file
+    assert store.entry("permit.materials").enabled is True
+
+
+def test_a_database_of_the_earlier_layout_keeps_its_disabled_entries(tmp_path):
+    path = tmp_path / "k.db"
+    store = KnowledgeStore.open(path)
+    store.sync_files()
+    store.db.execute("drop table entry_state")
+    store.db.execute("alter table entries add column enabled integer")
+    store.db.execute("update entries set enabled = (id != 'points.archive')")
+    store.db.execute("update meta set value = '0' where key = 'redaction'")
+    reopened = KnowledgeStore.open(path)
+    assert reopened.entry("points.archive").enabled is False and reopened.entry("points.tax").enabled is True
+    assert "enabled" not in reopened._columns("entries")
+
+
+# -- retention and forgetting a member (issue 14, item 8) ------------------------------------------------
+
+
+def test_the_queue_keeps_a_hashed_sender_never_the_id(store):
+    store.record_message(day="d", counts=[], missed=_missed("蓝色香蕉", sender="wxid_alice"))
+    dump = "\n".join(store.db.conn.iterdump())
+    assert "wxid_alice" not in dump
+    (sender,) = store.db.execute("select sender from unanswered").fetchone()
+    assert len(sender) == 64 and sender != hashlib.sha256(b"wxid_alice").hexdigest()
+
+
+def test_forget_deletes_one_senders_questions_with_an_audit_row_naming_no_id(store):
+    for sender, question in (("wxid_alice", "蓝色香蕉"), ("wxid_bob", "蓝色香蕉"), ("wxid_alice", "绿色苹果")):
+        store.record_message(day="d", counts=["missed"], missed=_missed(question, sender=sender))
+    assert store.forget("wxid_alice", by="op") == 2
+    assert [(g.question, g.count) for g in store.unanswered(10)] == [("蓝色香蕉", 1)]
+    record = store.history(limit=1)[0]
+    assert (record.action, record.by) == ("forget", "op") and "2 unanswered" in record.note
+    assert "wxid_alice" not in "\n".join(store.db.conn.iterdump())
+    assert store.forget("wxid_alice", by="op") == 0
+    with pytest.raises(EditError):
+        store.forget("  ", by="op")
+
+
+def test_retention_prunes_the_queue_on_write_and_on_demand(store):
+    store.record_message(day="d", counts=[], missed=_missed("旧问题一"))
+    store.record_message(day="d", counts=[], missed=_missed("旧问题二"))
+    store.db.execute("update unanswered set stored = '2026-01-01T00:00:00+00:00'")  # stored long ago
+    store.record_message(day="d", counts=[], missed=_missed("新问题"), retention=timedelta(days=90))
+    assert [g.question for g in store.unanswered(10)] == ["新问题"]
+    store.db.execute("update unanswered set stored = '2026-01-01T00:00:00+00:00'")
+    assert store.prune(timedelta(days=90)) == 1 and store.unanswered_count() == 0
+
+
+def test_lone_surrogates_are_refused_or_replaced_never_an_encoding_error(store):
+    with pytest.raises(UnknownEntry):
+        store.entry("points.\ud800")
+    with pytest.raises(InvalidEntry, match="lone surrogate"):
+        store.add_phrasing("points.tax", "个税\udc00问题", by="op")
+    store.record_message(day="d", counts=[], missed=_missed("蓝色\ud83d香蕉", room="\udfffroom", sender="\ud800"))
+    assert store.unanswered(1)[0].question == "蓝色\ufffd香蕉"
+    assert store.forget("\ud800", by="op") == 1
+
+
+def test_a_disabled_entry_removed_by_a_replacing_import_comes_back_disabled(store, tmp_path):
+    store.set_enabled("points.archive", False, by="op")
+    store.export_files(tmp_path / "all")
+    (tmp_path / "all" / "points.archive.toml").unlink()
+    store.import_files([tmp_path / "all"], by="op", replace_all=True)
+    (tmp_path / "back").mkdir()
+    shutil.copy(FAQ_DIR / "points.archive.toml", tmp_path / "back")  # the shipped file: no `enabled` in it
+    assert store.import_files([tmp_path / "back"], by="op").added == ["points.archive"]
+    assert store.entry("points.archive").enabled is False

@@ -30,8 +30,8 @@ from bot.evaluation import NONE_LABEL, Comparison, Expectation, LabelError, Late
 from bot.conversation import MAX_CHATS
 from bot.errors import UsageError
 from bot.events import Incoming
-from bot.redact import redact
 from bot.transports.exports import Chat, ChatlogCsv, ChatlogJson, WeChatMsgCsv
+from knowledge.redact import redact
 from intents.dates import parse_time
 from intents.normalize import UNENCODABLE
 
@@ -53,6 +53,10 @@ KEEP_MISSES = 500
 class InputError(Exception):
     """The input as a whole cannot be read (missing file, an encoding it cannot tell, a CSV header that is neither
     the replay's nor a known export's)."""
+
+
+class OutputError(Exception):
+    """An output path cannot be written (a folder, under a file, no permission); the message names the option."""
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -414,15 +418,41 @@ class AtomicText:
         self.path = path
         self.temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.handle: TextIO = open(self.temporary, "w", encoding="utf-8", newline="\n")
+        # JSON outputs escape what UTF-8 cannot hold (_dumps); the HTML report shows it as a backslash escape.
+        self.handle: TextIO = open(self.temporary, "w", encoding="utf-8", errors="backslashreplace", newline="\n")
 
     def commit(self) -> None:
         self.handle.close()
         os.replace(self.temporary, self.path)
 
     def abandon(self) -> None:
+        """Close and delete the temporary file; harmless twice, or after commit."""
         self.handle.close()
         self.temporary.unlink(missing_ok=True)
+
+
+def open_outputs(paths: dict[str, Path | None]) -> dict[str, AtomicText]:
+    """Each output (option name → path; None: not asked for) opened as its temporary file, before any input is
+    read. OutputError names the first that cannot be written (nothing is left behind then): a folder, a path
+    under a file, a place without write permission."""
+    opened: dict[str, AtomicText] = {}
+    try:
+        for option, path in paths.items():
+            if path is None:
+                continue
+            if path.is_dir():
+                raise OutputError(f"{option} {path}: is a directory; give a file name")
+            existing = next(folder for folder in path.parents if folder.exists())
+            if not existing.is_dir():
+                raise OutputError(f"{option} {path}: {existing} is a file, not a folder")
+            try:
+                opened[option] = AtomicText(path)
+            except OSError as exc:
+                raise OutputError(f"{option} {path}: cannot write there ({exc.strerror})") from exc
+    except BaseException:
+        _abandon(opened.values())
+        raise
+    return opened
 
 
 def errors_path_for(out: Path) -> Path:
@@ -713,8 +743,9 @@ def open_replay_bot(args: argparse.Namespace) -> Any:
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    from bot.report import write_report
 
+    if args.input != "-" and os.path.isdir(args.input):
+        raise UsageError(f"{args.input}: is a directory; give a JSON Lines or CSV file of messages")
     if args.input != "-" and not os.path.isfile(args.input):
         raise UsageError(f"{args.input}: no such file")
     previous = None
@@ -723,11 +754,33 @@ def run_replay(args: argparse.Namespace) -> int:
             previous = PreviousRun(Path(args.compare))  # read fully before OUT is written: they may be one file
         except OSError as exc:
             raise UsageError(f"cannot read {args.compare}: {exc.strerror}") from exc
-    bot = open_replay_bot(args)
-
-    out_file = AtomicText(Path(args.out)) if args.out else None
     errors_path = Path(args.errors) if args.errors else (errors_path_for(Path(args.out)) if args.out else None)
-    errors_file = AtomicText(errors_path) if errors_path else None
+    try:  # every output checked and opened before the first input line is read
+        outputs = open_outputs({"--out": Path(args.out) if args.out else None, "--errors": errors_path,
+                                "--summary": Path(args.summary) if args.summary else None,
+                                "--report": Path(args.report) if args.report else None})
+    except OutputError as exc:
+        raise UsageError(str(exc)) from exc
+    try:
+        return _run(args, outputs, previous, errors_path)
+    except BrokenPipeError:  # results piped into `head` and the like: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
+        return 0
+    except InputError as exc:
+        raise UsageError(str(exc)) from exc
+    except OSError as exc:  # a full disk, say: one line, and no half-written output
+        raise UsageError(f"replay stopped: {exc.strerror or exc}; no output file was written") from exc
+    finally:
+        _abandon(outputs.values())  # what was not committed: nothing when the run succeeded
+
+
+def _run(args: argparse.Namespace, outputs: dict[str, AtomicText], previous: PreviousRun | None,
+         errors_path: Path | None) -> int:
+    """The replay proper, once its outputs are open; commits them all at the end."""
+    from bot.report import render_report
+
+    bot = open_replay_bot(args)
+    out_file, errors_file = outputs.get("--out"), outputs.get("--errors")
     fmt = args.format
     progress = _progress(args.input, fmt if fmt != "auto" else _sniff(args.input))
 
@@ -746,32 +799,22 @@ def run_replay(args: argparse.Namespace) -> int:
         messages = read_messages(args.input, fmt=fmt, chat=chat, info=info,
                                  note=lambda text: warn(f"permitbot replay: {text}"))
         replay(messages, runner, progress=progress)
-    except InputError as exc:
-        _abandon(out_file, errors_file)
-        raise UsageError(str(exc)) from exc
-    except BrokenPipeError:  # results piped into `head` and the like: the reader has all it wanted
-        _abandon(out_file, errors_file)
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
-        return 0
-    except BaseException:
-        _abandon(out_file, errors_file)
-        raise
     finally:
         if progress is not None:
             progress.close()
-    if out_file:
-        out_file.commit()
     summary = {"input": args.input, "input_format": info.format, "input_encoding": info.encoding,
                "output": args.out, **runner.summary()}
     if errors_file and runner.evaluated:
-        errors_file.commit()  # written even when empty, so no stale misses of an earlier run stay beside OUT
-        summary["errors_file"] = str(errors_path)
+        summary["errors_file"] = str(errors_path)  # written even when empty: no stale misses stay beside OUT
     elif errors_file:
         errors_file.abandon()
-    if args.summary:
-        _write_json(Path(args.summary), summary)
-    if args.report:
-        write_report(Path(args.report), summary, misses=runner.kept_misses)
+        del outputs["--errors"]
+    if "--summary" in outputs:
+        outputs["--summary"].handle.write(_dumps(summary, indent=2) + "\n")
+    if "--report" in outputs:
+        outputs["--report"].handle.write(render_report(summary, misses=runner.kept_misses))
+    for pending in outputs.values():
+        pending.commit()
     text_out = sys.stdout if args.out else sys.stderr
     for line in summary_lines(summary):
         print(line, file=text_out)
@@ -790,10 +833,9 @@ def run_replay(args: argparse.Namespace) -> int:
     return 0
 
 
-def _abandon(*files: AtomicText | None) -> None:
+def _abandon(files: Iterable[AtomicText]) -> None:
     for pending in files:
-        if pending is not None:
-            pending.abandon()
+        pending.abandon()
 
 
 def _sniff(source: str) -> str:
@@ -801,8 +843,3 @@ def _sniff(source: str) -> str:
         return JSONL
     with open(source, "rb") as handle:
         return detect_format(source, handle.read(4096).decode("utf-8", errors="replace"))
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(_dumps(data, indent=2) + "\n", encoding="utf-8")
