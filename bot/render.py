@@ -11,7 +11,7 @@ from intents.workdays import default_calendar
 from knowledge.faqfile import HANDOFF, HELP, OUT_OF_SCOPE, Entry, load_sources
 from knowledge.policy import Policy
 
-REMINDER = "提示：以上依据民间指南整理，政策以 一网通办 / 随申办 / 12333 官方渠道为准。"
+REMINDER = "政策以 一网通办 / 随申办 / 12333 官方渠道为准。"
 NOT_POLICY = frozenset({HELP, HANDOFF, OUT_OF_SCOPE})
 CANNOT_HELP = (
     "这个问题我还答不上来。我能回答上海居住证签注（续签）和居住证积分续办的问题，"
@@ -34,13 +34,14 @@ def _sources() -> dict[str, dict]:
 
 
 def source_line(entry: Entry) -> str:
-    """Name the articles behind an entry: "来源：《title》(date)；…"; unknown labels are shown as written."""
+    """Name the articles behind an entry by their short names (knowledge/sources.toml): "来源：民间指南 积分网2023续签指南、
+    …（2026-11-30 复核）"; unknown labels are shown as written."""
     names = []
     for label in entry.sources:
         known = _sources().get(label.split()[0]) if label.strip() else None
-        names.append(f"《{known['title']}》({known['date']})" if known else label)
-    reviewed = f"，{entry.reviewed} 复核" if entry.reviewed else ""
-    return f"来源：{'；'.join(names) or '群内整理'}{reviewed}"
+        names.append((known.get("short") or f"《{known['title']}》") if known else label)
+    reviewed = f"（{entry.reviewed} 复核）" if entry.reviewed else ""
+    return f"来源：民间指南 {'、'.join(names)}{reviewed}" if names else f"来源：群内整理{reviewed}"
 
 
 def _body(entry: Entry, dated: r.Dated | None) -> str:
