@@ -168,7 +168,7 @@ class Bot:
     def _resolve(self, match: Match, found: Understanding, remembered: dict, *, topic: str | None = None) -> Resolution:
         return resolve(on_topic(match, self.entries, topic), self.entries, found.slots, found.today,
                        remembered, policy=self.policy, min_confidence=self.thresholds.minimum,
-                       ambiguity_margin=self.thresholds.margin)
+                       ambiguity_margin=self.thresholds.margin, confident=self.thresholds.group)
 
     def _two_parts(self, found: Understanding, remembered: dict,
                    whole: Resolution) -> tuple[Resolution, Resolution | None]:

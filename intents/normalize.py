@@ -13,6 +13,7 @@ _T2S = opencc.OpenCC("t2s")
 UNENCODABLE = re.compile(r"[\ud800-\udfff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 _SPACES = re.compile(r"\s+")
+_SPLIT_ENDORSE = re.compile(r"签(了|的|好了|好|完了|完|过)注")
 # WeChat ends a mention with U+2005; people typing by hand use a space, or end the message.
 _MENTION = re.compile(r"@[^\s@]{1,20}(?:[\u2005 ]|$)")
 
@@ -53,10 +54,11 @@ def strip_mentions(text: str, aliases: tuple[str, ...] = ()) -> str:
 
 
 def normalize(text: str, aliases: tuple[str, ...] = ()) -> str:
-    """Canonical form of a chat message: simplified, half-width, lower-case, mentions and control characters gone."""
+    """Canonical form of a chat message: simplified, half-width, lower-case, mentions and control characters gone,
+    the split verb 签…注 ("11号签的注", "签好了注") joined again (签注的, 签注好了)."""
     text = unicodedata.normalize("NFC", clean_text(text))
     text = _CONTROL.sub("", text)
     text = to_halfwidth(text)
     text = strip_mentions(text, aliases)
     text = _SPACES.sub(" ", text).strip().lower()
-    return to_simplified(text)
+    return _SPLIT_ENDORSE.sub(r"签注\1", to_simplified(text))

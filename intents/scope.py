@@ -96,15 +96,20 @@ class Scope:
         self.context_after = frozenset(data["context_after"])
         self.subject_after = frozenset(data["subject_after"])
         topics = data.get("topics")
-        if not isinstance(topics, dict) or not all(isinstance(topics.get(k), list) for k in ("points", "permit")):
-            raise ScopeError(f"{path}: [topics] needs `points` and `permit` lists of words")
-        self.topic_words = {name: frozenset(topics[name]) for name in ("points", "permit")}
+        names = ("points", "permit", "permit_weak")
+        if not isinstance(topics, dict) or not all(isinstance(topics.get(k), list) for k in names):
+            raise ScopeError(f"{path}: [topics] needs `points`, `permit` and `permit_weak` lists of words")
+        self.topic_words = {name: frozenset(topics[name]) for name in names}
         self.thanks = frozenset(data["thanks"])
 
     def topic(self, words: Sequence[str]) -> str | None:
-        """"points" or "permit" when the question's words name one and not the other, else None."""
-        named = [name for name, markers in self.topic_words.items() if markers & set(words)]
-        return named[0] if len(named) == 1 else None
+        """"points" when the words name the points and not the endorsement, "permit" when they name the permit
+        and not the points, else None."""
+        found = set(words)
+        points, permit = found & self.topic_words["points"], found & self.topic_words["permit"]
+        if points:
+            return None if permit else "points"
+        return "permit" if permit or found & self.topic_words["permit_weak"] else None
 
     def outside(self, tokens: Sequence[str]) -> Verdict | None:
         """The marker that puts the question out of scope, or None. Rules, first that applies: another document
@@ -162,7 +167,7 @@ class Scope:
         """The words to read a follow-up ("那积分呢", "那要带啥", "那上海呢") with: a follow-up that names a topic
         replaces the previous question's topic words; one with words of its own keeps only the previous topic;
         one that names only a place replaces the previous places."""
-        topic_words = self.topic_words["points"] | self.topic_words["permit"] | _PERMIT_WORDS
+        topic_words = self.topic_words["points"] | self.topic_words["permit"] | self.topic_words["permit_weak"]
         places = self.places | self.home
         if set(current) & (self.topic_words["points"] | self.topic_words["permit"]):
             kept = [w for w in previous if w not in topic_words and w not in places]

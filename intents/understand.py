@@ -9,9 +9,10 @@ from datetime import date, datetime
 from intents.dates import message_date
 from intents.matcher import IntentIndex
 from intents.normalize import normalize
-from intents.roles import DateSlot, date_slots
+from intents.roles import ENDORSED, PLANNED, DateSlot, date_slots
 from intents.scope import Scope, Verdict
 
+ENDORSEMENT_WORD = "签注"  # the segmenter's word for the endorsement (synonyms map 续签 and 签 to it)
 # Longer messages are read only this far (questions are short; pasted documents are not questions).
 MAX_QUESTION_CHARS = 300
 # Where a message asking two things is cut: a joining word, or the end of a sentence with more after it.
@@ -47,8 +48,12 @@ def understand(raw: str, now: datetime, *, index: IntentIndex, scope: Scope,
     english = len(_LATIN_WORD.findall(text)) >= 2 and not _CJK.search(text)
     if not words:
         return Understanding(raw, text, words, today, tokens, english=english)
-    return Understanding(raw, text, words, today, tokens, scope.outside(tokens), scope.topic(words),
-                         date_slots(text, now, today), english, scope.is_thanks(tokens), _parts(text, index))
+    slots = date_slots(text, now, today)
+    # "11号签注的 积分截止哪天": the endorsement is when the date happened; what is asked about is the points.
+    dated_endorsement = any(slot.role in (ENDORSED, PLANNED) for slot in slots)
+    topic = scope.topic([w for w in words if not (dated_endorsement and w == ENDORSEMENT_WORD)])
+    return Understanding(raw, text, words, today, tokens, scope.outside(tokens), topic, slots, english,
+                         scope.is_thanks(tokens), _parts(text, index))
 
 
 def _parts(text: str, index: IntentIndex) -> tuple[str, str] | None:
