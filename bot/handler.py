@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 _CHOICE = re.compile(r"^\s*([1-9])\s*$")
 _FOLLOW_UP = re.compile(r"^(那|那么|还有|另外|然后|那如果|如果)")
+_QUOTED_NAME = re.compile(r"^[^：:\n]{1,20}[：:]")  # "王姐：" before the quoted words
+_SAME_QUESTION = re.compile(r"同问|同求|我也是|我也一样|我也想问|一样的问题|\+1|me too|same here")
 _SAME_DAY = re.compile(r"这天|那天|同一天|一样的日子|同一个日子|也是这个日子|也是那个日子")
 
 
@@ -126,8 +128,8 @@ class Bot:
             return reported  # "答错了" right after an answer: queued for review, with a thanks
         # understand: the asker's own words; a quoted message is context, its dates not the asker's
         found = understand(raw, msg.time, index=self.index, scope=self.scope, aliases=self.config.aliases)
-        quoted = understand(msg.quoted, msg.time, index=self.index, scope=self.scope, aliases=self.config.aliases) \
-            if msg.quoted else None
+        quoted = understand(_QUOTED_NAME.sub("", msg.quoted), msg.time, index=self.index, scope=self.scope,
+                            aliases=self.config.aliases) if msg.quoted else None
         if quoted is not None:
             if _SAME_DAY.search(found.text):  # "我也是这天到期": the asker says the quoted date is theirs
                 found.slots = [*found.slots, *quoted.slots]
@@ -199,7 +201,8 @@ class Bot:
         if context is None and state and state.last_text and _FOLLOW_UP.match(found.text):
             context = self.index.words(state.last_text)
         if context and self._needs_context(match, found):
-            words = self.scope.follow_up(context, found.words)
+            own = [] if _SAME_QUESTION.search(found.text) else found.words  # "同问": the quoted question itself
+            words = self.scope.follow_up(context, own)
             return self.index.match(" ".join(words)), self.scope.topic(words)
         return match, found.topic
 

@@ -1,0 +1,46 @@
+"""Issue 12, items 4, 5 and 7 through the handler: the date settles the intent, planned dates, remembered dates.
+Expected values are worked by hand from domain.md (E − 30, E + 60, days = E − T, S + 60, N-th working day after S)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.conftest import NOW  # Monday 23 November 2026, 09:30 Shanghai
+
+
+def test_the_date_settles_renew_window_versus_overdue_privately_and_in_a_group(ask):
+    # E = 2026-12-10: window 2026-11-10 … 2027-02-08; E − T = 17 days; inside the window.
+    facts = {"expiry_date": "2026-12-10", "window_start": "2026-11-10", "window_end": "2027-02-08",
+             "days_to_expiry": 17, "status": "in_window"}
+    text = "我居住证12月10号到期，明天上午去社区签注来得及吗"
+    for result in (ask(text, room=None), ask(text, room="g1@chatroom", mentioned=True)):
+        assert result.intent == "permit.renew_window" and not result.menu and result.facts == facts
+        assert "2026-11-10" in result.reply and "2027-02-08" in result.reply
+
+
+def test_a_two_digit_year_is_read_and_settles_the_intent(ask):
+    # 27年1月8日 = 2027-01-08: window 2026-12-09 … 2027-03-09; 46 days ahead, more than 30: too early.
+    result = ask("居住证有效期到27年1月8日", room=None)
+    assert not result.menu and result.facts == {
+        "expiry_date": "2027-01-08", "window_start": "2026-12-09", "window_end": "2027-03-09",
+        "days_to_expiry": 46, "status": "too_early"}
+
+
+def test_a_planned_endorsement_date_is_used_and_said_as_a_plan(ask):
+    # 下周一 from Monday 23 November = 30 November. Working days after it (no holiday in December 2026):
+    # 1 Dec (1), 2 Dec (2), 3 Dec (3) → confirm from 12-03; 4, 7, 8, 9 Dec → typically by 12-09; S + 60 = 2027-01-29.
+    result = ask("下周一去签注，积分啥时候能刷新", room=None)
+    assert result.intent == "points.when_to_renew"
+    assert result.facts == {"endorsed_date": "2026-11-30", "points_confirm_from": "2026-12-03",
+                            "points_confirm_typical_by": "2026-12-09", "points_deadline": "2027-01-29",
+                            "workday_calendar": "official"}
+    assert result.reply.startswith("如果 2026-11-30 签注")
+
+
+def test_a_newer_date_replaces_the_remembered_one_even_after_a_non_dated_answer(ask):
+    chat = {"room": "g2@chatroom", "sender": "wxid_m", "mentioned": True}
+    ask("我证是3月5号到的,现在还来得及吗", **chat)
+    second = ask("居住证2027.1.8到期 积分也是那天到期吗", time=NOW + timedelta(minutes=1), **chat)
+    assert second.replied
+    third = ask("签注时间", time=NOW + timedelta(minutes=2), **chat)
+    # The remembered expiry is now 2027-01-08 (46 days ahead: too early; window opens 2026-12-09).
+    assert third.facts["expiry_date"] == "2027-01-08" and third.facts["window_start"] == "2026-12-09"

@@ -1,0 +1,165 @@
+"""Issue 11's kinds of fault, each example with the value a careful consultant gives (intents.md, domain.md), and
+issue 13's group situations the handler decides: quotes, fragments, system lines."""
+from __future__ import annotations
+
+import statistics
+from datetime import timedelta
+
+import pytest
+
+from bot.render import REMINDER
+from tests.conftest import NOW, REPO, SAMPLES, load_jsonl
+
+GROUP = "room@chatroom"
+
+
+def asked(ask, text, **kwargs):
+    """One member's message in a room of its own (the throttle is tested on its own)."""
+    room = kwargs.pop("room", f"{text}@chatroom")
+    return ask(text, room=room, **kwargs)
+
+
+# 1. Scope by words, not substrings; a gazetteer for places, other documents and policies.
+@pytest.mark.parametrize("text, intent", [
+    ("明年会不会自动签注", "permit.auto_endorse"),  # 年会 inside 明年会…
+    ("过年会不会耽误积分审核", "points.processing_time"),
+    ("孩子明年入学要用积分，续办要多久", "points.processing_time"),  # 入学, but renewal is asked
+    ("老家赣州的，积分续办要回去开证明吗", "points.materials"),  # a hometown in a Shanghai points question
+])
+def test_in_scope_questions_with_tricky_words_are_answered(ask, text, intent):
+    result = asked(ask, text, mentioned=True)
+    assert result.intent == intent and result.replied and not result.menu
+
+
+@pytest.mark.parametrize("text", [
+    "赣州居住证怎么签注", "义乌居住证怎么续", "苏州办的居住证在上海能用吗", "佛山顺德的居住证可以异地签注吗",
+    "日本签证到期了怎么续", "台胞证怎么续签", "港澳台居民居住证怎么签注", "社保卡丢了怎么补", "医保卡丢了怎么补",
+    "孩子中考要什么条件", "高考报名要居住证吗", "how do i renew a residence permit in shenzhen",
+])
+def test_near_misses_are_out_of_scope_and_unmentioned_they_get_silence(ask, text):
+    assert asked(ask, text).reply is None
+    result = asked(ask, text, mentioned=True, sender="other")
+    assert result.intent == "out_of_scope" and result.replied  # the polite line when @-mentioned
+
+
+# 2. Permit vs points: the topic words weigh as what they are.
+@pytest.mark.parametrize("text, intents", [
+    ("积分过期了怎么办", {"points.validity"}),
+    ("积分快到期了要提前办吗", {"points.when_to_renew", "points.validity"}),
+    ("积分要不要每年都重新申请", {"points.validity"}),
+])
+def test_points_questions_get_points_answers(ask, text, intents):
+    result = asked(ask, text, mentioned=True)
+    assert result.intent in intents and not result.menu
+
+
+# 3. Follow-ups: a new topic switches, keeping dates; none keeps the topic; after an out-of-scope turn.
+def test_follow_up_naming_the_points_switches_topic(ask):
+    assert ask("居住证签注要带什么材料", room=GROUP, mentioned=True).intent == "permit.materials"
+    assert ask("那积分呢", room=GROUP, mentioned=True, time=NOW + timedelta(minutes=1)).intent == "points.materials"
+
+
+def test_follow_up_without_a_topic_keeps_it_and_the_dates(ask):
+    first = ask("我居住证12月5号到期什么时候能签注", room=GROUP, mentioned=True)
+    assert first.intent == "permit.renew_window" and first.facts["expiry_date"] == "2026-12-05"
+    follow = ask("那要带啥", room=GROUP, mentioned=True, time=NOW + timedelta(minutes=1))
+    assert follow.intent == "permit.materials"
+    # The date is still the asker's: a later window question without a date uses it.
+    later = ask("那什么时候能签", room=GROUP, mentioned=True, time=NOW + timedelta(minutes=2))
+    assert later.facts.get("expiry_date") == "2026-12-05"
+
+
+def test_follow_up_after_an_out_of_scope_turn(ask):
+    assert ask("杭州居住证怎么续", room=GROUP, mentioned=True).intent == "out_of_scope"
+    follow = ask("那上海呢", room=GROUP, mentioned=True, time=NOW + timedelta(minutes=1))
+    assert follow.intent in {"permit.process", "permit.renew_window"} and not follow.menu
+
+
+# 4. Mixed questions: both parts answered, each short, in one reply.
+def test_a_two_part_question_gets_two_short_answers(ask):
+    result = asked(ask, "签注好了积分要不要重新申请 另外社保补缴有没有影响", mentioned=True)
+    assert not result.menu and result.intent == "points.deadline_after_permit"
+    lines = result.reply.splitlines()
+    assert lines[0].startswith("1. ") and lines[1].startswith("2. ") and "社保" in lines[1]
+    assert REMINDER in result.reply and len(result.reply) <= 400
+
+
+# 5. No menu on a clear question; a menu keeps the dates and the chosen answer uses them.
+def test_clear_questions_get_no_menu(ask):
+    result = asked(ask, "居住证积分续办要什么材料", mentioned=True)
+    assert result.intent == "points.materials" and not result.menu
+    # 11 November 2026 (this month, already past) + 60 days = 10 January 2027 (domain.md: S + 60).
+    dated = asked(ask, "我11号签的注 积分截止哪天", mentioned=True)
+    assert not dated.menu and dated.facts["endorsed_date"] == "2026-11-11"
+    assert dated.facts["points_deadline"] == "2027-01-10"
+
+
+# 6. English questions about the same topics: understood, answered with an English lead line.
+@pytest.mark.parametrize("text, intent", [
+    ("my residence permit expires on Dec 2, when can I renew it?", "permit.renew_window"),
+    ("can I do the points renewal online?", "points.process"),
+])
+def test_english_questions_get_an_english_lead_line(ask, text, intent):
+    result = asked(ask, text, mentioned=True)
+    assert result.replied and result.intent in {intent, "points.paper_materials"}
+    first_line = result.reply.splitlines()[0]
+    assert first_line.isascii() and "这个问题我还答不上来" not in result.reply
+
+
+# 7. Replies short enough for a phone: median ≤ 250, none over 400, source and reminder kept.
+@pytest.mark.parametrize("path", [SAMPLES, REPO / "tests" / "data" / "dev_questions.jsonl",
+                                  REPO / "eval" / "holdout_questions.jsonl"], ids=lambda p: p.name)
+def test_reply_lengths_over_the_shipped_sets(bot, path):
+    from tests.conftest import incoming_from_record
+
+    if not path.exists():
+        pytest.skip(f"{path} is not here")
+    lengths = []
+    for record in load_jsonl(path):
+        result = bot.handle(incoming_from_record(record))
+        if result.reply and "刚回答过" not in result.reply:
+            lengths.append(len(result.reply))
+            if result.intent not in ("out_of_scope", "bot.help", "bot.handoff") and not result.menu:
+                assert REMINDER in result.reply and "来源：" in result.reply
+    assert statistics.median(lengths) <= 250 and max(lengths) <= 400
+
+
+# 8. Private chit-chat: thanks gets 不客气, unrelated chat the short what-I-can-help-with line.
+def test_private_thanks_and_small_talk(ask):
+    assert ask("谢谢", room=None).reply.startswith("不客气")
+    small = ask("今天天气怎么样", room=None, sender="b")
+    assert "居住证" in small.reply and len(small.reply) < 80 and "其他城市" not in small.reply
+    assert ask("谢谢", room=GROUP).reply is None  # unmentioned in a group: silence
+
+
+# Issue 13: quotes, fragments and system lines, as the handler sees them.
+def test_a_quoted_message_is_context_and_its_dates_are_not_the_askers(bot):
+    from bot.events import Incoming
+
+    result = bot.handle(Incoming(text="@小助手 我是12月25号到期，现在能签注吗", quoted="王姐：我的证10月8号到期的",
+                                 time=NOW, sender="a", room=GROUP, mentioned=True))
+    # 25 December 2026 − 23 November 2026 = 32 days: too early (window opens at E − 30, domain.md).
+    assert result.facts["expiry_date"] == "2026-12-25" and result.facts["status"] == "too_early"
+    assert "10-08" not in result.reply and "10月8" not in result.reply
+
+
+def test_same_question_takes_the_quoted_topic_and_its_date_only_when_said(bot):
+    from bot.events import Incoming
+
+    quoted = "王姐：我居住证12月10号到期，什么时候能签注"
+    same = bot.handle(Incoming(text="@小助手 同问", quoted=quoted, time=NOW, sender="a", room=GROUP, mentioned=True))
+    assert same.intent == "permit.renew_window" and "expiry_date" not in same.facts
+    mine = bot.handle(Incoming(text="@小助手 我也是这天到期", quoted=quoted, time=NOW, sender="b", room=GROUP + "2",
+                               mentioned=True))
+    assert mine.facts["expiry_date"] == "2026-12-10"
+
+
+@pytest.mark.parametrize("text", ["居住证吗", "签注？", "居住证呢"])
+def test_one_word_fragments_unasked_get_silence(ask, text):
+    assert asked(ask, text).reply is None
+
+
+@pytest.mark.parametrize("text", ['"张三"撤回了一条消息', '"张三" 拍了拍 "李四"', '"王五"邀请"赵六"加入了群聊',
+                                  "[图片]", "[语音]", "[动画表情]", "<msg><appmsg><type>5</type></appmsg></msg>"])
+def test_system_and_non_text_lines_are_silent_even_when_addressed(ask, text):
+    assert asked(ask, text, mentioned=True).reply is None
