@@ -403,6 +403,21 @@ def _numeric_md(match: re.Match[str], ctx: _Context) -> DateMention | None:
     return _dated(match, ctx, None, month, day)
 
 
+_ENGLISH_MONTH = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
+                  "oct": 10, "nov": 11, "dec": 12}
+_ENGLISH_MONTH_NAME = r"(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sept?|oct|nov|dec)[a-z]*\.?"
+
+
+@_rule(r"(?<![a-z])(?:" + _ENGLISH_MONTH_NAME + r"\s*(?P<d>\d{1,2})(?:st|nd|rd|th)?(?:,?\s*(?P<y>(?:19|20)\d{2}))?"
+       r"|(?P<d2>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _ENGLISH_MONTH_NAME.replace("mon>", "mon2>") + r")(?![a-z\d])",
+       needs=_DIGIT)
+def _english_date(match: re.Match[str], ctx: _Context) -> DateMention | None:
+    """English month and day, as English askers write them: Dec 2, December 2nd, 2 Dec, Dec 2, 2026."""
+    month = _ENGLISH_MONTH[(match.group("mon") or match.group("mon2"))[:3]]
+    day = int(match.group("d") or match.group("d2"))
+    return _dated(match, ctx, int(match.group("y")) if match.group("y") else None, month, day)
+
+
 @_rule(r"(?=[\d零〇一二两三四五六七八九十今明去前后大来次本当同翌上下这])(?:(?P<yrel>" + _alternation(_YEAR_REL) + r")|(?<![\d.])(?P<y>" + _YEAR + r")\s*年)?\s*的?\s*"
        r"(?:(?P<mrel>" + _alternation(_MONTH_REL) + r")|(?<![\d.个])(?P<m>" + _MONTH + r")\s*月份?)"
        r"(?:\s*的?\s*(?P<d>" + _DAY + r")(?:\s*(?P<sfx>[日号])|(?![\d十廿卅个天周年月点时分秒]))"

@@ -15,14 +15,16 @@ EXPIRY, ENDORSED, REVIEW, SUBMITTED, PLANNED = "expiry", "endorsed", "review", "
 
 _ROLE_OF_CUE = {OVERDUE: EXPIRY, UNTIL_EXPIRY: EXPIRY, SINCE_ENDORSED: ENDORSED, SINCE_REVIEWED: REVIEW,
                 SINCE_SUBMITTED: SUBMITTED}
+# "明早9.30去签注", "明天下午3点去签": a time of day between the date and what happens on it.
+_TIME_OF_DAY = r"(?:(?:上午|下午|早上|中午|晚上)?\s*\d{1,2}(?:[.:：]\d{1,2}|点半?(?:\d{1,2}分?)?))?"
 _MODIFIERS = r"(?:就|已经|已|才|刚刚|刚|会|要|将|正好|刚好)?"
 # The word right after a date (or right before it) says what happened on it.
 _ROLE_AFTER = {
-    EXPIRY: re.compile(r"\s*" + _MODIFIERS + r"\s*(?:到期|过期|失效|截止|满期)"),
-    ENDORSED: re.compile(r"\s*(?:的时候)?\s*" + _MODIFIERS + r"\s*(?:去|再去|准备去|打算去|计划去)?\s*(?:社区)?\s*"
-                         r"(?:签注|续签|签|年审)"),
+    EXPIRY: re.compile(r"\s*" + _MODIFIERS + r"\s*(?:到期|过期|失效|截止|满期|expir)"),
+    ENDORSED: re.compile(r"\s*(?:的时候)?\s*" + _TIME_OF_DAY + r"\s*" + _MODIFIERS
+                         + r"\s*(?:去|再去|准备去|打算去|计划去)?\s*(?:社区)?\s*(?:签注|续签|签|年审)"),
     REVIEW: re.compile(r"\s*(?:单位)?\s*" + _MODIFIERS + r"\s*(?:审核|审)"),
-    SUBMITTED: re.compile(r"\s*" + _MODIFIERS + r"\s*(?:提交|递交|交|申请)"),
+    SUBMITTED: re.compile(r"\s*" + _MODIFIERS + r"\s*(?:提交|递交|交|申请|submitted)"),
 }
 # Further into the clause ("今天上午已经在随申办签好了") the verb counts when the clause says it is done.
 _CLAUSE = re.compile(r"[^，。,.!?！？;；\s]{0,14}")
@@ -33,10 +35,11 @@ _CLAUSE_ROLE = {
     EXPIRY: re.compile(r"(?:到期|过期|失效)"),
 }
 _ROLE_BEFORE = {
-    EXPIRY: re.compile(r"(?:到期|过期|有效期|有效期至|截止|失效)(?:日|日期|时间)?(?:是|为|在|至|到)?\s*$"),
-    ENDORSED: re.compile(r"(?:签注|签)(?:日|日期|时间)?(?:是|为|在)?\s*$"),
-    REVIEW: re.compile(r"审核(?:日|日期|时间)?(?:是|为|在)\s*$"),
-    SUBMITTED: re.compile(r"提交(?:日|日期|时间)?(?:是|为|在)\s*$"),
+    EXPIRY: re.compile(r"(?:(?:到期|过期|有效期|有效期至|截止|失效)(?:日|日期|时间)?(?:是|为|在|至|到)?"
+                       r"|expir(?:es|ed|ing|y)(?: date)?(?: is| was)?(?: on)?|valid (?:until|till|to))\s*$"),
+    ENDORSED: re.compile(r"(?:(?:签注|签)(?:日|日期|时间)?(?:是|为|在)?|endorsed(?: it)?(?: on)?|renewed(?: it)?(?: on)?)\s*$"),
+    REVIEW: re.compile(r"(?:审核(?:日|日期|时间)?(?:是|为|在)|reviewed(?: it)?(?: on)?)\s*$"),
+    SUBMITTED: re.compile(r"(?:提交(?:日|日期|时间)?(?:是|为|在)|submitted(?: it)?(?: on)?)\s*$"),
 }
 
 
@@ -60,7 +63,7 @@ def role_of(mention: DateMention, text: str) -> str | None:
         for role, pattern in _CLAUSE_ROLE.items():
             if pattern.search(clause.group(0)):
                 return role
-    before = text[max(0, mention.start_index - 8):mention.start_index]
+    before = text[max(0, mention.start_index - 24):mention.start_index]
     for role, pattern in _ROLE_BEFORE.items():
         if pattern.search(before):
             return role

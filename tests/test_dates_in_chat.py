@@ -44,3 +44,22 @@ def test_a_newer_date_replaces_the_remembered_one_even_after_a_non_dated_answer(
     third = ask("签注时间", time=NOW + timedelta(minutes=2), **chat)
     # The remembered expiry is now 2027-01-08 (46 days ahead: too early; window opens 2026-12-09).
     assert third.facts["expiry_date"] == "2027-01-08" and third.facts["window_start"] == "2026-12-09"
+
+
+def test_english_month_and_day(ask):
+    # Dec 2 seen on 23 November 2026: E = 2026-12-02, window 2026-11-02 … 2027-01-31, 9 days ahead: in the window.
+    result = ask("my residence permit expires on Dec 2, when can I renew it?", room=None)
+    assert result.intent == "permit.renew_window" and result.facts == {
+        "expiry_date": "2026-12-02", "window_start": "2026-11-02", "window_end": "2027-01-31",
+        "days_to_expiry": 9, "status": "in_window"}
+    assert result.reply.splitlines()[0].isascii()  # the English lead line
+
+
+def test_a_time_of_day_between_a_planned_date_and_its_endorsement(ask):
+    # 明早 = Tuesday 24 November; 9.30 is a time. Working days after it: 25, 26, 27 Nov → from 11-27; 30 Nov, 1, 2,
+    # 3 Dec → typically by 12-03; S + 60 = 2027-01-23.
+    result = ask("明早9.30去社区签注 签完积分多久能确认", room=None)
+    assert result.facts == {"endorsed_date": "2026-11-24", "points_confirm_from": "2026-11-27",
+                            "points_confirm_typical_by": "2026-12-03", "points_deadline": "2027-01-23",
+                            "workday_calendar": "official"}
+    assert result.reply.startswith("如果 2026-11-24 签注")
