@@ -23,6 +23,7 @@ class Incoming:
     mentioned: bool = False
     id: str = ""
     quoted: str | None = None  # the quoted message of a WeChat quote ("引用"): context, not the asker's words
+    event: str | None = None  # "pat": a member patted the bot (拍一拍; `text` is then "[拍一拍]"); None: a message
 
     def __post_init__(self) -> None:
         for name in ("text", "quoted"):
