@@ -12,9 +12,10 @@ SYSTEM = "system"  # any other system line
 
 PAT_APP_TYPE = 62  # the app message type of a pat, in puppets that deliver it as an app message
 
-# A name as WeChat's system lines quote it: "张三", “张三” or 「张三」 (the last in chatlog's rendering).
+# A name as WeChat's system lines quote it: "张三", “张三” or 「张三」 (the last in chatlog's rendering); the account
+# itself is "你" in most lines ("你邀请…"), but "我" in pats ("我拍了拍…", "…拍了拍我").
 _NAME = r"""(?:["“「][^"”」\n]{1,64}["”」])"""
-_WHO = rf"(?:你|我|{_NAME})"
+_WHO = rf"(?:你|{_NAME})"
 # Each a whole system line (white space at the ends aside); what a member types rarely has this shape.
 _SYSTEM_TEXTS = re.compile("|".join((
     rf"{_WHO}\s?邀请.{{1,400}}加入了群聊.{{0,200}}",
@@ -29,7 +30,7 @@ _SYSTEM_TEXTS = re.compile("|".join((
     r"\[?[^\[\]\n]{0,40}请在手机上查看\]?",  # web puppets' stand-in for red packets, transfers, stickers, calls
     r"\[?[^\[\]\n]{0,60}view it on (?:your )?(?:phone|mobile)\.?\]?",
 )), re.I | re.S)
-_PAT_TEXT = re.compile(rf"(?P<who>{_WHO})\s?拍了拍\s?(?P<whom>我|你|自己|{_NAME})(?P<rest>.{{0,40}})", re.S)
+_PAT_TEXT = re.compile(rf"(?P<who>我|{_NAME})\s?拍了拍\s?(?P<whom>我|你|自己|{_NAME})(?P<rest>.{{0,40}})", re.S)
 
 
 def system_line(content: str, *, bot_id: str | None, bot_names: Collection[str]) -> str | None:
