@@ -157,13 +157,20 @@ class _DropBurst:
 
 class Intake:
     """Message ids from the event stream, oldest first, until their payloads are read (the event names no room, so
-    this one queue comes before the per-conversation ones); beyond `limit` the oldest id is dropped."""
+    this one queue comes before the per-conversation ones); beyond `limit` the oldest id is dropped.
 
-    def __init__(self, limit: int = INTAKE_LIMIT):
+    Reading comes first: while more than `keep_up` ids wait, `caught_up` holds the workers back, so the handler's
+    time goes to the conversations' queues (where a flood drops its own) and not to a growing line of unread ids
+    (where another room's question would wait behind the flood)."""
+
+    def __init__(self, limit: int = INTAKE_LIMIT, *, keep_up: int = FETCH_AHEAD):
         self._ids: deque[str] = deque()
         self._limit = limit
+        self._keep_up = keep_up
         self._burst = _DropBurst("the gateway", f"more than {limit} were waiting to be read")
         self._arrived = asyncio.Event()
+        self._short = asyncio.Event()
+        self._short.set()
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -174,10 +181,14 @@ class Intake:
             self._burst.drop()
         self._ids.append(message_id)
         self._arrived.set()
+        if len(self._ids) > self._keep_up:
+            self._short.clear()
 
     def take(self) -> str:
         """The oldest id; only when there is one (len > 0)."""
         message_id = self._ids.popleft()
+        if len(self._ids) <= self._keep_up:
+            self._short.set()
         if not self._ids:
             self._burst.report()
         return message_id
@@ -187,6 +198,10 @@ class Intake:
         while not self._ids:
             self._arrived.clear()
             await self._arrived.wait()
+
+    async def caught_up(self) -> None:
+        """Returns when no more than `keep_up` ids wait to be read."""
+        await self._short.wait()
 
 
 class Backlog:
@@ -387,7 +402,7 @@ class WechatyTransport:
         tasks = {
             asyncio.create_task(puppet.start(), name="events"),
             asyncio.create_task(self._read(puppet, intake, backlog), name="reader"),
-            *(asyncio.create_task(self._work(puppet, backlog), name="worker") for _ in range(WORKERS)),
+            *(asyncio.create_task(self._work(puppet, intake, backlog), name="worker") for _ in range(WORKERS)),
             asyncio.create_task(self._watch(puppet, connected), name="watchdog"),
             asyncio.create_task(stop.wait(), name="stop"),
         }
@@ -470,10 +485,11 @@ class WechatyTransport:
             logger.exception("could not read message %s", message_id)
         return None
 
-    async def _work(self, puppet: PuppetService, backlog: Backlog) -> None:
+    async def _work(self, puppet: PuppetService, intake: Intake, backlog: Backlog) -> None:
         """Answers the conversations' messages in turn; in each conversation one at a time, in the order they came,
-        so replies keep the order of the questions."""
+        so replies keep the order of the questions. Reading the waiting ids comes first (`Intake.caught_up`)."""
         while True:
+            await intake.caught_up()
             conversation, payload = await backlog.take()
             try:
                 await self._on_message(puppet, payload)
