@@ -251,7 +251,7 @@ def test_conversations_take_turns_and_each_keeps_its_order():
         backlog.put("flood", f"f{n}")
     backlog.put("room", "r1")
     backlog.put("room", "r2")
-    backlog.put(("private", "alice"), "p1")
+    backlog.put("private:alice", "p1")
     assert [item for _, item in drain(backlog)] == ["f1", "r1", "p1", "f2", "r2", "f3", "f4", "f5"]
 
 
@@ -308,6 +308,24 @@ def test_the_intake_keeps_the_newest_ids(caplog):
         ["dropped 2 waiting messages of the gateway: more than 3 were waiting to be read"]
 
 
+def test_answering_waits_while_more_ids_wait_to_be_read_than_the_reader_keeps_in_flight():
+    async def run() -> list[bool]:
+        intake = Intake(limit=100, keep_up=2)
+        states = []
+        for n in range(4):
+            intake.put(f"m{n}")
+            waiter = asyncio.ensure_future(intake.caught_up())
+            await asyncio.sleep(0)
+            states.append(waiter.done())
+            waiter.cancel()
+        intake.take()
+        intake.take()
+        states.append(await asyncio.wait_for(intake.caught_up(), 1) is None)
+        return states
+
+    assert asyncio.run(run()) == [True, True, False, False, True]
+
+
 def test_payloads_read_in_parallel_are_queued_in_the_order_they_came(transport):
     class SlowPuppet:
         """Answers each payload request after a delay that makes later requests finish first."""
@@ -334,5 +352,5 @@ def test_payloads_read_in_parallel_are_queued_in_the_order_they_came(transport):
     by_conversation: dict = {}
     for conversation, payload in taken:
         by_conversation.setdefault(conversation, []).append(int(payload.id[1:]))
-    assert set(by_conversation) == {"room0@chatroom", "room1@chatroom", "room2@chatroom", ("private", "alice")}
+    assert set(by_conversation) == {"room0@chatroom", "room1@chatroom", "room2@chatroom", "private:alice"}
     assert all(ids == sorted(ids) for ids in by_conversation.values())

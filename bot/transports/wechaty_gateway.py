@@ -11,7 +11,7 @@ import sys
 import time
 import warnings
 from collections import deque
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -31,7 +31,7 @@ from bot.config import Config
 from bot.errors import UsageError
 from bot.events import Incoming, Result
 from bot.speak import is_placeholder
-from bot.transports.exports import placeholder, APP
+from bot.transports.exports import APP, placeholder
 from bot.transports.quotes import read_quote
 from bot.transports.system_lines import PAT, PAT_APP_TYPE, system_line
 from intents.dates import SHANGHAI
@@ -216,17 +216,17 @@ class Backlog:
     def __init__(self, *, per_conversation: int = CONVERSATION_QUEUE_LIMIT, total: int = BACKLOG_LIMIT):
         self.per_conversation = per_conversation
         self.total = total
-        self._queues: dict[Hashable, deque[Any]] = {}
-        self._turns: deque[Hashable] = deque()  # conversations with a message waiting and none being handled
-        self._busy: set[Hashable] = set()
-        self._bursts: dict[Hashable, _DropBurst] = {}
+        self._queues: dict[str, deque[Any]] = {}
+        self._turns: deque[str] = deque()  # conversations with a message waiting and none being handled
+        self._busy: set[str] = set()
+        self._bursts: dict[str, _DropBurst] = {}
         self._size = 0
         self._ready = asyncio.Event()
 
     def __len__(self) -> int:
         return self._size
 
-    def put(self, conversation: Hashable, item: Any) -> None:
+    def put(self, conversation: str, item: Any) -> None:
         """Queue `item` last in its conversation, making room by dropping the oldest as the bounds say."""
         queue = self._queues.setdefault(conversation, deque())
         if len(queue) >= self.per_conversation:
@@ -241,7 +241,7 @@ class Backlog:
             self._turns.append(conversation)
             self._ready.set()
 
-    async def take(self) -> tuple[Hashable, Any]:
+    async def take(self) -> tuple[str, Any]:
         """The next conversation in turn and its oldest message; the conversation is busy until `done`."""
         while not self._turns:
             self._ready.clear()
@@ -255,14 +255,14 @@ class Backlog:
         self._busy.add(conversation)
         return conversation, item
 
-    def done(self, conversation: Hashable) -> None:
+    def done(self, conversation: str) -> None:
         """The conversation's message is handled: its next one (if any) takes its turn, after the others'."""
         self._busy.discard(conversation)
         if conversation in self._queues:
             self._turns.append(conversation)
             self._ready.set()
 
-    def _drop_oldest(self, conversation: Hashable, why: str) -> None:
+    def _drop_oldest(self, conversation: str, why: str) -> None:
         queue = self._queues[conversation]
         queue.popleft()
         self._size -= 1
@@ -272,7 +272,7 @@ class Backlog:
             if conversation in self._turns:
                 self._turns.remove(conversation)
 
-    def _forget(self, conversation: Hashable) -> None:
+    def _forget(self, conversation: str) -> None:
         """The conversation has nothing waiting: the drop burst (if any) is over."""
         del self._queues[conversation]
         burst = self._bursts.pop(conversation, None)
@@ -467,7 +467,7 @@ class WechatyTransport:
                     continue
                 payload = await pending.popleft()
                 if payload is not None:
-                    backlog.put(payload.room_id or ("private", payload.from_id), payload)
+                    backlog.put(payload.room_id or f"private:{payload.from_id}", payload)
         finally:
             for request in pending:
                 request.cancel()
