@@ -75,7 +75,7 @@ def test_any_text_is_read_without_raising(text):
 BOT = ("小助手", "居住证机器人")
 
 
-@pytest.mark.parametrize("content", [
+SYSTEM_LINES = [
     '"王姐"邀请"李四"加入了群聊',
     '你邀请"李四"、"赵六"加入了群聊',
     '"李四"通过扫描"王姐"分享的二维码加入群聊',
@@ -98,12 +98,8 @@ BOT = ("小助手", "居住证机器人")
     '</sysmsgtemplate></sysmsg>',
     '34567890123@chatroom:\n<sysmsg type="pat"><pat><fromusername>wxid_zhangsan</fromusername>'
     '<pattedusername>wxid_lisi</pattedusername></pat></sysmsg>',
-])
-def test_system_lines_are_nobodys_question(content):
-    assert system_line(content, bot_id="wxid_bot", bot_names=BOT) == SYSTEM
-
-
-@pytest.mark.parametrize("content", [
+]
+PATS_OF_THE_BOT = [
     '"张三" 拍了拍 "小助手"',
     '"张三"拍了拍"居住证机器人"',
     '"张三" 拍了拍我',
@@ -113,12 +109,8 @@ def test_system_lines_are_nobodys_question(content):
     '</chatusername><pattedusername>wxid_bot</pattedusername><template><![CDATA["${wxid_zhangsan}" 拍了拍 '
     '"${wxid_bot}"]]></template></pat></sysmsg>',
     '<msg><appmsg><title>"张三" 拍了拍 "小助手"</title><type>62</type></appmsg></msg>',
-])
-def test_a_pat_of_the_bot(content):
-    assert system_line(content, bot_id="wxid_bot", bot_names=BOT) == PAT
-
-
-@pytest.mark.parametrize("content", [
+]
+MEMBERS_WORDS = [
     "签注申请能撤回吗？",
     "我邀请朋友加入了群聊，他能问居住证的事吗",
     "红包要在手机上看吗",
@@ -126,9 +118,14 @@ def test_a_pat_of_the_bot(content):
     TEXT_FORM,
     quote_xml(),  # a quote is not a system line (read_quote's)
     quote_xml(app_type=5),  # nor is a link card (not text: the caller's)
-])
-def test_a_members_words_are_no_system_line(content):
-    assert system_line(content, bot_id="wxid_bot", bot_names=BOT) is None
+]
+
+
+@pytest.mark.parametrize(("content", "kind"), [*((line, SYSTEM) for line in SYSTEM_LINES),
+                                               *((line, PAT) for line in PATS_OF_THE_BOT),
+                                               *((line, None) for line in MEMBERS_WORDS)])
+def test_system_lines_pats_of_the_bot_and_members_words(content, kind):
+    assert system_line(content, bot_id="wxid_bot", bot_names=BOT) == kind
 
 
 def test_without_the_bots_names_only_me_and_its_id_say_the_bot_was_patted():
