@@ -252,6 +252,7 @@ def test_conversations_take_turns_and_each_keeps_its_order():
     backlog.put("room", "r1")
     backlog.put("room", "r2")
     backlog.put("private:alice", "p1")
+    assert (backlog.waiting("flood"), backlog.waiting("room"), backlog.waiting("nobody")) == (5, 2, 0)
     assert [item for _, item in drain(backlog)] == ["f1", "r1", "p1", "f2", "r2", "f3", "f4", "f5"]
 
 
@@ -354,3 +355,33 @@ def test_payloads_read_in_parallel_are_queued_in_the_order_they_came(transport):
         by_conversation.setdefault(conversation, []).append(int(payload.id[1:]))
     assert set(by_conversation) == {"room0@chatroom", "room1@chatroom", "room2@chatroom", "private:alice"}
     assert all(ids == sorted(ids) for ids in by_conversation.values())
+
+
+def test_while_reading_lags_a_busy_rooms_messages_wait_and_a_quiet_rooms_are_answered(transport, monkeypatch):
+    handled = []
+
+    async def on_message(puppet, payload) -> None:
+        handled.append(payload)
+
+    monkeypatch.setattr(transport, "_on_message", on_message)
+
+    async def run() -> tuple[list, list]:
+        intake, backlog = Intake(keep_up=2), Backlog(per_conversation=100, total=1000)
+        for n in range(5):  # more ids unread than the reader keeps in flight
+            intake.put(f"m{n}")
+        for n in range(6):
+            backlog.put("flood", f"f{n}")
+        backlog.put("room", "question")
+        workers = [asyncio.ensure_future(transport._work(None, intake, backlog)) for _ in range(2)]
+        await asyncio.sleep(0.05)
+        lagging = list(handled)
+        while len(intake):
+            intake.take()
+        await asyncio.sleep(0.05)
+        for worker in workers:
+            worker.cancel()
+        return lagging, list(handled)
+
+    lagging, caught_up = asyncio.run(run())
+    assert lagging == ["question"]
+    assert caught_up == ["question", "f0", "f1", "f2", "f3", "f4", "f5"]

@@ -57,6 +57,7 @@ FETCH_AHEAD = 16  # payload requests in flight at once
 CONVERSATION_QUEUE_LIMIT = 100  # messages of one room (or one member's private chat) waiting for the handler
 BACKLOG_LIMIT = 10_000  # messages waiting in all conversations together; beyond it the longest queue loses its oldest
 WORKERS = 4  # conversations answered at the same time (each one message at a time, so its replies keep their order)
+BUSY_CONVERSATION = 3  # a conversation with more messages than this waiting is answered only while reading keeps up
 DROP_REPORT_SECONDS = 60.0  # a drop burst that goes on is logged this often
 PAT_TEXT = placeholder(APP, PAT_APP_TYPE)  # an Incoming for a pat of the bot carries this text ("[拍一拍]")
 
@@ -159,9 +160,10 @@ class Intake:
     """Message ids from the event stream, oldest first, until their payloads are read (the event names no room, so
     this one queue comes before the per-conversation ones); beyond `limit` the oldest id is dropped.
 
-    Reading comes first: while more than `keep_up` ids wait, `caught_up` holds the workers back, so the handler's
-    time goes to the conversations' queues (where a flood drops its own) and not to a growing line of unread ids
-    (where another room's question would wait behind the flood)."""
+    Reading comes first for a busy conversation: while more than `keep_up` ids wait, `caught_up` holds back the
+    worker with a message of a conversation that has more waiting (`Backlog.waiting`), so the handler's time goes
+    to reading, where a flood reaches its own room's queue (and drops its own), and not to a growing line of unread
+    ids, where another room's question would wait behind the flood."""
 
     def __init__(self, limit: int = INTAKE_LIMIT, *, keep_up: int = FETCH_AHEAD):
         self._ids: deque[str] = deque()
@@ -225,6 +227,11 @@ class Backlog:
 
     def __len__(self) -> int:
         return self._size
+
+    def waiting(self, conversation: str) -> int:
+        """How many messages of the conversation wait (not counting the one being handled)."""
+        queue = self._queues.get(conversation)
+        return len(queue) if queue else 0
 
     def put(self, conversation: str, item: Any) -> None:
         """Queue `item` last in its conversation, making room by dropping the oldest as the bounds say."""
@@ -487,10 +494,12 @@ class WechatyTransport:
 
     async def _work(self, puppet: PuppetService, intake: Intake, backlog: Backlog) -> None:
         """Answers the conversations' messages in turn; in each conversation one at a time, in the order they came,
-        so replies keep the order of the questions. Reading the waiting ids comes first (`Intake.caught_up`)."""
+        so replies keep the order of the questions. For a busy conversation, reading the waiting ids comes first
+        (`Intake.caught_up`); the other workers meanwhile answer the quiet ones."""
         while True:
-            await intake.caught_up()
             conversation, payload = await backlog.take()
+            if backlog.waiting(conversation) > BUSY_CONVERSATION:
+                await intake.caught_up()
             try:
                 await self._on_message(puppet, payload)
             except CONNECTION_ERRORS as exc:
