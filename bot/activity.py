@@ -13,6 +13,7 @@ from bot.events import Incoming, Result
 from intents.dates import message_date
 from knowledge.faqfile import OUT_OF_SCOPE
 from bot.speak import is_placeholder, looks_like_question
+from bot.transports.quotes import read_quote
 from knowledge.redact import redact
 from intents.normalize import normalize
 from intents.understand import MAX_QUESTION_CHARS
@@ -28,23 +29,22 @@ MAX_REPORTED_REPLY_CHARS = 500
 # The whole message (punctuation, spaces and mentions removed) says the answer was wrong, and no more.
 _WRONG = re.compile(r"^(?:你|你这|这个?|机器人|小助手)?(?:回?答错了?|回?答得?不对|回答有误|不对(?:不对)?|错了|说错了|搞错了|"
                     r"弄错了|不是这个|答非所问)[啊呀吧哦哈啦喔嘛呢哎唉]*$")
-# WeChat's quoted reply: 「name：quoted text」, a dashed line, then the reply.
-_QUOTE = re.compile(r"^\s*「(?P<quoted>.*)」\s*\n\s*(?:-\s*){3,}\n(?P<text>.*)$", re.S)
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
-def is_error_report(text: str, previous_reply: str | None = None, *, aliases: tuple[str, ...] = ()) -> bool:
+def is_error_report(text: str, previous_reply: str | None = None, *, quoted: str | None = None,
+                    aliases: tuple[str, ...] = ()) -> bool:
     """Whether a chat message says the bot's answer was wrong: "答错了", "不对", "你答得不对吧" … on their own
     (mentions, spaces and punctuation aside), or as the reply to a quote, which must then quote `previous_reply`
-    (WeChat may shorten a quote: its start is enough)."""
-    quote = _QUOTE.match(text or "")
-    if quote:
-        quoted = quote.group("quoted")
+    (WeChat may shorten a quote: its start is enough). The quote is `quoted` ("name：words", as transports split
+    it, `bot.transports.quotes`), or still in `text`."""
+    if quoted is None and (quote := read_quote(text or "")) is not None:
+        text, quoted = quote.text, quote.quoted or ""
+    if quoted is not None:
         name, colon, body = quoted.partition("：") if "：" in quoted[:32] else quoted.partition(":")
         quoted_key = phrasing_key(body if colon else quoted)
         if not previous_reply or not quoted_key or quoted_key[:40] not in phrasing_key(previous_reply):
             return False
-        text = quote.group("text")
     return bool(_WRONG.match(_NOT_WORD.sub("", normalize(text or "", aliases))))
 
 
@@ -62,7 +62,7 @@ def report_error(store: KnowledgeStore, msg: Incoming, previous_question: str, p
         return None
     if not timedelta(0) <= msg.time - answered_at <= ERROR_REPORT_WINDOW:
         return None
-    if not is_error_report(msg.text, previous_reply, aliases=aliases):
+    if not is_error_report(msg.text, previous_reply, quoted=msg.quoted, aliases=aliases):
         return None
     question = normalize(redact(previous_question[:MAX_QUESTION_CHARS]), aliases)
     report = ErrorReport(question=question, key=phrasing_key(question), at=msg.time.isoformat(timespec="seconds"),

@@ -8,6 +8,9 @@ from typing import Any
 from intents.normalize import clean_text
 
 
+PAT = "pat"  # Incoming.event of a pat of the bot
+
+
 @dataclass(frozen=True)
 class Incoming:
     """One chat message as any transport sees it; `time` is timezone-aware.
@@ -23,6 +26,7 @@ class Incoming:
     mentioned: bool = False
     id: str = ""
     quoted: str | None = None  # the quoted message of a WeChat quote ("引用"): context, not the asker's words
+    event: str | None = None  # PAT: a member patted the bot (拍一拍; `text` is then "[拍一拍]"); None: a message
 
     def __post_init__(self) -> None:
         for name in ("text", "quoted"):

@@ -10,7 +10,7 @@ from bot import activity, render, speak
 from bot.commands import Commands, is_command
 from bot.config import Config
 from bot.conversation import ChatState, Conversations
-from bot.events import Incoming, Result
+from bot.events import PAT, Incoming, Result
 from bot.preview import Judge, Outcome
 from bot.resolve import RENEW_WINDOW, Resolution, on_topic, resolve, settle
 from intents.matcher import IntentIndex, Match
@@ -119,6 +119,8 @@ class Bot:
 
     def _handle(self, msg: Incoming) -> Result:
         raw = msg.text or ""
+        if msg.event == PAT:  # a member patted the bot: the short help line, at most once a minute in a chat
+            return Result(intent=HELP, reply=render.PAT_HELP if self.gate.pat_allowed(msg, now=msg.time) else None)
         if speak.is_placeholder(raw):
             return Result(intent=OUT_OF_SCOPE)
         state = self.conversations.get(msg.room, msg.sender, msg.time)
@@ -170,7 +172,9 @@ class Bot:
     def _resolve(self, match: Match, found: Understanding, remembered: dict, *, topic: str | None = None) -> Resolution:
         return resolve(on_topic(match, self.entries, topic), self.entries, found.slots, found.today,
                        remembered, policy=self.policy, min_confidence=self.thresholds.minimum,
-                       ambiguity_margin=self.thresholds.margin, confident=self.thresholds.group)
+                       ambiguity_margin=self.thresholds.margin,
+                       # Words that say permit or points settle a confident match; "续签怎么办理" says neither.
+                       confident=self.thresholds.group if topic else float("inf"))
 
     def _two_parts(self, found: Understanding, remembered: dict,
                    whole: Resolution) -> tuple[Resolution, Resolution | None]:

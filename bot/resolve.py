@@ -218,8 +218,8 @@ def resolve(match: Match, entries: dict[str, Entry], slots: list[DateSlot], toda
             confident: float) -> Resolution:
     """The match made an answer: below `min_confidence` nothing is recognised; below `confident`, runners-up of
     other catalog intents within `ambiguity_margin` of the best (at most two, not the one the date settles) are its
-    rivals. A confident best is answered even with a close runner-up: on the tuning sets such a best was the right
-    one four times as often as the runner-up."""
+    rivals. A best at `confident` or above is answered even with a close runner-up: on the tuning sets such a best
+    was the right one four times as often as the runner-up."""
     best = match.best
     if best is None or best[1] < min_confidence:
         return Resolution(None, best[1] if best else 0.0, match.ranked)

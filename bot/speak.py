@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.events import Incoming
 from bot.resolve import Resolution
 from bot.throttle import Throttle, Verdict
 from intents.scope import UNRELATED
 from intents.understand import Understanding
+
+PAT_EVERY = timedelta(minutes=1)  # a pat of the bot gets the help line at most this often in a chat
 
 # What to say (render words each one).
 SILENT = "silent"
@@ -85,6 +87,18 @@ class Gate:
     def __init__(self, *, replies_per_minute: int, repeat_cooldown_seconds: float):
         self.throttle = Throttle(replies_per_minute=replies_per_minute,
                                  repeat_cooldown_seconds=repeat_cooldown_seconds)
+        self._pats: dict[str, datetime] = {}
+
+    def pat_allowed(self, msg: Incoming, *, now: datetime) -> bool:
+        """Whether a pat of the bot may be answered: at most once per PAT_EVERY in a chat (then it is counted)."""
+        conversation = conversation_of(msg)
+        last = self._pats.get(conversation)
+        if last is not None and timedelta(0) <= now - last < PAT_EVERY:
+            return False
+        if len(self._pats) > 1000:  # quiet chats are forgotten
+            self._pats = {key: at for key, at in self._pats.items() if timedelta(0) <= now - at < PAT_EVERY}
+        self._pats[conversation] = now
+        return True
 
     def let_through(self, msg: Incoming, reply: str, *, now: datetime) -> Verdict:
         """What to post for `reply`: itself, a pointer to an earlier answer, or nothing (`text` None, with a reason)."""

@@ -25,8 +25,9 @@ def answered(bot):
     return result
 
 
-def _report(bot, answered, text: str, *, minutes: float = 1, sender: str = "wxid_asker", question: str = QUESTION):
-    msg = Incoming(text=text, time=NOW + timedelta(minutes=minutes), sender=sender, room=ROOM)
+def _report(bot, answered, text: str, *, minutes: float = 1, sender: str = "wxid_asker", question: str = QUESTION,
+            quoted: str | None = None):
+    msg = Incoming(text=text, time=NOW + timedelta(minutes=minutes), sender=sender, room=ROOM, quoted=quoted)
     return report_error(bot.store, msg, question, answered.reply, answered_at=NOW, intent=answered.intent,
                         aliases=bot.config.aliases)
 
@@ -62,6 +63,16 @@ def test_a_quote_of_the_answer_counts_and_a_quote_of_something_else_does_not(bot
     assert not is_error_report(f"「小助手：{answered.reply[:18]}」\n{DASHES}\n谢谢", answered.reply)
     assert _report(bot, answered, quoting_other, sender="wxid_other") is None
     assert _report(bot, answered, quoting_answer, sender="wxid_other").reply == ERROR_THANKS
+
+
+def test_a_quote_split_by_the_gateway_counts_only_when_it_quotes_the_answer(bot, answered):
+    # The live gateway hands the handler the asker's words and the quote apart (bot.transports.quotes).
+    assert _report(bot, answered, "不对", quoted="王五：明天群里发通知", sender="wxid_other") is None
+    assert _report(bot, answered, "不对", quoted=f"小助手：{answered.reply[:18]}…", sender="wxid_other").reply \
+        == ERROR_THANKS
+    quote_xml = (f"<msg><appmsg><title>不对</title><type>57</type><refermsg><type>1</type><displayname>王五"
+                 f"</displayname><content>明天群里发通知</content></refermsg></appmsg></msg>")
+    assert not is_error_report(quote_xml, answered.reply)
 
 
 def test_the_queued_question_and_reply_are_redacted(bot, answered):

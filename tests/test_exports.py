@@ -120,7 +120,8 @@ def test_what_the_handler_gets_from_each_wechatmsg_row(group_csv):
     assert all(msg.room == "积分交流群" for msg in got.values())
     assert got["102"].time == datetime(2026, 11, 23, 10, 15, tzinfo=SHANGHAI)
     assert got["102"].sender == "wxid_wangjie01" and got["102"].mentioned
-    assert (got["106"].text, got["106"].quoted, got["106"].mentioned) == (QUOTING, QUOTED, True)
+    # The quoted message as the live gateway gives it (bot.transports.quotes): its sender's name, then its words.
+    assert (got["106"].text, got["106"].quoted, got["106"].mentioned) == (QUOTING, f"王姐：{QUOTED}", True)
     assert got["110"].mentioned is False  # "@小助手妈妈" is not the bot
     assert not got["109"].mentioned and got["109"].sender == "wxid_owner00"
     for key in ("101", "104", "105", "107", "108"):

@@ -163,3 +163,16 @@ def test_one_word_fragments_unasked_get_silence(ask, text):
                                   "[图片]", "[语音]", "[动画表情]", "<msg><appmsg><type>5</type></appmsg></msg>"])
 def test_system_and_non_text_lines_are_silent_even_when_addressed(ask, text):
     assert asked(ask, text, mentioned=True).reply is None
+
+
+def test_a_pat_of_the_bot_gets_the_help_line_once_a_minute_per_room(bot):
+    from bot.events import PAT, Incoming
+
+    def pat(seconds: float, room: str = GROUP):
+        return bot.handle(Incoming(text="[拍一拍]", time=NOW + timedelta(seconds=seconds), sender="a", room=room,
+                                   mentioned=True, event=PAT)).reply
+
+    first = pat(0)
+    assert first and "居住证" in first and len(first) < 80
+    assert pat(5, room="other@chatroom")  # another room is not held back by the first
+    assert pat(30) is None and pat(61) is not None

@@ -14,7 +14,7 @@ from grpclib.exceptions import GRPCError
 from bot.config import Config
 from bot.events import Incoming, Result
 from bot.transports.wechaty_gateway import (
-    MessageType, WechatyTransport, deliveries, is_mentioned, message_time, retry_delay,
+    Backlog, Intake, MessageType, WechatyTransport, deliveries, is_mentioned, message_time, retry_delay,
 )
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -171,3 +171,217 @@ def test_skipped_messages(transport, changes):
 def test_a_room_reply_without_a_known_name_still_mentions_by_id():
     sent = deliveries(_msg(), Result(reply="答"), talker_name="")
     assert [(d.text, d.mention_ids) for d in sent] == [("答", ("alice",))]
+
+
+# -- quotes, system lines and what is not text (issue 13, items 2-3) -----------------------------
+
+QUOTE_XML = ("<msg><appmsg><title>{title}</title><type>57</type><refermsg><type>1</type><displayname>王姐</displayname>"
+             "<content>我的证10月8号到期的</content></refermsg></appmsg></msg>")
+ASKED = "@小助手 我是12月25号到期，现在能签注吗"
+
+
+@pytest.mark.parametrize("kind", [MessageType.MESSAGE_TYPE_URL, MessageType.MESSAGE_TYPE_ATTACHMENT,
+                                  MessageType.MESSAGE_TYPE_UNSPECIFIED, MessageType.MESSAGE_TYPE_TEXT])
+def test_a_type_57_quote_is_the_askers_words_with_the_quoted_message_as_context(transport, kind):
+    msg = convert(transport, FakePuppet(), type=kind, text=QUOTE_XML.format(title=ASKED), mention_ids=["bot"])
+    assert msg == Incoming(text=ASKED, time=NOW, sender="alice", room="room@chatroom", mentioned=True, id="m1",
+                           quoted="王姐：我的证10月8号到期的")
+
+
+def test_a_quotes_mention_is_decided_by_the_list_else_by_the_askers_words(transport):
+    puppet = FakePuppet()
+    xml = QUOTE_XML.format(title="@小助手妈妈 你证签好了吗")
+    assert not convert(transport, puppet, type=MessageType.MESSAGE_TYPE_URL, text=xml, mention_ids=["mom"]).mentioned
+    assert convert(transport, puppet, type=MessageType.MESSAGE_TYPE_URL, text=QUOTE_XML.format(title=ASKED)).mentioned
+    # Without a list the quoted words do not count: "@小助手" in 王姐's message is not this asker's mention.
+    quoting = QUOTE_XML.format(title="我也是").replace("我的证10月8号到期的", "@小助手 我的证10月8号到期的")
+    assert not convert(transport, puppet, type=MessageType.MESSAGE_TYPE_URL, text=quoting).mentioned
+
+
+def test_the_text_form_of_a_quote_is_split_the_same_way(transport):
+    text = f"「王姐：我的证10月8号到期的」\n- - - - - - - - - - - - - - -\n{ASKED}"
+    msg = convert(transport, FakePuppet(), text=text)
+    assert (msg.text, msg.quoted, msg.mentioned) == (ASKED, "王姐：我的证10月8号到期的", True)
+    assert convert(transport, FakePuppet(), text="「王姐：我的证10月8号到期的」\n- - - - - -\n") is None  # no words
+
+
+@pytest.mark.parametrize("kind", [kind for kind in MessageType if kind != MessageType.MESSAGE_TYPE_TEXT])
+def test_what_is_not_text_never_reaches_the_handler(transport, kind):
+    for text in ("", "@小助手 签注要带什么", "<msg><appmsg><title>@小助手 签注</title><type>5</type></appmsg></msg>"):
+        assert convert(transport, FakePuppet(), type=kind, text=text, mention_ids=["bot"]) is None, (kind, text)
+
+
+@pytest.mark.parametrize("text", [
+    '"王姐"邀请"李四"加入了群聊', '"李四" 撤回了一条消息', '"张三" 拍了拍 "李四"', "收到红包，请在手机上查看",
+    "[动画表情]", "<msg><appmsg><title>居住证签注指南</title><type>5</type><url>http://example.invalid</url></appmsg></msg>",
+    "<msg><appmsg><title>@小助手 签注</title><type>57</type>",  # a quote cut off: not text, and silent
+    '<sysmsg type="revokemsg"><revokemsg><replacemsg>"李四" 撤回了一条消息</replacemsg></revokemsg></sysmsg>',
+])
+def test_system_lines_and_app_messages_delivered_as_text_never_reach_the_handler(transport, text):
+    assert convert(transport, FakePuppet(), text=text, mention_ids=["bot"]) is None
+
+
+@pytest.mark.parametrize("text", ['"张三" 拍了拍 "小助手"', '"张三" 拍了拍我', '"张三" 拍了拍 "签注小能手"'])
+def test_a_pat_of_the_bot_is_an_event_for_the_handler(transport, text):
+    puppet = FakePuppet(room_aliases={"room@chatroom": "签注小能手"})  # the bot's nickname in the room
+    msg = convert(transport, puppet, text=text)
+    assert (msg.event, msg.text, msg.mentioned, msg.quoted) == ("pat", "[拍一拍]", True, None)
+    pat_xml = '<sysmsg type="pat"><pat><pattedusername>bot</pattedusername></pat></sysmsg>'
+    assert convert(transport, FakePuppet(), type=MessageType.MESSAGE_TYPE_UNSPECIFIED, text=pat_xml).event == "pat"
+
+
+# -- the backlog: per conversation, in turn, bounded (issue 14, item 5) --------------------------
+
+
+def drain(backlog: Backlog) -> list[tuple]:
+    """Everything waiting, in the order one worker would get it."""
+    async def run() -> list[tuple]:
+        taken = []
+        while len(backlog):
+            conversation, item = await backlog.take()
+            taken.append((conversation, item))
+            backlog.done(conversation)
+        return taken
+    return asyncio.run(run())
+
+
+def test_conversations_take_turns_and_each_keeps_its_order():
+    backlog = Backlog(per_conversation=100, total=1000)
+    for n in range(1, 6):
+        backlog.put("flood", f"f{n}")
+    backlog.put("room", "r1")
+    backlog.put("room", "r2")
+    backlog.put("private:alice", "p1")
+    assert (backlog.waiting("flood"), backlog.waiting("room"), backlog.waiting("nobody")) == (5, 2, 0)
+    assert [item for _, item in drain(backlog)] == ["f1", "r1", "p1", "f2", "r2", "f3", "f4", "f5"]
+
+
+def test_a_flooding_room_drops_its_own_oldest_with_one_log_line(caplog):
+    backlog = Backlog(per_conversation=10, total=1000)
+    backlog.put("room", "question")
+    for n in range(1000):
+        backlog.put("flood", n)
+    backlog.put("other", "question")
+    assert len(backlog) == 12
+    with caplog.at_level("WARNING", logger="bot.transports.wechaty_gateway"):
+        taken = drain(backlog)
+    assert [item for conversation, item in taken if conversation == "flood"] == list(range(990, 1000))
+    assert {item for conversation, item in taken if conversation != "flood"} == {"question"}
+    assert [r.getMessage() for r in caplog.records] == \
+        ["dropped 990 waiting messages of flood: more than 10 were waiting"]
+
+
+def test_beyond_the_total_the_longest_queue_loses_its_oldest():
+    backlog = Backlog(per_conversation=100, total=10)
+    for n in range(8):
+        backlog.put("flood", n)
+    for n in range(3):
+        backlog.put("room", f"r{n}")
+    assert len(backlog) == 10
+    taken = drain(backlog)
+    assert [item for conversation, item in taken if conversation == "room"] == ["r0", "r1", "r2"]
+    assert [item for conversation, item in taken if conversation == "flood"] == list(range(1, 8))
+
+
+def test_a_conversation_is_answered_one_message_at_a_time():
+    async def run() -> list:
+        backlog = Backlog(per_conversation=10, total=100)
+        backlog.put("room", 1)
+        backlog.put("room", 2)
+        conversation, first = await backlog.take()
+        second = asyncio.ensure_future(backlog.take())
+        await asyncio.sleep(0.01)
+        waiting = not second.done()  # a second worker does not get the room's next message meanwhile
+        backlog.done(conversation)
+        return [first, waiting, (await asyncio.wait_for(second, 1))[1]]
+
+    assert asyncio.run(run()) == [1, True, 2]
+
+
+def test_the_intake_keeps_the_newest_ids(caplog):
+    intake = Intake(limit=3)
+    for n in range(5):
+        intake.put(f"m{n}")
+    with caplog.at_level("WARNING", logger="bot.transports.wechaty_gateway"):
+        taken = [intake.take() for _ in range(len(intake))]
+    assert taken == ["m2", "m3", "m4"]
+    assert [r.getMessage() for r in caplog.records] == \
+        ["dropped 2 waiting messages of the gateway: more than 3 were waiting to be read"]
+
+
+def test_answering_waits_while_more_ids_wait_to_be_read_than_the_reader_keeps_in_flight():
+    async def run() -> list[bool]:
+        intake = Intake(limit=100, keep_up=2)
+        states = []
+        for n in range(4):
+            intake.put(f"m{n}")
+            waiter = asyncio.ensure_future(intake.caught_up())
+            await asyncio.sleep(0)
+            states.append(waiter.done())
+            waiter.cancel()
+        intake.take()
+        intake.take()
+        states.append(await asyncio.wait_for(intake.caught_up(), 1) is None)
+        return states
+
+    assert asyncio.run(run()) == [True, True, False, False, True]
+
+
+def test_payloads_read_in_parallel_are_queued_in_the_order_they_came(transport):
+    class SlowPuppet:
+        """Answers each payload request after a delay that makes later requests finish first."""
+
+        async def message_payload(self, message_id: str):
+            n = int(message_id[1:])
+            await asyncio.sleep(0.001 * (n % 7))
+            if n == 13:
+                raise GRPCError(Status.NOT_FOUND, "gone")  # one message the gateway cannot give: skipped
+            return SimpleNamespace(id=message_id, room_id=f"room{n % 3}@chatroom" if n % 4 else "", from_id="alice")
+
+    async def run() -> Backlog:
+        intake, backlog = Intake(), Backlog(per_conversation=100, total=1000)
+        for n in range(40):
+            intake.put(f"m{n}")
+        reader = asyncio.ensure_future(transport._read(SlowPuppet(), intake, backlog))
+        while len(backlog) < 39:
+            await asyncio.sleep(0.005)
+        reader.cancel()
+        return backlog
+
+    taken = drain(asyncio.run(run()))
+    assert sorted(int(payload.id[1:]) for _, payload in taken) == [n for n in range(40) if n != 13]
+    by_conversation: dict = {}
+    for conversation, payload in taken:
+        by_conversation.setdefault(conversation, []).append(int(payload.id[1:]))
+    assert set(by_conversation) == {"room0@chatroom", "room1@chatroom", "room2@chatroom", "private:alice"}
+    assert all(ids == sorted(ids) for ids in by_conversation.values())
+
+
+def test_while_reading_lags_a_busy_rooms_messages_wait_and_a_quiet_rooms_are_answered(transport, monkeypatch):
+    handled = []
+
+    async def on_message(puppet, payload) -> None:
+        handled.append(payload)
+
+    monkeypatch.setattr(transport, "_on_message", on_message)
+
+    async def run() -> tuple[list, list]:
+        intake, backlog = Intake(keep_up=2), Backlog(per_conversation=100, total=1000)
+        for n in range(5):  # more ids unread than the reader keeps in flight
+            intake.put(f"m{n}")
+        for n in range(6):
+            backlog.put("flood", f"f{n}")
+        backlog.put("room", "question")
+        workers = [asyncio.ensure_future(transport._work(None, intake, backlog)) for _ in range(2)]
+        await asyncio.sleep(0.05)
+        lagging = list(handled)
+        while len(intake):
+            intake.take()
+        await asyncio.sleep(0.05)
+        for worker in workers:
+            worker.cancel()
+        return lagging, list(handled)
+
+    lagging, caught_up = asyncio.run(run())
+    assert lagging == ["question"]
+    assert caught_up == ["question", "f0", "f1", "f2", "f3", "f4", "f5"]

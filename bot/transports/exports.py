@@ -10,7 +10,6 @@ Non-text messages become the "[图片]"-style placeholder the handler stays sile
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +17,8 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
+from bot.transports.quotes import QUOTE_APP_TYPE, read_quote
+from bot.transports.system_lines import PAT_APP_TYPE
 from intents.dates import SHANGHAI
 from intents.normalize import mentions_name
 
@@ -28,12 +29,12 @@ Record = dict[str, Any] | str
 
 TEXT, IMAGE, VOICE, CARD, VIDEO, STICKER, LOCATION, APP, CALL, SYSTEM, REVOKE = (
     1, 3, 34, 42, 43, 47, 48, 49, 50, 10000, 10002)
-QUOTE = 57  # the sub-type of an app message (type 49) that quotes an earlier message
+QUOTE = QUOTE_APP_TYPE  # the sub-type of an app message (type 49) that quotes an earlier message
 # WeChat's message types (as both tools write them) and what the handler gets in their place.
 PLACEHOLDERS = {IMAGE: "[图片]", VOICE: "[语音]", CARD: "[名片]", VIDEO: "[视频]", STICKER: "[表情]",
                 LOCATION: "[位置]", APP: "[分享]", CALL: "[语音通话]", SYSTEM: "[系统消息]", REVOKE: "[撤回]"}
 APP_PLACEHOLDERS = {5: "[链接]", 6: "[文件]", 8: "[表情]", 19: "[聊天记录]", 33: "[小程序]", 36: "[小程序]",
-                    51: "[视频号]", QUOTE: "[引用]", 62: "[拍一拍]", 87: "[群公告]", 2000: "[转账]", 2001: "[红包]"}
+                    51: "[视频号]", QUOTE: "[引用]", PAT_APP_TYPE: "[拍一拍]", 87: "[群公告]", 2000: "[转账]", 2001: "[红包]"}
 OTHER_PLACEHOLDER = "[其他消息]"
 
 # How many rows a WeChatMsg CSV may be read ahead to tell a group export from a private one.
@@ -76,27 +77,6 @@ def _int(value: Any, what: str) -> int:
 
 class _Skip(Exception):
     """This line cannot be a message; the text says why (never quoting the message)."""
-
-
-def _quote_from_xml(content: str) -> tuple[str, str | None] | None:
-    """(the asker's words, the quoted text or None) of a type-57 app message's XML, or None when unreadable.
-
-    The XML is `<msg><appmsg><title>asker's words</title><type>57</type><refermsg><type>1</type>
-    <displayname>…</displayname><content>quoted</content></refermsg></appmsg></msg>`; a quoted message that is
-    not text (an image, a link) gives no quoted text.
-    """
-    try:
-        root = ElementTree.fromstring(content.strip())
-    except ElementTree.ParseError:
-        return None
-    appmsg = root if root.tag == "appmsg" else root.find("appmsg")
-    if appmsg is None or not (appmsg.findtext("title") or "").strip():
-        return None
-    refer = appmsg.find("refermsg")
-    quoted = None
-    if refer is not None and (refer.findtext("type") or "").strip() == str(TEXT):
-        quoted = (refer.findtext("content") or "").strip() or None
-    return appmsg.findtext("title").strip(), quoted
 
 
 # -- WeChatMsg / MemoTrace CSV -------------------------------------------------------------------
@@ -163,7 +143,8 @@ class WeChatMsgCsv:
         if kind == TEXT:
             text = content
         elif kind == APP and sub_kind == QUOTE:
-            text, quoted = _quote_from_xml(content) or (placeholder(kind, sub_kind), None)
+            quote = read_quote(content)
+            text, quoted = (quote.text, quote.quoted) if quote and quote.text else (placeholder(kind, sub_kind), None)
         else:
             text = placeholder(kind, sub_kind)
         own = cells.get("IsSender", "").strip() == "1"

@@ -31,6 +31,7 @@ from bot.conversation import MAX_CHATS
 from bot.errors import UsageError
 from bot.events import Incoming
 from bot.transports.exports import Chat, ChatlogCsv, ChatlogJson, WeChatMsgCsv
+from bot.transports.quotes import read_quote
 from knowledge.redact import redact
 from intents.dates import parse_time
 from intents.normalize import UNENCODABLE
@@ -111,6 +112,8 @@ def to_message(line: int, raw: dict[str, Any]) -> Message | BadLine:
     quoted = raw.get("quoted")
     if quoted is not None and not isinstance(quoted, str):
         return BadLine(line, f"quoted is not a string but {type(quoted).__name__}")
+    if quoted is None and (quote := read_quote(text)) is not None and quote.text:
+        text, quoted = quote.text, quote.quoted  # a quote in the text: split as the live gateway splits it
     incoming = Incoming(
         text=text,
         time=moment,
@@ -663,7 +666,8 @@ examples:
 Input: JSON Lines or CSV (by extension, else sniffed), UTF-8 with or without BOM or another
 encoding it recognises (GBK), LF or CRLF; `text` and `time` required; `id` defaults to the line
 number, `room` absent = private chat, `mentioned` absent = false, `quoted` the message a WeChat quote
-quotes; a time without offset is Asia/Shanghai; other keys/columns ignored.
+quotes (without it, a quote in `text`, 「name：words」 + a dashed line or the type-57 XML, is split as
+the live bot splits it); a time without offset is Asia/Shanghai; other keys/columns ignored.
 Chat exports are read as they are, told apart by their header: the CSV of WeChatMsg / MemoTrace
 (one chat per file: a group when its Sender column names members or its TalkerId is a chatroom;
 --room NAME / --private override) and chatlog's CSV or JSON. "@<bot name>" opening a text counts as

@@ -10,6 +10,7 @@ import signal
 import sys
 import time
 import warnings
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,7 +29,11 @@ with warnings.catch_warnings():
 from bot.app import build, load_data, load_settings
 from bot.config import Config
 from bot.errors import UsageError
-from bot.events import Incoming, Result
+from bot.events import PAT, Incoming, Result
+from bot.speak import is_placeholder
+from bot.transports.exports import APP, placeholder
+from bot.transports.quotes import read_quote
+from bot.transports.system_lines import PAT_APP_TYPE, system_line
 from intents.dates import SHANGHAI
 from intents.normalize import mentions_name
 
@@ -45,7 +50,16 @@ CONNECT_TIMEOUT_SECONDS = 30.0  # from connecting to the first heartbeat or logi
 PING_INTERVAL_SECONDS = 30.0  # a ding this often notices a half-open connection
 PING_TIMEOUT_SECONDS = 10.0
 ROOM_ALIAS_TTL = timedelta(minutes=10)
-QUEUE_LIMIT = 1000  # messages waiting for the handler; beyond this a flood is dropped
+# Messages waiting (issue 14, item 5): ids not read yet, then each conversation's own queue; beyond each bound the
+# oldest are dropped, one log line a burst.
+INTAKE_LIMIT = 2000  # message ids from the event stream whose payload is not read yet
+FETCH_AHEAD = 16  # payload requests in flight at once
+CONVERSATION_QUEUE_LIMIT = 100  # messages of one room (or one member's private chat) waiting for the handler
+BACKLOG_LIMIT = 10_000  # messages waiting in all conversations together; beyond it the longest queue loses its oldest
+WORKERS = 4  # conversations answered at the same time (each one message at a time, so its replies keep their order)
+BUSY_CONVERSATION = 3  # a conversation with more messages than this waiting is answered only while reading keeps up
+DROP_REPORT_SECONDS = 60.0  # a drop burst that goes on is logged this often
+PAT_TEXT = placeholder(APP, PAT_APP_TYPE)  # an Incoming for a pat of the bot carries this text ("[拍一拍]")
 
 
 class Handler(Protocol):
@@ -112,6 +126,165 @@ def retry_delay(interval: float, *, draw: Callable[[], float] = random.random) -
 def _describe(exc: BaseException) -> str:
     detail = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
     return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+
+
+# -- messages waiting: bounded, per conversation, served in turn --------------------------------
+
+
+class _DropBurst:
+    """Messages dropped from one queue since the burst began: one log line when the queue empties (the burst is
+    over) and, while it lasts, one every DROP_REPORT_SECONDS; never one a message."""
+
+    def __init__(self, where: str, why: str):
+        self.where = where
+        self.why = why
+        self.count = 0
+        self.since = 0.0
+
+    def drop(self) -> None:
+        now = time.monotonic()
+        if not self.count:
+            self.since = now
+        self.count += 1
+        if now - self.since >= DROP_REPORT_SECONDS:
+            self.report(ongoing=True)
+
+    def report(self, *, ongoing: bool = False) -> None:
+        if self.count:
+            logger.warning("dropped %d waiting messages of %s: %s%s", self.count, self.where, self.why,
+                           " (still flooding)" if ongoing else "")
+            self.count = 0
+
+
+class Intake:
+    """Message ids from the event stream, oldest first, until their payloads are read (the event names no room, so
+    this one queue comes before the per-conversation ones); beyond `limit` the oldest id is dropped.
+
+    Reading comes first for a busy conversation: while more than `keep_up` ids wait, `caught_up` holds back the
+    worker with a message of a conversation that has more waiting (`Backlog.waiting`), so the handler's time goes
+    to reading, where a flood reaches its own room's queue (and drops its own), and not to a growing line of unread
+    ids, where another room's question would wait behind the flood."""
+
+    def __init__(self, limit: int = INTAKE_LIMIT, *, keep_up: int = FETCH_AHEAD):
+        self._ids: deque[str] = deque()
+        self._limit = limit
+        self._keep_up = keep_up
+        self._burst = _DropBurst("the gateway", f"more than {limit} were waiting to be read")
+        self._arrived = asyncio.Event()
+        self._short = asyncio.Event()
+        self._short.set()
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def put(self, message_id: str) -> None:
+        if len(self._ids) >= self._limit:
+            self._ids.popleft()
+            self._burst.drop()
+        self._ids.append(message_id)
+        self._arrived.set()
+        if len(self._ids) > self._keep_up:
+            self._short.clear()
+
+    def take(self) -> str:
+        """The oldest id; only when there is one (len > 0)."""
+        message_id = self._ids.popleft()
+        if len(self._ids) <= self._keep_up:
+            self._short.set()
+        if not self._ids:
+            self._burst.report()
+        return message_id
+
+    async def wait(self) -> None:
+        """Returns when an id is waiting."""
+        while not self._ids:
+            self._arrived.clear()
+            await self._arrived.wait()
+
+    async def caught_up(self) -> None:
+        """Returns when no more than `keep_up` ids wait to be read."""
+        await self._short.wait()
+
+
+class Backlog:
+    """Messages waiting for the handler: one FIFO queue per conversation (a room, or one member's private chat),
+    served in turn (round robin), one message at a time per conversation.
+
+    A conversation beyond `per_conversation` waiting messages loses its own oldest; beyond `total` in all, the longest
+    queue loses its oldest. So a flooding room can neither push out nor delay another conversation's message, which
+    waits at most for one message of each other conversation with messages waiting. Items are opaque.
+    """
+
+    def __init__(self, *, per_conversation: int = CONVERSATION_QUEUE_LIMIT, total: int = BACKLOG_LIMIT):
+        self.per_conversation = per_conversation
+        self.total = total
+        self._queues: dict[str, deque[Any]] = {}
+        self._turns: deque[str] = deque()  # conversations with a message waiting and none being handled
+        self._busy: set[str] = set()
+        self._bursts: dict[str, _DropBurst] = {}
+        self._size = 0
+        self._ready = asyncio.Event()
+
+    def __len__(self) -> int:
+        return self._size
+
+    def waiting(self, conversation: str) -> int:
+        """How many messages of the conversation wait (not counting the one being handled)."""
+        queue = self._queues.get(conversation)
+        return len(queue) if queue else 0
+
+    def put(self, conversation: str, item: Any) -> None:
+        """Queue `item` last in its conversation, making room by dropping the oldest as the bounds say."""
+        queue = self._queues.setdefault(conversation, deque())
+        if len(queue) >= self.per_conversation:
+            self._drop_oldest(conversation, f"more than {self.per_conversation} were waiting")
+        elif self._size >= self.total:
+            self._drop_oldest(max(self._queues, key=lambda other: len(self._queues[other])),
+                              f"more than {self.total} were waiting in all conversations, the most here")
+        queue = self._queues.setdefault(conversation, queue)  # dropping may have emptied and removed it
+        queue.append(item)
+        self._size += 1
+        if len(queue) == 1 and conversation not in self._busy:
+            self._turns.append(conversation)
+            self._ready.set()
+
+    async def take(self) -> tuple[str, Any]:
+        """The next conversation in turn and its oldest message; the conversation is busy until `done`."""
+        while not self._turns:
+            self._ready.clear()
+            await self._ready.wait()
+        conversation = self._turns.popleft()
+        queue = self._queues[conversation]
+        item = queue.popleft()
+        self._size -= 1
+        if not queue:
+            self._forget(conversation)
+        self._busy.add(conversation)
+        return conversation, item
+
+    def done(self, conversation: str) -> None:
+        """The conversation's message is handled: its next one (if any) takes its turn, after the others'."""
+        self._busy.discard(conversation)
+        if conversation in self._queues:
+            self._turns.append(conversation)
+            self._ready.set()
+
+    def _drop_oldest(self, conversation: str, why: str) -> None:
+        queue = self._queues[conversation]
+        queue.popleft()
+        self._size -= 1
+        self._bursts.setdefault(conversation, _DropBurst(str(conversation), why)).drop()
+        if not queue:
+            self._forget(conversation)
+            if conversation in self._turns:
+                self._turns.remove(conversation)
+
+    def _forget(self, conversation: str) -> None:
+        """The conversation has nothing waiting: the drop burst (if any) is over."""
+        del self._queues[conversation]
+        burst = self._bursts.pop(conversation, None)
+        if burst:
+            burst.report()
 
 
 # -- the connection ----------------------------------------------------------------------------
@@ -195,16 +368,13 @@ class WechatyTransport:
     async def _session(self, stop: asyncio.Event) -> tuple[bool, str]:
         """One connection, from start to loss. Returns whether the bot logged in and why the connection ended."""
         puppet = _new_puppet(self.config)
-        queue: asyncio.Queue[str] = asyncio.Queue(maxsize=QUEUE_LIMIT)
+        intake, backlog = Intake(), Backlog()
         connected = asyncio.Event()
         logged_in = asyncio.Event()
         self._room_alias.clear()
 
         def on_message(payload: Any) -> None:
-            try:
-                queue.put_nowait(payload.message_id)
-            except asyncio.QueueFull:
-                logger.warning("dropped message %s: %d messages already waiting", payload.message_id, QUEUE_LIMIT)
+            intake.put(payload.message_id)
 
         async def on_login(payload: Any) -> None:
             self.self_id = payload.contact_id
@@ -238,7 +408,8 @@ class WechatyTransport:
 
         tasks = {
             asyncio.create_task(puppet.start(), name="events"),
-            asyncio.create_task(self._work(puppet, queue), name="worker"),
+            asyncio.create_task(self._read(puppet, intake, backlog), name="reader"),
+            *(asyncio.create_task(self._work(puppet, intake, backlog), name="worker") for _ in range(WORKERS)),
             asyncio.create_task(self._watch(puppet, connected), name="watchdog"),
             asyncio.create_task(stop.wait(), name="stop"),
         }
@@ -290,23 +461,56 @@ class WechatyTransport:
                 logger.warning("the gateway did not answer a ping: %s", _describe(exc))
                 return
 
-    async def _work(self, puppet: PuppetService, queue: asyncio.Queue[str]) -> None:
-        """Handles messages one at a time, in the order they came: replies keep the order of the questions."""
-        while True:
-            message_id = await queue.get()
-            try:
-                await self._on_message(puppet, message_id)
-            except CONNECTION_ERRORS as exc:
-                logger.warning("lost the gateway while answering message %s: %s", message_id, _describe(exc))
-            except Exception:  # the dispatch boundary: one bad message costs its answer, never the bot
-                logger.exception("failed to answer message %s", message_id)
-
-    async def _on_message(self, puppet: PuppetService, message_id: str) -> None:
+    async def _read(self, puppet: PuppetService, intake: Intake, backlog: Backlog) -> None:
+        """Reads the payloads of the waiting message ids, FETCH_AHEAD requests at a time, and queues each message in
+        its conversation's backlog in the order the ids came (the event names no room: its payload does)."""
+        pending: deque[asyncio.Future[Any]] = deque()
         try:
-            payload = await puppet.message_payload(message_id)
+            while True:
+                while intake and len(pending) < FETCH_AHEAD:
+                    pending.append(asyncio.ensure_future(self._payload(puppet, intake.take())))
+                if not pending:
+                    await intake.wait()
+                    continue
+                payload = await pending.popleft()
+                if payload is not None:
+                    backlog.put(payload.room_id or f"private:{payload.from_id}", payload)
+        finally:
+            for request in pending:
+                request.cancel()
+
+    @staticmethod
+    async def _payload(puppet: PuppetService, message_id: str) -> Any:
+        """The message's payload from the gateway, or None (logged) when it cannot be read."""
+        try:
+            return await puppet.message_payload(message_id)
         except IndexError:  # the client maps types by list index and fails on types newer than it knows
             logger.debug("skipped message %s: a message type the client does not know", message_id)
-            return
+        except CONNECTION_ERRORS as exc:
+            logger.warning("could not read message %s from the gateway: %s", message_id, _describe(exc))
+        except Exception:  # the client failed on what the gateway sent: one message lost, never the bot
+            logger.exception("could not read message %s", message_id)
+        return None
+
+    async def _work(self, puppet: PuppetService, intake: Intake, backlog: Backlog) -> None:
+        """Answers the conversations' messages in turn; in each conversation one at a time, in the order they came,
+        so replies keep the order of the questions. For a busy conversation, reading the waiting ids comes first
+        (`Intake.caught_up`); the other workers meanwhile answer the quiet ones."""
+        while True:
+            conversation, payload = await backlog.take()
+            if backlog.waiting(conversation) > BUSY_CONVERSATION:
+                await intake.caught_up()
+            try:
+                await self._on_message(puppet, payload)
+            except CONNECTION_ERRORS as exc:
+                logger.warning("lost the gateway while answering message %s: %s", payload.id, _describe(exc))
+            except Exception:  # the dispatch boundary: one bad message costs its answer, never the bot
+                logger.exception("failed to answer message %s", payload.id)
+            finally:
+                backlog.done(conversation)
+            await asyncio.sleep(0)  # the handler does not wait: let the reader and the other workers in between
+
+    async def _on_message(self, puppet: PuppetService, payload: Any) -> None:
         msg = await self._incoming(puppet, payload)
         if msg is None:
             return
@@ -320,10 +524,14 @@ class WechatyTransport:
             logger.info("replied to %s in %s (intent %s)", msg.sender, delivery.conversation, result.intent)
 
     async def _incoming(self, puppet: PuppetService, payload: Any) -> Incoming | None:
-        """The message as the handler sees it, or None when the bot must ignore it."""
-        if payload.type != MessageType.MESSAGE_TYPE_TEXT:
-            logger.debug("skipped message %s: not text (%s)", payload.id, payload.type)
-            return None
+        """The message as the handler sees it, or None when the bot must ignore it.
+
+        A quote (`quotes.read_quote`, of any message type) is the asker's words with the quoted message as `quoted`;
+        a pat of the bot (`system_lines.system_line`) is `event="pat"` with the text PAT_TEXT; other system lines,
+        and whatever is not text (images, stickers, voice, files, cards, red packets, transfers, …), are ignored.
+        In a room, the mention list decides whether the bot is mentioned; without one the bot's name typed in the
+        asker's words (`is_mentioned`).
+        """
         if payload.from_id == self.self_id:
             return None  # the bot's own message, echoed back
         room = payload.room_id or None
@@ -335,14 +543,37 @@ class WechatyTransport:
         if now - sent > timedelta(seconds=self.config.max_message_age_seconds):
             logger.info("skipped message %s: sent at %s, too long ago to answer", payload.id, sent.isoformat())
             return None
-        text = payload.text or ""
-        mentioned = False
-        if room:
-            names = [*self.config.aliases, self.self_name or ""]
-            if not payload.mention_ids and "@" in text:
-                names.append(await self._bot_room_alias(puppet, room))
+        content = payload.text or ""
+        quote = read_quote(content)
+        text, quoted, event = content, None, None
+        if quote is not None:
+            text, quoted = quote.text, quote.quoted
+            if not text:
+                logger.debug("skipped message %s: a quote without words of its own", payload.id)
+                return None
+        else:
+            names = await self._names(puppet, room) if "拍了拍" in content else []  # a pat names whom it pats
+            kind = system_line(content, bot_id=self.self_id, bot_names=names)
+            if kind == PAT:
+                text, event = PAT_TEXT, PAT
+            elif kind is not None or payload.type != MessageType.MESSAGE_TYPE_TEXT or is_placeholder(content):
+                logger.debug("skipped message %s: %s (%s)", payload.id, "a system line" if kind else "not text",
+                             payload.type)
+                return None
+        mentioned = event == PAT
+        if room and not mentioned:
+            # Without a mention list the name typed after "@" decides, perhaps the bot's nickname in this room.
+            names = await self._names(puppet, room) if not payload.mention_ids and "@" in text else []
             mentioned = is_mentioned(text, payload.mention_ids, self_id=self.self_id, names=names)
-        return Incoming(text=text, time=sent, sender=payload.from_id, room=room, mentioned=mentioned, id=payload.id)
+        return Incoming(text=text, time=sent, sender=payload.from_id, room=room, mentioned=mentioned, id=payload.id,
+                        quoted=quoted, event=event)
+
+    async def _names(self, puppet: PuppetService, room: str | None) -> list[str]:
+        """The names members call the bot by: its aliases, its WeChat name and, in a room, its nickname there."""
+        names = [*self.config.aliases, self.self_name or ""]
+        if room:
+            names.append(await self._bot_room_alias(puppet, room))
+        return names
 
     async def _bot_room_alias(self, puppet: PuppetService, room: str) -> str:
         """The bot's nickname in this room (what members type after "@"), cached for a while."""
