@@ -96,7 +96,11 @@ def assess(msg: Incoming, result: Result, text: str, *, group_confidence: float)
     if not unrecognised and result.confidence >= group_confidence:
         return counts, None
     counts.append("missed")
-    suggestion, score = result.candidates[0] if result.candidates else (None, 0.0)
+    # The suggestion is what the bot answers now (its entry, dated sibling included), else the nearest candidate:
+    # never one that contradicts how the question was resolved.
+    suggestion = result.entry_id if result.recognised and result.entry_id else (
+        result.candidates[0][0] if result.candidates else None)
+    score = result.confidence if result.entry_id else (result.candidates[0][1] if result.candidates else 0.0)
     return counts, Missed(question=text, at=msg.time.isoformat(timespec="seconds"), room=msg.room,
                           sender=msg.sender, suggestion=suggestion, score=round(score, 4))
 
@@ -118,5 +122,16 @@ def record(store: KnowledgeStore, msg: Incoming, result: Result, *, aliases: tup
     try:
         store.record_message(day=message_date(msg.time).isoformat(), counts=counts, missed=missed, keep=keep,
                              retention=timedelta(days=retention_days) if retention_days else None)
-    except sqlite3.Error:
-        logger.warning("could not record message %s in the activity log", msg.id or "?", exc_info=True)
+    except sqlite3.Error as exc:
+        _warn_once(f"the activity log cannot be written ({exc}); questions are still answered, but counted and "
+                   "queued for review only once the database can be written again")
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(text: str) -> None:
+    """A storage problem is said once per process, not once per message."""
+    if text not in _warned:
+        _warned.add(text)
+        logger.warning("%s", text)

@@ -4,8 +4,10 @@ tried on a copy of the knowledge and shown with the answers it would change (bot
 from __future__ import annotations
 
 import ast
+import hashlib
 import logging
 import re
+import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -30,6 +32,7 @@ REQUIRED_ENTRIES = frozenset({HELP, OUT_OF_SCOPE})
 REFUSAL = "抱歉，#faq 命令只对管理员开放。有问题可以直接问我，或回复“人工”。"
 NOT_CHANGED = "未修改："
 CONFIRM_WITHIN = timedelta(minutes=10)  # a held #faq add / alias expires after this
+NOT_WRITTEN = "未修改：知识库现在写不进去（磁盘满了，或数据库文件只读），请检查后再试；机器人照常回答问题。"
 FAILED = "命令没有完成（内部错误，已记入日志）。是否已生效请用 #faq history 查看。"
 MAX_COMMAND_CHARS = MAX_ANSWER_CHARS + MAX_PHRASING_CHARS + 100  # the longest `#faq add` that could pass
 
@@ -497,7 +500,8 @@ class Commands:
 
     def run(self, msg: Incoming) -> Result:
         if msg.sender not in self.operators:
-            logger.warning("refused a #faq command from sender %s", msg.sender)
+            logger.warning("refused a #faq command from a member who is not an operator (sender #%s)",
+                           hashlib.sha256(msg.sender.encode("utf-8", "replace")).hexdigest()[:12])
             return Result(reply=REFUSAL)
         found = _COMMAND.match(msg.text or "")
         name, rest = _first_word(found.group(1) if found else "")
@@ -506,7 +510,10 @@ class Commands:
             reply = self._run(name.lower(), rest, msg)
         except (CommandError, EditError) as exc:
             reply = str(exc) if isinstance(exc, CommandError) else NOT_CHANGED + str(exc)
-        except Exception:  # a bug or a storage fault: the operator hears it privately, never the room's apology
+        except sqlite3.OperationalError as exc:  # a full disk, a read-only database: nothing was written
+            logger.warning("#faq command not written: %s", exc)
+            reply = NOT_WRITTEN
+        except Exception:  # a bug: the operator hears it privately, never the room's apology
             logger.exception("#faq command failed (message %s)", msg.id or "?")
             reply = FAILED
         return Result(reply=reply, private_reply=msg.room is not None)

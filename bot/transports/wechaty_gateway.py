@@ -29,6 +29,7 @@ with warnings.catch_warnings():
 from bot.app import build, load_data, load_settings
 from bot.config import Config
 from bot.errors import UsageError
+from bot.commands import is_command
 from bot.events import PAT, Incoming, Result
 from bot.speak import is_placeholder
 from bot.transports.exports import APP, placeholder
@@ -514,7 +515,10 @@ class WechatyTransport:
         msg = await self._incoming(puppet, payload)
         if msg is None:
             return
-        result = self.handler.handle(msg)
+        if is_command(msg.text):  # an operator's edit (preview, rebuild) runs beside the members' questions
+            result = await asyncio.to_thread(self.handler.handle, msg)
+        else:
+            result = self.handler.handle(msg)
         if result.held_back:
             logger.info("held back a reply in %s (%s)", msg.room or msg.sender, result.held_back)
         talker_name = await self._display_name(puppet, msg.room, msg.sender) if msg.room and result.reply else ""
