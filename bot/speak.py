@@ -27,6 +27,8 @@ _QUESTION = re.compile(
     r"[?？]|吗|么|呢|怎|什么|啥|哪|多久|多少|几|如何|能否|能不能|可不可以|可以|是否|要不要|有没有|会不会|还能|咋|求|请问|问下|问一下"
 )
 _NOT_TEXT = re.compile(r"^\s*(<\?xml|<msg\b|<appmsg\b)|^\s*\[[^\]]{1,8}\]\s*$", re.IGNORECASE)
+# An @-mention of a member (the bot's own mentions make a message addressed, decided before this is asked).
+_TO_SOMEONE = re.compile(r"@[^\s@]{1,20}(?:[\u2005 ]|$)")
 # WeChat's system lines, as exports and some puppets pass them on as text.
 _SYSTEM_LINE = re.compile(r"撤回了一条消息|拍了拍|邀请.{0,40}加入了群聊|加入了群聊|修改群名为|移出了群聊|"
                           r"领取了.{0,20}红包|收到红包|转账|以上是打招呼的内容|开启了朋友验证|现在可以开始聊天了")
@@ -69,6 +71,8 @@ def decide(msg: Incoming, resolution: Resolution, found: Understanding, *, names
         return MENU if msg.addressed else SILENT
     if msg.addressed:
         return ANSWER
+    if _TO_SOMEONE.search(msg.text or ""):  # "@小助手妈妈 你证签好了吗": one member talking to another
+        return SILENT
     if resolution.entry.id.startswith("bot."):
         return ANSWER if names_bot else SILENT
     # Unasked, only a real question: confident, asked as a question, and more than a one-word fragment ("签注？").

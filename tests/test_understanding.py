@@ -176,3 +176,8 @@ def test_a_pat_of_the_bot_gets_the_help_line_once_a_minute_per_room(bot):
     assert first and "居住证" in first and len(first) < 80
     assert pat(5, room="other@chatroom")  # another room is not held back by the first
     assert pat(30) is None and pat(61) is not None
+
+
+def test_a_question_addressed_to_another_member_is_left_to_them(ask):
+    assert asked(ask, "@李四\u2005居住证签注要带什么材料？").reply is None
+    assert asked(ask, "居住证签注要带什么材料？").reply is not None  # the same question to the group is answered
