@@ -86,6 +86,7 @@ def measure_engine(db: Path, messages: Path, warmup: Path, *, accuracy: bool) ->
     from bot.app import build
     from bot.config import Config
     from intents.normalize import normalize
+    from intents.understand import MAX_QUESTION_CHARS
     from knowledge.store import KnowledgeStore
 
     started = time.perf_counter()

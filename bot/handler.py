@@ -208,6 +208,8 @@ class Bot:
             own = [] if _SAME_QUESTION.search(found.text) else found.words  # "同问": the quoted question itself
             words = self.scope.follow_up(context, own)
             return self.index.match(" ".join(words)), self.scope.topic(words)
+        if found.topic is None and state and state.last_text:  # "要带哪些材料" after a points question: its topic
+            return match, self.scope.topic(self.index.words(state.last_text))
         return match, found.topic
 
     def _needs_context(self, match: Match, found: Understanding) -> bool:
