@@ -18,7 +18,7 @@ from intents.dates import SHANGHAI
 from intents.roles import EXPIRY
 from intents.scope import Scope
 from intents.segment import Segmenter
-from intents.understand import Understanding, understand
+from intents.understand import Understanding, two_parts, understand
 from knowledge.faqfile import HELP, OUT_OF_SCOPE, Entry
 from knowledge.policy import Policy
 from knowledge.store import KnowledgeStore
@@ -162,8 +162,9 @@ class Bot:
             if resolution.entry is None and RENEW_WINDOW in self.entries and any(
                     slot.role == EXPIRY for slot in found.slots):  # "三月的最后一天到期": the date says what is asked
                 resolution = self._settle(RENEW_WINDOW, found, remembered)
-            if found.parts:
-                resolution, second = self._two_parts(found, remembered, resolution)
+            if (resolution.rivals or resolution.score < self.thresholds.group) and (
+                    parts := two_parts(found.text, self.index)):  # two questions, when the whole is not one clear one
+                resolution, second = self._two_parts(parts, found, remembered, resolution)
         # speak
         say = speak.decide(msg, resolution, found, names_bot=self._names_bot(found.text), thresholds=self.thresholds,
                            chosen=chosen)
@@ -176,12 +177,12 @@ class Bot:
                        # Words that say permit or points settle a confident match; "续签怎么办理" says neither.
                        confident=self.thresholds.group if topic else float("inf"))
 
-    def _two_parts(self, found: Understanding, remembered: dict,
+    def _two_parts(self, texts: tuple[str, str], found: Understanding, remembered: dict,
                    whole: Resolution) -> tuple[Resolution, Resolution | None]:
         """A message asking two things ("签注好了积分要不要重新申请 另外社保补缴有没有影响"): each part answered when
         each is a confident answer of its own catalog intent; otherwise the whole message as one question."""
         parts = []
-        for text in found.parts:
+        for text in texts:
             part = self._resolve(self.index.match(text), found, remembered, topic=self.scope.topic(self.index.words(text)))
             if part.entry is None or part.outside or part.rivals:
                 return whole, None

@@ -25,6 +25,7 @@ _PERMIT_WORDS = frozenset({"居住证", "积分", "居住证积分"})
 _LINKS = frozenset({"的", "办", "办的", "市", "那边", "这边"})
 _AREAS = frozenset({"园区", "新区", "开发区", "高新区", "区", "县", "市区"})
 _LATIN = re.compile(r"[a-z]{2,}")
+_PUNCTUATION = re.compile(r"[\W_]*")
 
 
 # Verdict kinds: why a question is out of scope.
@@ -83,8 +84,8 @@ class Scope:
             """Each marker as the tokens it is cut into (or as written, words separated by spaces)."""
             return tuple(tuple(w.split()) if " " in w else tuple(split(w)) for w in data[name])
 
-        self.documents, self.policies, self.unrelated = markers("documents"), markers("policies"), markers("unrelated")
-        self.uses = markers("uses")
+        self.documents, self.policies = _by_first(markers("documents")), _by_first(markers("policies"))
+        self.unrelated, self.uses = _by_first(markers("unrelated")), _by_first(markers("uses"))
         self.in_scope = frozenset(data["in_scope"])
         self.typos = frozenset(data["typos_of_permit_words"])
         self.renewal = frozenset(data["renewal"])
@@ -116,23 +117,18 @@ class Scope:
         kind; an unrelated topic; another policy unless renewal is asked about; a use of the permit (school) when
         nothing of the permit or points is asked; a place whose permit or points are meant; a place named without
         Shanghai, unless it is only where an asker of a permit or points question is from or works."""
-        tokens = [t for t in tokens if t.strip() and not re.fullmatch(r"[\W_]+", t)]
+        tokens = [t for t in tokens if not _PUNCTUATION.fullmatch(t)]
         found = set(tokens)
-        for words in self.documents:
-            if _contains(tokens, words) and not (words[0] in self.typos and found & _PERMIT_WORDS):
-                return Verdict(DOCUMENT, "".join(words))
-        for words in self.unrelated:
-            if _contains(tokens, words):
-                return Verdict(UNRELATED, "".join(words))
-        if not found & self.renewal:
-            for words in self.policies:
-                if _contains(tokens, words):
-                    return Verdict(POLICY, "".join(words))
+        document = _first_marker(tokens, self.documents)
+        if document and not (document in self.typos and found & _PERMIT_WORDS):
+            return Verdict(DOCUMENT, document)
+        if unrelated := _first_marker(tokens, self.unrelated):
+            return Verdict(UNRELATED, unrelated)
+        if not found & self.renewal and (policy := _first_marker(tokens, self.policies)):
+            return Verdict(POLICY, policy)
         asks_in_scope = bool(found & self.in_scope)
-        if not asks_in_scope:
-            for words in self.uses:
-                if _contains(tokens, words):
-                    return Verdict(USE, "".join(words))
+        if not asks_in_scope and (use := _first_marker(tokens, self.uses)):
+            return Verdict(USE, use)
         named_home = bool(found & self.home)
         if _LATIN.search(" ".join(tokens)) and not named_home and (place := found & self.places_en):
             return Verdict(PLACE, min(place))
@@ -178,8 +174,18 @@ class Scope:
         return [*kept, *current]
 
 
-def _contains(tokens: Sequence[str], words: tuple[str, ...]) -> bool:
-    n = len(words)
-    if n == 1:
-        return words[0] in tokens
-    return any(tuple(tokens[i:i + n]) == words for i in range(len(tokens) - n + 1))
+def _by_first(markers: tuple[tuple[str, ...], ...]) -> dict[str, list[tuple[str, ...]]]:
+    """Markers by their first token, so that a question is read once, not once per marker."""
+    table: dict[str, list[tuple[str, ...]]] = {}
+    for words in markers:
+        table.setdefault(words[0], []).append(words)
+    return table
+
+
+def _first_marker(tokens: Sequence[str], markers: dict[str, list[tuple[str, ...]]]) -> str | None:
+    """The first marker whose tokens stand in a row in `tokens`, written as one string; None when none does."""
+    for i, token in enumerate(tokens):
+        for words in markers.get(token, ()):
+            if len(words) == 1 or tuple(tokens[i:i + len(words)]) == words:
+                return "".join(words)
+    return None

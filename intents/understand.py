@@ -1,5 +1,5 @@
-"""Understand, the pipeline's first stage: one message's normalised text, words, scope verdict, topic, dated slots,
-and its parts when it asks two things at once."""
+"""Understand, the pipeline's first stage: one message's normalised text, words, scope verdict, topic and dated
+slots; and, when asked, its two parts if it asks two things at once."""
 from __future__ import annotations
 
 import re
@@ -35,7 +35,6 @@ class Understanding:
     slots: list[DateSlot] = field(default_factory=list)
     english: bool = False  # written in English: the reply leads with an English line
     thanks: bool = False  # a short thank-you
-    parts: tuple[str, str] | None = None  # two questions in one message, each with words of its own
 
 
 def understand(raw: str, now: datetime, *, index: IntentIndex, scope: Scope,
@@ -53,11 +52,12 @@ def understand(raw: str, now: datetime, *, index: IntentIndex, scope: Scope,
     dated_endorsement = any(slot.role in (ENDORSED, PLANNED) for slot in slots)
     topic = scope.topic([w for w in words if not (dated_endorsement and w == ENDORSEMENT_WORD)])
     return Understanding(raw, text, words, today, tokens, scope.outside(tokens), topic, slots, english,
-                         scope.is_thanks(tokens), _parts(text, index))
+                         scope.is_thanks(tokens))
 
 
-def _parts(text: str, index: IntentIndex) -> tuple[str, str] | None:
-    """The first cut that leaves at least two words on each side, if any."""
+def two_parts(text: str, index: IntentIndex) -> tuple[str, str] | None:
+    """A normalised message asking two things, cut in two: the first cut (a joining word such as 另外, or the end
+    of a sentence with more after it) that leaves at least two words on each side; None when there is none."""
     for cut in _SECOND_QUESTION.finditer(text):
         first, second = text[:cut.start()].strip(), text[cut.end():].strip()
         if len(index.words(first)) >= 2 and len(index.words(second)) >= 2:
