@@ -98,9 +98,9 @@ def assess(msg: Incoming, result: Result, text: str, *, group_confidence: float)
     counts.append("missed")
     # The suggestion is what the bot answers now (its entry, dated sibling included), else the nearest candidate:
     # never one that contradicts how the question was resolved.
-    suggestion = result.entry_id if result.recognised and result.entry_id else (
-        result.candidates[0][0] if result.candidates else None)
-    score = result.confidence if result.entry_id else (result.candidates[0][1] if result.candidates else 0.0)
+    nearest = next(((entry_id, score) for entry_id, score in result.candidates if entry_id != OUT_OF_SCOPE), None)
+    suggestion = result.entry_id if result.recognised and result.entry_id else (nearest[0] if nearest else None)
+    score = result.confidence if result.entry_id else (nearest[1] if nearest else 0.0)
     return counts, Missed(question=text, at=msg.time.isoformat(timespec="seconds"), room=msg.room,
                           sender=msg.sender, suggestion=suggestion, score=round(score, 4))
 
