@@ -4,7 +4,6 @@ tried on a copy of the knowledge and shown with the answers it would change (bot
 from __future__ import annotations
 
 import ast
-import hashlib
 import logging
 import re
 import sqlite3
@@ -500,8 +499,7 @@ class Commands:
 
     def run(self, msg: Incoming) -> Result:
         if msg.sender not in self.operators:
-            logger.warning("refused a #faq command from a member who is not an operator (sender #%s)",
-                           hashlib.sha256(msg.sender.encode("utf-8", "replace")).hexdigest()[:12])
+            logger.warning("refused a #faq command from sender %s", msg.sender)
             return Result(reply=REFUSAL)
         found = _COMMAND.match(msg.text or "")
         name, rest = _first_word(found.group(1) if found else "")
