@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands import FAILED, REFUSAL, USAGE, is_command
+from bot.commands import NOT_WRITTEN, REFUSAL, USAGE, is_command
 from bot.config import Config
 from bot.events import Incoming
 from bot.app import build
@@ -287,8 +287,8 @@ def test_a_command_that_fails_inside_answers_the_operator_privately_not_with_the
 
     monkeypatch.setattr(bot.store, "set_enabled", full_disk)
     result = op("#faq disable points.tax")
-    assert result.reply == FAILED and result.private_reply
-    assert op("#faq disable points.tax", room=None).reply == FAILED
+    assert result.reply == NOT_WRITTEN and result.private_reply  # says what is wrong: nothing could be written
+    assert op("#faq disable points.tax", room=None).reply == NOT_WRITTEN
 
 
 # -- retention (issue 14, item 8) --------------------------------------------------------------------------
