@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 from intents.roles import DateSlot
 
-MAX_CHATS = 5000
+MAX_CHATS = 2000
 
 
 @dataclass

