@@ -47,8 +47,8 @@ QUOTE_XML = ('<?xml version="1.0"?>\n<msg><appmsg appid="" sdkver="0"><title>{ti
 QUOTE_TEXT = f"「王姐：{QUOTED}」\n- - - - - - - - - - - - - - -\n{QUOTING}"
 # Issue 13: the bot must answer again within this many seconds of the gateway's return…
 BACK_WITHIN_SECONDS = 5.0
-# …after the gateway was down this long (60 s in the issue; PERMITBOT_LIVE_GATEWAY_DOWN_SECONDS=60 for the full wait).
-GATEWAY_DOWN_SECONDS = float(os.environ.get("PERMITBOT_LIVE_GATEWAY_DOWN_SECONDS", "20"))
+# …after the gateway was down this long (the issue's 60 s; PERMITBOT_LIVE_GATEWAY_DOWN_SECONDS for a shorter wait).
+GATEWAY_DOWN_SECONDS = float(os.environ.get("PERMITBOT_LIVE_GATEWAY_DOWN_SECONDS", "60"))
 DATED_QUESTION = "@小助手 我居住证12月5号到期，什么时候能签注？"
 TIMINGS: dict[str, float] = {}
 
