@@ -8,12 +8,13 @@ import re
 import sqlite3
 from datetime import datetime, timedelta
 
+from bot import render
 from bot.commands import is_command
 from bot.events import Incoming, Result
 from intents.dates import message_date
 from knowledge.faqfile import OUT_OF_SCOPE
 from bot.speak import is_placeholder, looks_like_question
-from bot.transports.quotes import read_quote
+from bot.transports.quotes import quoted_words, read_quote
 from knowledge.redact import redact
 from intents.normalize import normalize
 from intents.understand import MAX_QUESTION_CHARS
@@ -23,8 +24,6 @@ logger = logging.getLogger(__name__)
 
 # A report counts only this soon after the answer it is about.
 ERROR_REPORT_WINDOW = timedelta(minutes=5)
-ERROR_THANKS = "谢谢指正！已记下这个问题和我的回答，管理员会核对。"
-ERROR_NOT_RECORDED = "谢谢指正！这次没能记下来，麻烦直接告诉群管理员。"
 MAX_REPORTED_REPLY_CHARS = 500
 # The whole message (punctuation, spaces and mentions removed) says the answer was wrong, and no more.
 _WRONG = re.compile(r"^(?:你|你这|这个?|机器人|小助手)?(?:回?答错了?|回?答得?不对|回答有误|不对(?:不对)?|错了|说错了|搞错了|"
@@ -41,8 +40,7 @@ def is_error_report(text: str, previous_reply: str | None = None, *, quoted: str
     if quoted is None and (quote := read_quote(text or "")) is not None:
         text, quoted = quote.text, quote.quoted or ""
     if quoted is not None:
-        name, colon, body = quoted.partition("：") if "：" in quoted[:32] else quoted.partition(":")
-        quoted_key = phrasing_key(body if colon else quoted)
+        quoted_key = phrasing_key(quoted_words(quoted))
         if not previous_reply or not quoted_key or quoted_key[:40] not in phrasing_key(previous_reply):
             return False
     return bool(_WRONG.match(_NOT_WORD.sub("", normalize(text or "", aliases))))
@@ -69,10 +67,10 @@ def report_error(store: KnowledgeStore, msg: Incoming, previous_question: str, p
                          reply=redact(previous_reply)[:MAX_REPORTED_REPLY_CHARS], intent=intent, room=msg.room)
     try:
         store.record_error_report(report, day=message_date(msg.time).isoformat())
-    except sqlite3.Error:
-        logger.warning("could not record the error report in message %s", msg.id or "?", exc_info=True)
-        return Result(reply=ERROR_NOT_RECORDED)
-    return Result(reply=ERROR_THANKS)
+    except sqlite3.Error as exc:
+        logger.warning("could not record the error report in message %s: %s", msg.id or "?", exc)
+        return Result(reply=render.ERROR_NOT_RECORDED)
+    return Result(reply=render.ERROR_THANKS)
 
 
 

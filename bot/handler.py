@@ -13,6 +13,7 @@ from bot.conversation import ChatState, Conversations
 from bot.events import PAT, Incoming, Result
 from bot.preview import Judge, Outcome
 from bot.resolve import RENEW_WINDOW, Resolution, on_topic, resolve, settle
+from bot.transports.quotes import quoted_words
 from intents.matcher import IntentIndex, Match
 from intents.dates import SHANGHAI
 from intents.roles import EXPIRY
@@ -27,7 +28,6 @@ logger = logging.getLogger(__name__)
 
 _CHOICE = re.compile(r"^\s*([1-9])\s*$")
 _FOLLOW_UP = re.compile(r"^(那|那么|还有|另外|然后|那如果|如果)")
-_QUOTED_NAME = re.compile(r"^[^：:\n]{1,20}[：:]")  # "王姐：" before the quoted words
 _SAME_QUESTION = re.compile(r"同问|同求|我也是|我也一样|我也想问|一样的问题|\+1|me too|same here")
 _SAME_DAY = re.compile(r"这天|那天|同一天|一样的日子|同一个日子|也是这个日子|也是那个日子")
 
@@ -78,13 +78,14 @@ class Bot:
 
     def judge_on(self, store: KnowledgeStore) -> Judge:
         """How a bot like this one over `store` takes questions (for an operator's preview)."""
-        return Bot(store, config=replace(self.config, operators=frozenset()), policy=self.policy, scope=self.scope,
-                   segmenter=self.segmenter).judge
+        scratch = Bot(store, config=replace(self.config, operators=frozenset()), policy=self.policy, scope=self.scope,
+                      segmenter=self.segmenter)
+        scratch.record_activity = False
+        return scratch.judge
 
     def judge(self, text: str) -> Outcome:
         """How this bot takes a question, asked with an @-mention and unasked in a group; nothing is remembered,
-        logged or throttled (each question its own chat, this bot a scratch one)."""
-        self.record_activity = False
+        logged or throttled (each question its own chat, this bot a scratch one made by judge_on)."""
         self._judged += 1
         room = f"preview-{self._judged}"
         now = datetime.now(SHANGHAI)
@@ -130,7 +131,7 @@ class Bot:
             return reported  # "答错了" right after an answer: queued for review, with a thanks
         # understand: the asker's own words; a quoted message is context, its dates not the asker's
         found = understand(raw, msg.time, index=self.index, scope=self.scope, aliases=self.config.aliases)
-        quoted = understand(_QUOTED_NAME.sub("", msg.quoted), msg.time, index=self.index, scope=self.scope,
+        quoted = understand(quoted_words(msg.quoted), msg.time, index=self.index, scope=self.scope,
                             aliases=self.config.aliases) if msg.quoted else None
         if quoted is not None:
             if _SAME_DAY.search(found.text):  # "我也是这天到期": the asker says the quoted date is theirs

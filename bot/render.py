@@ -19,6 +19,8 @@ CANNOT_HELP = (
 )
 SMALL_TALK = "我是居住证助手，只回答上海居住证签注和积分续办的问题，比如“居住证12月5号到期什么时候能签注”；找人工请回复“人工”。"
 THANKS = "不客气，有问题随时问我。"
+ERROR_THANKS = "谢谢指正！已记下这个问题和我的回答，管理员会核对。"  # a member said an answer was wrong
+ERROR_NOT_RECORDED = "谢谢指正！这次没能记下来，麻烦直接告诉群管理员。"
 PAT_HELP = "我是居住证助手：@我问上海居住证签注或积分续办，比如“居住证12月5号到期什么时候能签注”。"
 # English askers get one English line before the Chinese reply.
 EN_CANNOT_HELP = "Sorry, I can't answer that yet. I answer questions on the Shanghai residence permit and its points."

@@ -39,9 +39,9 @@ class Thresholds:
     """Scores in 0–1 (bot.config validates them): below `minimum` a match is no intent; an unmentioned group
     message is answered only at `group` or above; other intents within `margin` of the best make it ambiguous."""
 
-    minimum: float = 0.22
-    group: float = 0.36
-    margin: float = 0.015
+    minimum: float
+    group: float
+    margin: float
 
 
 def looks_like_question(text: str) -> bool:

@@ -19,9 +19,8 @@ SHANGHAI_CODE = "31"
 # Longest first: "广西壮族自治区" → 广西, "浦东新区" → 浦东.
 _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州", "自治县", "林区", "地区",
              "新区", "省", "市", "县", "区", "盟", "旗")
-_LISTS = ("documents", "typos_of_permit_words", "policies", "uses", "in_scope", "unrelated", "thanks", "renewal", "home",
-          "foreign_en", "context_before",
-          "context_after", "subject_after", "not_places", "foreign")
+_LISTS = ("documents", "typos_of_permit_words", "policies", "uses", "in_scope", "unrelated", "thanks", "renewal",
+          "home", "foreign_en", "context_before", "context_after", "subject_after", "not_places", "foreign")
 _PERMIT_WORDS = frozenset({"居住证", "积分", "居住证积分"})
 _LINKS = frozenset({"的", "办", "办的", "市", "那边", "这边"})
 _AREAS = frozenset({"园区", "新区", "开发区", "高新区", "区", "县", "市区"})

@@ -586,10 +586,9 @@ class KnowledgeStore:
                 kept["disabled"] += 1
             for row in rows("select * from phrasings where origin = 'operator'"):
                 if row["entry_id"] in known:
-                    before = self.db.execute("select count(*) from phrasings").fetchone()[0]
-                    self.db.execute("insert or ignore into phrasings (entry_id, text, origin) values (?, ?, ?)",
-                                    [row["entry_id"], row["text"], OPERATOR])
-                    kept["phrasings"] += self.db.execute("select count(*) from phrasings").fetchone()[0] - before
+                    kept["phrasings"] += self.db.execute(
+                        "insert or ignore into phrasings (entry_id, text, origin) values (?, ?, ?)",
+                        [row["entry_id"], row["text"], OPERATOR]).rowcount
             for row in rows("select at, by, action, entry_id, before, after, note from audit order by id"):
                 self.db.execute("insert into audit (at, by, action, entry_id, before, after, note) "
                                 "values (?, ?, ?, ?, ?, ?, ?)", list(row))

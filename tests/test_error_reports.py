@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.activity import ERROR_NOT_RECORDED, ERROR_THANKS, is_error_report, report_error
+from bot.activity import is_error_report, report_error
+from bot.render import ERROR_NOT_RECORDED, ERROR_THANKS
 from bot.events import Incoming
 from tests.conftest import NOW
 

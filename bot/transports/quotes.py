@@ -13,6 +13,7 @@ APP_MESSAGE_TYPE = 49  # a quoted app message (a link, an earlier quote…): its
 _TEXT_FORM = re.compile(r"\s*「(?P<quoted>.*?)」[ \t]*\r?\n[ \t]*(?:-[ \t]*){3,}\r?\n(?P<text>.*)", re.S)
 # Some puppets put the sender's id and ":\n" before a group message's XML.
 _SENDER_PREFIX = re.compile(r"[\w.@-]{1,100}:[ \t]*\r?\n")
+_SENDER_NAME = re.compile(r"^[^：:\n]{1,32}[：:]")  # "王姐：" before a quoted message's words
 _DTD = re.compile(r"<!(?:DOCTYPE|ENTITY)", re.I)
 
 
@@ -40,6 +41,11 @@ def xml_root(content: str) -> ElementTree.Element | None:
         return ElementTree.fromstring(body)
     except (ElementTree.ParseError, ValueError):  # ValueError: text that cannot be encoded (a lone surrogate)
         return None
+
+
+def quoted_words(quoted: str) -> str:
+    """A quoted message without its sender's name: "王姐：我的证10月8号到期的" → "我的证10月8号到期的"."""
+    return _SENDER_NAME.sub("", quoted, count=1)
 
 
 def read_quote(content: str) -> Quote | None:
