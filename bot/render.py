@@ -36,14 +36,15 @@ def _sources() -> dict[str, dict]:
     return load_sources()
 
 
-def source_line(entry: Entry) -> str:
-    """Name the articles behind an entry by their short names (knowledge/sources.toml): "来源：民间指南 积分网2023续签指南、
-    …（2026-11-30 复核）"; unknown labels are shown as written."""
+def source_line(*entries: Entry) -> str:
+    """Name the articles behind the entries by their short names (knowledge/sources.toml), each once, with the latest
+    review date: "来源：民间指南 积分网2023续签指南、…（2026-11-30 复核）"; unknown labels are shown as written."""
     names = []
-    for label in entry.sources:
+    for label in dict.fromkeys(label for entry in entries for label in entry.sources):
         known = _sources().get(label.split()[0]) if label.strip() else None
         names.append((known.get("short") or f"《{known['title']}》") if known else label)
-    reviewed = f"（{entry.reviewed} 复核）" if entry.reviewed else ""
+    latest = max(entry.reviewed for entry in entries)
+    reviewed = f"（{latest} 复核）" if latest else ""
     return f"来源：民间指南 {'、'.join(names)}{reviewed}" if names else f"来源：群内整理{reviewed}"
 
 
@@ -81,9 +82,7 @@ def two_answers(first: Entry, first_dated: r.Dated | None, second: Entry, second
     parts = [*_lead(first, english), "\n".join(lines)]
     cited = [entry for entry in (first, second) if entry.catalog_id not in NOT_POLICY]
     if cited:
-        merged = Entry(id="", question="", answer="", sources=list(dict.fromkeys(s for e in cited for s in e.sources)),
-                       reviewed=max(e.reviewed for e in cited))
-        parts.append(source_line(merged) + "\n" + REMINDER)
+        parts.append(source_line(*cited) + "\n" + REMINDER)
     return "\n\n".join(parts)
 
 
