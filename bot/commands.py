@@ -35,7 +35,7 @@ NOT_WRITTEN = "未修改：知识库现在写不进去（磁盘满了，或数�
 FAILED = "命令没有完成（内部错误，已记入日志）。是否已生效请用 #faq history 查看。"
 MAX_COMMAND_CHARS = MAX_ANSWER_CHARS + MAX_PHRASING_CHARS + 100  # the longest `#faq add` that could pass
 
-_COMMAND = re.compile(r"^\s*(?:@[^\s@]{1,20}[\u2005 ]\s*)*[#＃]\s*(?:faq|ｆａｑ)(?![0-9a-z])(.*)$", re.I | re.S)
+_COMMAND = re.compile(r"^\s*(?:@[^\s@]{1,20}[\u2005 ]\s*){0,8}[#＃]\s*(?:faq|ｆａｑ)(?![0-9a-z])(.*)$", re.I | re.S)
 _ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")  # an id with a dot: `#faq add <parent> …`
 _SEPARATOR = re.compile(r"[|｜]")
 _FORCE = frozenset({"--force", "—force", "-f"})

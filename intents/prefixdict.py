@@ -6,6 +6,8 @@ entry that a cut at position k looks up starts with the character at k, so the d
 cleanly by first character. The cache file holds one marshalled slice per first character and an
 index of where each lies; a tokenizer maps the file and loads a character's slice the first time a
 sentence contains it. Cuts are the same as jieba's own with the same words: same entries, same total.
+Text that touches every character (random Unicode) would load it all back; past `MAX_LOADED_ENTRIES` the
+loaded slices are dropped and read again as sentences need them, so memory stays bounded.
 
 The file is named by what it was built from (jieba's version and dictionary, the user dictionary's
 bytes, this format), so an edited word list builds a new one; a cache directory that cannot be
@@ -48,6 +50,7 @@ logger = logging.getLogger(__name__)
 
 CACHE_ENV = "PERMITBOT_CACHE_DIR"
 FORMAT = b"permitbot-jieba-prefix-1\n"
+MAX_LOADED_ENTRIES = 120_000  # about 15 MB; a chat's few thousand characters need a fraction of it
 
 
 def default_cache_dir() -> Path:
@@ -111,23 +114,34 @@ class LazyTokenizer(jieba.Tokenizer):
         size = int.from_bytes(self._map[len(FORMAT):start], "little")
         self.total, self._index = marshal.loads(self._map[start:start + size])
         self._base = start + size
-        self._loaded: set[str] = set()
+        self._slices: tuple[dict[str, int], set[str]] = ({}, set())  # the prefix dictionary so far, its characters
+        self._added: dict[str, dict[str, int]] = {}  # add_word's words by first character
         self._load_lock = threading.Lock()
-        self.FREQ = {}
+        self.FREQ = self._slices[0]
         self.initialized = True
         self.cache_file = str(path)
 
-    def _load(self, text: str) -> None:
-        missing = set(text) - self._loaded
-        if not missing:
-            return
+    def _load(self, text: str) -> dict[str, int]:
+        """The prefix dictionary holding every entry that starts with a character of `text`."""
+        freq, loaded = self._slices  # one read: another thread may start over meanwhile
+        if set(text) <= loaded:
+            return freq
         with self._load_lock:
-            for char in missing - self._loaded:
+            freq, loaded = self._slices
+            if len(freq) > MAX_LOADED_ENTRIES:
+                freq, loaded = {}, set()
+            for char in set(text) - loaded:
                 where = self._index.get(char)
                 if where is not None:
                     offset = self._base + where[0]
-                    self.FREQ.update(marshal.loads(self._map[offset:offset + where[1]]))
-                self._loaded.add(char)
+                    freq.update(marshal.loads(self._map[offset:offset + where[1]]))
+                for word, count in self._added.get(char, {}).items():
+                    freq[word] = count
+                    freq.update({word[:end]: 0 for end in range(1, len(word)) if word[:end] not in freq})
+                loaded.add(char)
+            self._slices = (freq, loaded)
+            self.FREQ = freq
+            return freq
 
     def get_DAG(self, sentence):  # noqa: N802 (jieba's name)
         self._load(sentence)
@@ -157,8 +171,7 @@ class LazyTokenizer(jieba.Tokenizer):
     def _cut_block(self, sentence: str, out: list[str]) -> None:
         # get_DAG and calc folded into one backward pass: the best route from each position, scored as
         # jieba scores it (log(freq) - log(total) + the rest's score; on a tie the longer word).
-        self._load(sentence)
-        freq = self.FREQ
+        freq = self._load(sentence)
         log_total = log(self.total)
         length = len(sentence)
         score = [0.0] * (length + 1)
@@ -195,7 +208,8 @@ class LazyTokenizer(jieba.Tokenizer):
 
     def add_word(self, word, freq=None, tag=None):
         self._load(word[:1])  # later loads of this character must not overwrite the added word
-        return super().add_word(word, freq, tag)
+        super().add_word(word, freq, tag)
+        self._added.setdefault(word[:1], {})[word] = self.FREQ[word]  # read again after the slices are dropped
 
 
 def cached_tokenizer(user_dict: Path, cache_dir: Path | None = None) -> jieba.Tokenizer:

@@ -38,8 +38,8 @@ class Segmenter:
         # jieba's dictionary plus the domain words, from a cache read by first character (intents/prefixdict.py):
         # the same cuts as jieba.Tokenizer() + load_userdict, without a second of loading at every start.
         self.tokenizer = cached_tokenizer(data_dir / "domain_words.txt")
-        self._recent = lru_cache(maxsize=2000)(self._words)
-        self.tokens = lru_cache(maxsize=2000)(self._tokens)
+        self._recent = lru_cache(maxsize=500)(self._words)
+        self.tokens = lru_cache(maxsize=500)(self._tokens)
         # Phrasings cut by an earlier process from the same inputs: jieba, the data files, this code.
         self._stored = StoredWords.for_inputs(default_cache_dir(), [
             cache_key(data_dir / "domain_words.txt").encode(),

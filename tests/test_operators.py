@@ -88,6 +88,19 @@ def test_full_width_prefix_and_a_leading_mention_are_commands(op):
     assert not is_command("#faqs are great") and not is_command("faq show points.tax")
 
 
+def test_a_flood_of_mentions_is_read_as_a_question_without_the_command_check_holding_memory():
+    import tracemalloc
+    text = "@小助手\u2005" * 200_000 + "#faq list"  # 1 MB of mentions: no operator types that
+    tracemalloc.start()
+    try:
+        assert not is_command(text)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1_000_000  # a repeated group over the whole text held ~38 MB of backtracking state
+    assert is_command("@小助手\u2005@群主\u2005#faq list")
+
+
 def test_an_alias_for_a_nonsense_phrase_answers_the_very_next_message(bot, op, ask, confirmed):
     assert ask(NONSENSE, mentioned=True).intent != "points.tax"
     assert "添加问法" in confirmed(f"#faq alias points.tax {NONSENSE}")

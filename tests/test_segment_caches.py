@@ -47,6 +47,19 @@ def test_the_cached_dictionary_cuts_exactly_as_jieba_with_the_domain_words(full,
     assert len(lazy.FREQ) < len(full.FREQ)  # only the characters met were loaded
 
 
+def test_text_touching_every_character_keeps_the_loaded_dictionary_bounded_and_cuts_unchanged(full, cache_dir,
+                                                                                                  monkeypatch):
+    monkeypatch.setattr(prefixdict, "MAX_LOADED_ENTRIES", 5_000)
+    lazy = prefixdict.cached_tokenizer(DATA_DIR / "domain_words.txt", cache_dir)
+    sample = texts()[:300]
+    rare = "".join(chr(code) for code in range(0x4E00, 0x9FA5))  # every common CJK character: ~500,000 entries
+    for start in range(0, len(rare), 200):
+        lazy.lcut(rare[start:start + 200], HMM=False)
+        assert len(lazy.FREQ) < 5_000 + 60_000  # one 200-character slice past the cap at most
+    for text in sample:  # the slices dropped are read again: the same cuts as jieba's own
+        assert lazy.lcut(text, HMM=False) == full.lcut(text, HMM=False), text
+
+
 def test_an_edited_word_list_builds_a_new_cache(tmp_path, cache_dir):
     words = tmp_path / "domain_words.txt"
     words.write_text("琪瑾湾 50000 n\n", encoding="utf-8")
@@ -77,6 +90,16 @@ def test_an_unwritable_cache_directory_falls_back_to_jieba(tmp_path, full):
 def test_a_word_added_later_survives_its_character_being_loaded(cache_dir):
     tokenizer = prefixdict.cached_tokenizer(DATA_DIR / "domain_words.txt", cache_dir)
     tokenizer.add_word("璐珂卡", 80000)
+    assert "璐珂卡" in tokenizer.lcut("璐珂卡续办", HMM=False)
+
+
+def test_a_word_added_later_survives_the_loaded_slices_being_dropped(cache_dir, monkeypatch):
+    monkeypatch.setattr(prefixdict, "MAX_LOADED_ENTRIES", 1_000)
+    tokenizer = prefixdict.cached_tokenizer(DATA_DIR / "domain_words.txt", cache_dir)
+    tokenizer.add_word("璐珂卡", 80000)
+    tokenizer.lcut("".join(chr(code) for code in range(0x4E00, 0x4F00)), HMM=False)  # past the cap
+    tokenizer.lcut("续办", HMM=False)  # the next characters met drop what was loaded
+    assert "璐" not in tokenizer.FREQ
     assert "璐珂卡" in tokenizer.lcut("璐珂卡续办", HMM=False)
 
 
