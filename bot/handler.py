@@ -27,7 +27,7 @@ from knowledge.store import KnowledgeStore
 logger = logging.getLogger(__name__)
 
 _CHOICE = re.compile(r"^\s*([1-9])\s*$")
-_FOLLOW_UP = re.compile(r"^(那|那么|还有|另外|然后|那如果|如果)")
+_FOLLOW_UP = re.compile(r"^(那|那么|还有|另外|然后|那如果|如果|上海的|在上海|and\b|or\b|what about|how about)")
 _SAME_QUESTION = re.compile(r"同问|同求|我也是|我也一样|我也想问|一样的问题|\+1|me too|same here")
 _SAME_DAY = re.compile(r"这天|那天|同一天|一样的日子|同一个日子|也是这个日子|也是那个日子")
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from intents import rules
 from intents.dates import OVERDUE, DateMention
-from intents.matcher import Match
+from intents.matcher import DECISIVE, Match
 from intents.roles import ENDORSED, EXPIRY, PLANNED, REVIEW, SUBMITTED, DateSlot, pick
 from knowledge.faqfile import OUT_OF_SCOPE, Entry
 from knowledge.policy import Policy
@@ -205,7 +205,7 @@ def on_topic(match: Match, entries: dict[str, Entry], topic: str | None) -> Matc
         return match
     ranked = [(entry_id, score * (OFF_TOPIC if _domain(entries[entry_id]) not in (topic, None) else 1.0))
               for entry_id, score in match.ranked]
-    return Match(sorted(ranked, key=lambda pair: -pair[1]))
+    return Match.of(ranked, match.likelihood)
 
 
 def _domain(entry: Entry) -> str | None:
@@ -218,8 +218,9 @@ def resolve(match: Match, entries: dict[str, Entry], slots: list[DateSlot], toda
             confident: float) -> Resolution:
     """The match made an answer: below `min_confidence` nothing is recognised; below `confident`, runners-up of
     other catalog intents within `ambiguity_margin` of the best (at most two, not the one the date settles) are its
-    rivals. A best at `confident` or above is answered even with a close runner-up: on the tuning sets such a best
-    was the right one four times as often as the runner-up."""
+    rivals, unless the phrasing likelihood already tells them apart (DECISIVE-ly less likely than the best).
+    A best at `confident` or above is answered even with a close runner-up: on the tuning sets such a best was the
+    right one four times as often as the runner-up."""
     best = match.best
     if best is None or best[1] < min_confidence:
         return Resolution(None, best[1] if best else 0.0, match.ranked)
@@ -239,7 +240,8 @@ def resolve(match: Match, entries: dict[str, Entry], slots: list[DateSlot], toda
         other = entries[other_id]
         if score - other_score > ambiguity_margin or len(rivals) == 3:
             break
-        if other.catalog_id not in settled | {r.catalog_id for r in rivals} | {OUT_OF_SCOPE}:
+        if other.catalog_id not in settled | {r.catalog_id for r in rivals} | {OUT_OF_SCOPE} and (
+                match.likelihood.get(other_id, 0.0) >= match.likelihood.get(entry_id, 0.0) - DECISIVE):
             rivals.append(other)
     resolution.rivals = rivals[1:]
     return resolution

@@ -158,16 +158,16 @@ class Scope:
 
     def follow_up(self, previous: Sequence[str], current: Sequence[str]) -> list[str]:
         """The words to read a follow-up ("那积分呢", "那要带啥", "那上海呢") with: a follow-up that names a topic
-        replaces the previous question's topic words; one with words of its own keeps only the previous topic;
-        one that names only a place replaces the previous places."""
+        replaces the previous question's topic words; one with other words of its own keeps only the previous topic;
+        one that names a place ("上海的可以吗") is the previous question asked of that place."""
         topic_words = self.topic_words["points"] | self.topic_words["permit"] | self.topic_words["permit_weak"]
         places = self.places | self.home
         if set(current) & (self.topic_words["points"] | self.topic_words["permit"]):
             kept = [w for w in previous if w not in topic_words and w not in places]
-        elif [w for w in current if w not in places]:
-            kept = [w for w in previous if w in topic_words]
+        elif set(current) & places or not current:  # the same question, asked of this place
+            return [*(w for w in previous if w not in places), *(w for w in current if w in places)]
         else:
-            kept = [w for w in previous if w not in places]
+            kept = [w for w in previous if w in topic_words]
         return [*kept, *current]
 
 

@@ -75,6 +75,21 @@ def test_follow_up_after_an_out_of_scope_turn(ask):
     assert follow.intent in {"permit.process", "permit.renew_window"} and not follow.menu
 
 
+@pytest.mark.parametrize("first, follow", [
+    ("深圳居住证怎么续签", "上海的可以吗"), ("昆山居住证到期能网上签注吗", "上海的怎么弄"),
+])
+def test_a_follow_up_naming_shanghai_keeps_the_rest_of_the_question(ask, first, follow):
+    assert ask(first, room=GROUP, mentioned=True).intent == "out_of_scope"
+    result = ask(follow, room=GROUP, mentioned=True, time=NOW + timedelta(minutes=1))
+    assert result.intent == "permit.process" and result.replied and not result.menu  # how to endorse, in Shanghai
+
+
+def test_an_unrelated_message_after_a_question_is_not_read_as_its_follow_up(ask):
+    assert ask("居住证签注要带什么材料", room=GROUP, mentioned=True).intent == "permit.materials"
+    result = ask("蓝色香蕉飞船?", room=GROUP, mentioned=True, time=NOW + timedelta(minutes=1))
+    assert not result.recognised and result.intent == "out_of_scope"
+
+
 # 4. Mixed questions: both parts answered, each short, in one reply.
 def test_a_two_part_question_gets_two_short_answers(ask):
     result = asked(ask, "签注好了积分要不要重新申请 另外社保补缴有没有影响", mentioned=True)
@@ -181,3 +196,15 @@ def test_a_pat_of_the_bot_gets_the_help_line_once_a_minute_per_room(bot):
 def test_a_question_addressed_to_another_member_is_left_to_them(ask):
     assert asked(ask, "@李四\u2005居住证签注要带什么材料？").reply is None
     assert asked(ask, "居住证签注要带什么材料？").reply is not None  # the same question to the group is answered
+
+
+# The matching method: the phrasing likelihood decides between candidates the scores cannot tell apart.
+def test_a_near_candidate_decisively_more_likely_is_ranked_first_with_its_own_score():
+    from intents.matcher import Match
+    scored = [("c", 0.30), ("a", 0.50), ("b", 0.45)]
+    # b is 0.05 below a (within NEAR 0.08) and e^10 times more likely; c is far below in score though likelier still
+    ranked = Match.of(scored, {"a": -20.0, "b": -10.0, "c": 0.0}).ranked
+    assert ranked == [("b", 0.45), ("a", 0.50), ("c", 0.30)]
+    # e^2 more likely is not decisive (DECISIVE is 3 nats): the score order stands
+    assert Match.of(scored, {"a": -20.0, "b": -18.0, "c": 0.0}).ranked == [("a", 0.50), ("b", 0.45), ("c", 0.30)]
+    assert Match.of(scored, {}).ranked == [("a", 0.50), ("b", 0.45), ("c", 0.30)]
