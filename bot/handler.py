@@ -156,15 +156,19 @@ class Bot:
             else:
                 resolution = Resolution(None)
         elif found.outside:
-            resolution = Resolution(self.entries.get(OUT_OF_SCOPE), 1.0, outside=True)
+            parts = two_parts(found.text, self.index)
+            if parts and not self.scope.outside(self.index.segmenter.tokens(parts[0])):
+                # "签注在哪办？另外港澳通行证能一起办吗": the first part is ours, the rest is not
+                resolution = self._resolve(self.index.match(parts[0]), found, remembered, topic=found.topic)
+            else:
+                resolution = Resolution(self.entries.get(OUT_OF_SCOPE), 1.0, outside=True)
         else:
             match, topic = self._match(found, state, quoted)
             resolution = self._resolve(match, found, remembered, topic=topic)
             if resolution.entry is None and RENEW_WINDOW in self.entries and any(
                     slot.role == EXPIRY for slot in found.slots):  # "三月的最后一天到期": the date says what is asked
                 resolution = self._settle(RENEW_WINDOW, found, remembered)
-            if (resolution.rivals or resolution.score < self.thresholds.group) and (
-                    parts := two_parts(found.text, self.index)):  # two questions, when the whole is not one clear one
+            if parts := two_parts(found.text, self.index):  # two questions, each clear on its own: two answers
                 resolution, second = self._two_parts(parts, found, remembered, resolution)
         # speak
         say = speak.decide(msg, resolution, found, names_bot=self._names_bot(found.text), thresholds=self.thresholds,
@@ -181,11 +185,14 @@ class Bot:
     def _two_parts(self, texts: tuple[str, str], found: Understanding, remembered: dict,
                    whole: Resolution) -> tuple[Resolution, Resolution | None]:
         """A message asking two things ("签注好了积分要不要重新申请 另外社保补缴有没有影响"): each part answered when
-        each is a confident answer of its own catalog intent; otherwise the whole message as one question."""
-        parts = []
+        each is an answer of its own catalog intent, the first a confident one (the group threshold), a part without
+        topic words taking the topic before it; otherwise the whole message as one question."""
+        parts: list[Resolution] = []
+        topic = found.topic
         for text in texts:
-            part = self._resolve(self.index.match(text), found, remembered, topic=self.scope.topic(self.index.words(text)))
-            if part.entry is None or part.outside or part.rivals:
+            topic = self.scope.topic(self.index.words(text)) or topic  # "积分续办要什么材料 另外多久能批下来"
+            part = self._resolve(self.index.match(text), found, remembered, topic=topic)
+            if part.entry is None or part.outside or part.rivals or (not parts and part.score < self.thresholds.group):
                 return whole, None
             parts.append(part)
         first, second = parts

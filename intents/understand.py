@@ -16,7 +16,8 @@ ENDORSEMENT_WORD = "签注"  # the segmenter's word for the endorsement (synonym
 # Longer messages are read only this far (questions are short; pasted documents are not questions).
 MAX_QUESTION_CHARS = 300
 # Where a message asking two things is cut: a joining word, or the end of a sentence with more after it.
-_SECOND_QUESTION = re.compile(r"(?:另外|还有就是|还想问|顺便问一下|顺便问|再问一下|再问下|还有个问题|and also|also)|[?？。；;!！]")
+_SECOND_QUESTION = re.compile(r"(?:另外|还有就是|还想问|顺便问一下|顺便问|再问一下|再问下|还有个问题|and also|also)|[?？。；;!！]"
+                              r"|(?<=[\s,，])(?:还有(?!多久|几|没有)|and\b)")
 _LATIN_WORD = re.compile(r"[a-z]{2,}")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 

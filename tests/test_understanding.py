@@ -99,6 +99,19 @@ def test_a_two_part_question_gets_two_short_answers(ask):
     assert REMINDER in result.reply and len(result.reply) <= 400
 
 
+def test_a_question_joined_by_hai_you_gets_both_answers_the_first_leading(ask):
+    result = asked(ask, "签注要带什么 还有能不能在手机上办", mentioned=True)
+    assert result.intent == "permit.materials" and not result.menu
+    first, second = result.reply.splitlines()[:2]
+    assert first.startswith("1. ") and "居住证" in first  # what to bring (domain.md: the permit itself)
+    assert second.startswith("2. ") and "随申办" in second  # online: 一网通办 / 随申办
+
+
+def test_an_out_of_scope_second_part_does_not_cost_the_first_its_answer(ask):
+    result = asked(ask, "签注在哪办？另外港澳通行证能一起办吗", mentioned=True)
+    assert result.intent == "permit.process" and result.replied and not result.menu
+
+
 # 5. No menu on a clear question; a menu keeps the dates and the chosen answer uses them.
 def test_clear_questions_get_no_menu(ask):
     result = asked(ask, "居住证积分续办要什么材料", mentioned=True)
