@@ -51,18 +51,22 @@ def _short(name: str) -> str:
     return name
 
 
-def gazetteer() -> tuple[frozenset[str], frozenset[str]]:
-    """(places outside Shanghai, Shanghai and its districts): full names, and short names of provinces,
-    prefectures and county-level cities and counties (a district's short name is too often another word)."""
+def gazetteer() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """(places outside Shanghai, Shanghai and its districts, short names of districts outside Shanghai): full
+    names, and short names of provinces, prefectures and county-level cities and counties; a district's short
+    name is too often another word to be a place anywhere, so it is one only right before its permit."""
     places: set[str] = set()
     home: set[str] = set()
+    districts: set[str] = set()
     for code, name in DIVISION_DATA.items():
         names = {name}
         if code.endswith("00") or not name.endswith("区"):
             names.add(_short(name))
+        elif not code.startswith(SHANGHAI_CODE):
+            districts.add(_short(name))
         (home if code.startswith(SHANGHAI_CODE) else places).update(names)
     home.update(_short(name) for code, name in DIVISION_DATA.items() if code.startswith(SHANGHAI_CODE))
-    return frozenset(places - home), frozenset(home)
+    return frozenset(places - home), frozenset(home), frozenset(districts - places - home)
 
 
 class Scope:
@@ -89,9 +93,10 @@ class Scope:
         self.in_scope = frozenset(data["in_scope"])
         self.typos = frozenset(data["typos_of_permit_words"])
         self.renewal = frozenset(data["renewal"])
-        places, home = gazetteer()
+        places, home, districts = gazetteer()
         self.home = home | frozenset(data["home"])
         self.places = (places | frozenset(data["foreign"])) - frozenset(data["not_places"])
+        self.districts = districts - frozenset(data["not_places"])
         self._foreign_en = frozenset(data["foreign_en"])
         self.context_before = frozenset(data["context_before"])
         self.context_after = frozenset(data["context_after"])
@@ -133,10 +138,13 @@ class Scope:
         if _LATIN.search(" ".join(tokens)) and not named_home and (place := found & self.places_en):
             return Verdict(PLACE, min(place))
         for i, token in enumerate(tokens):
+            if token in self.districts and tokens[i + 1:i + 2] and tokens[i + 1] in self.subject_after:
+                return Verdict(PLACE, token)  # "顺德居住证签注要房东一起去吗"
             if token not in self.places:
                 continue
             # "苏州园区办的居住证", "佛山顺德的居住证": links and smaller places between a place and its permit.
-            after = [t for t in tokens[i + 1:i + 6] if t not in _LINKS and t not in self.places and t not in _AREAS]
+            after = [t for t in tokens[i + 1:i + 6]
+                     if t not in _LINKS and t not in self.places and t not in self.districts and t not in _AREAS]
             if after and after[0] in self.subject_after:
                 return Verdict(PLACE, token)
             context = (i and tokens[i - 1] in self.context_before) or (after and after[0] in self.context_after)

@@ -25,6 +25,7 @@ def asked(ask, text, **kwargs):
     ("过年会不会耽误积分审核", "points.processing_time"),
     ("孩子明年入学要用积分，续办要多久", "points.processing_time"),  # 入学, but renewal is asked
     ("老家赣州的，积分续办要回去开证明吗", "points.materials"),  # a hometown in a Shanghai points question
+    ("浦东居住证签注要带什么", "permit.materials"),  # a Shanghai district before the permit
 ])
 def test_in_scope_questions_with_tricky_words_are_answered(ask, text, intent):
     result = asked(ask, text, mentioned=True)
@@ -35,6 +36,8 @@ def test_in_scope_questions_with_tricky_words_are_answered(ask, text, intent):
     "赣州居住证怎么签注", "义乌居住证怎么续", "苏州办的居住证在上海能用吗", "佛山顺德的居住证可以异地签注吗",
     "日本签证到期了怎么续", "台胞证怎么续签", "港澳台居民居住证怎么签注", "社保卡丢了怎么补", "医保卡丢了怎么补",
     "孩子中考要什么条件", "高考报名要居住证吗", "how do i renew a residence permit in shenzhen",
+    # a district's short name right before its permit; also after its city, with Shanghai named elsewhere
+    "临安居住证签注在哪个窗口", "顺德居住证签注要房东一起去吗", "佛山顺德的居住证可以异地签注吗 我人在上海",
 ])
 def test_near_misses_are_out_of_scope_and_unmentioned_they_get_silence(ask, text):
     assert asked(ask, text).reply is None
