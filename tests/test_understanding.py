@@ -26,6 +26,8 @@ def asked(ask, text, **kwargs):
     ("孩子明年入学要用积分，续办要多久", "points.processing_time"),  # 入学, but renewal is asked
     ("老家赣州的，积分续办要回去开证明吗", "points.materials"),  # a hometown in a Shanghai points question
     ("浦东居住证签注要带什么", "permit.materials"),  # a Shanghai district before the permit
+    ("qz材料有哪些", "permit.materials"),  # abbreviations and homophones: qz 签注, 社宝 社保
+    ("社宝少交了一个月 积分续办有影响不", "points.social_security"),
 ])
 def test_in_scope_questions_with_tricky_words_are_answered(ask, text, intent):
     result = asked(ask, text, mentioned=True)
