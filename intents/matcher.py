@@ -159,7 +159,8 @@ class IntentIndex:
             intent = self.intents[index]
             phrasing = best_phrasing(words, weights, query_mass, query_joined, intent)
             scored.append((intent.entry_id, PROFILE_WEIGHT * profile_score / query_mass + (1 - PROFILE_WEIGHT) * phrasing))
-            likelihood[intent.entry_id] = len(known) * intent.unseen + sum(intent.evidence.get(f, 0.0) for f in known)
+            evidence = intent.evidence
+            likelihood[intent.entry_id] = len(known) * intent.unseen + sum([evidence[f] for f in known if f in evidence])
         ranked = Match.of(scored, likelihood).ranked[:limit]
         return Match(ranked, {entry_id: likelihood[entry_id] for entry_id, _ in ranked})
 
