@@ -211,7 +211,8 @@ class Bot:
         "我也是"), or for a follow-up ("那积分呢") the sender's previous question."""
         match = self.index.match(found.text) if found.words else Match()
         context = quoted.words if quoted is not None else None
-        if context is None and state and state.last_text and _FOLLOW_UP.match(found.text):
+        if context is None and state and state.last_text and (
+                _FOLLOW_UP.match(found.text) or self._unreadable(match, found)):
             context = self.index.words(state.last_text)
         if context and self._needs_context(match, found):
             own = [] if _SAME_QUESTION.search(found.text) else found.words  # "同问": the quoted question itself
@@ -220,6 +221,12 @@ class Bot:
         if found.topic is None and state and state.last_text:  # "要带哪些材料" after a points question: its topic
             return match, self.scope.topic(self.index.words(state.last_text))
         return match, found.topic
+
+    def _unreadable(self, match: Match, found: Understanding) -> bool:
+        """Not recognised on its own, though in the library's words ("我上周一交的 这周能好吗" after a question
+        about processing time): a follow-up without 那; words the library never uses ("蓝色香蕉飞船") are not."""
+        return (match.best is None or match.best[1] < self.thresholds.minimum) and any(
+            word in self.index.idf for word in found.words)
 
     def _needs_context(self, match: Match, found: Understanding) -> bool:
         """Too weak or too short (one or two words) to stand on its own."""

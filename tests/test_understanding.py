@@ -89,6 +89,12 @@ def test_a_follow_up_naming_shanghai_keeps_the_rest_of_the_question(ask, first, 
     assert result.intent == "permit.process" and result.replied and not result.menu  # how to endorse, in Shanghai
 
 
+def test_a_follow_up_without_na_that_cannot_be_read_alone_is_read_with_the_previous_question(ask):
+    assert ask("积分续办一般要多久", room=GROUP, mentioned=True).intent == "points.processing_time"
+    result = ask("我上周一交的 这周能好吗", room=GROUP, mentioned=True, time=NOW + timedelta(minutes=1))
+    assert result.intent == "points.processing_time" and result.replied  # 7–20 working days after submission
+
+
 def test_an_unrelated_message_after_a_question_is_not_read_as_its_follow_up(ask):
     assert ask("居住证签注要带什么材料", room=GROUP, mentioned=True).intent == "permit.materials"
     result = ask("蓝色香蕉飞船?", room=GROUP, mentioned=True, time=NOW + timedelta(minutes=1))
