@@ -1,6 +1,6 @@
 """Intent matching: an inverted index retrieves candidate intents, rapidfuzz and weighted word overlap score them.
 
-Two signals are blended into the score. The intent profile (how typical each query word is of an intent, weighted by
+Two signals are blended into the score (raised for a long message, see LONG_QUERY). The intent profile (how typical each query word is of an intent, weighted by
 how rare the word is across intents) generalises to wordings no phrasing has; the best single phrasing
 (IDF-weighted overlap plus rapidfuzz similarity of the canonical word strings) rewards a close paraphrase.
 Profiles are added up from per-word posting arrays in one numpy bincount (the same sums, in the same
@@ -27,6 +27,9 @@ PROFILE_WEIGHT = 0.5  # the rest goes to the best phrasing
 UNKNOWN_WORD_IDF_SHARE = 0.5  # a word no phrasing has counts this share of the largest idf
 CANDIDATES = 6  # intents passed from retrieval to phrasing scoring
 QUERY_WORDS = 24  # a longer text (a pasted notice) is read by its most telling words: cost stays bounded
+# A question told with its background ("去年回老家…居住证早就过期了…") shares a smaller part of its words with any
+# phrasing: past LONG_QUERY words its scores are raised by (words / LONG_QUERY) ** LENGTH_LIFT, at most to 1.
+LONG_QUERY, LENGTH_LIFT = 10, 0.5
 _EPSILON = 1e-9  # slack on the phrasing bound, far above float rounding, far below any score difference
 NEAR = 0.08  # candidates this close to the best score are ranked by likelihood…
 DECISIVE = 3.0  # …when one is this much more likely (natural log: e³ ≈ 20 times) than the best-scored
@@ -154,11 +157,13 @@ class IntentIndex:
             return Match()
         query_joined = " ".join(words)
         known = [f for f in features(text, self.words(text)) if f in self.vocabulary]
+        lift = max(1.0, len(words) / LONG_QUERY) ** LENGTH_LIFT
         scored, likelihood = [], {}
         for index, profile_score in profile_scores:
             intent = self.intents[index]
             phrasing = best_phrasing(words, weights, query_mass, query_joined, intent)
-            scored.append((intent.entry_id, PROFILE_WEIGHT * profile_score / query_mass + (1 - PROFILE_WEIGHT) * phrasing))
+            score = PROFILE_WEIGHT * profile_score / query_mass + (1 - PROFILE_WEIGHT) * phrasing
+            scored.append((intent.entry_id, min(1.0, score * lift)))
             evidence = intent.evidence
             likelihood[intent.entry_id] = len(known) * intent.unseen + sum([evidence[f] for f in known if f in evidence])
         ranked = Match.of(scored, likelihood).ranked[:limit]

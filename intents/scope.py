@@ -138,8 +138,9 @@ class Scope:
         if _LATIN.search(" ".join(tokens)) and not named_home and (place := found & self.places_en):
             return Verdict(PLACE, min(place))
         for i, token in enumerate(tokens):
-            if token in self.districts and tokens[i + 1:i + 2] and tokens[i + 1] in self.subject_after:
-                return Verdict(PLACE, token)  # "顺德居住证签注要房东一起去吗"
+            district = token in self.districts or (token.endswith("区") and token[:2] in self.places)
+            if district and any(t in self.subject_after for t in _linked(tokens[i + 1:i + 3])[:1]):
+                return Verdict(PLACE, token)  # "顺德居住证签注要房东一起去吗", "赣县的居住证", "苏州工业园区的居住证"
             if token not in self.places:
                 continue
             # "苏州园区办的居住证", "佛山顺德的居住证": links and smaller places between a place and its permit.
@@ -177,6 +178,11 @@ class Scope:
         else:
             kept = [w for w in previous if w in topic_words]
         return [*kept, *current]
+
+
+def _linked(tokens: Sequence[str]) -> list[str]:
+    """The tokens without the links ("的", "办的", "那边") between a place and what it names."""
+    return [t for t in tokens if t not in _LINKS]
 
 
 def _by_first(markers: tuple[tuple[str, ...], ...]) -> dict[str, list[tuple[str, ...]]]:

@@ -40,6 +40,7 @@ def test_in_scope_questions_with_tricky_words_are_answered(ask, text, intent):
     "孩子中考要什么条件", "高考报名要居住证吗", "how do i renew a residence permit in shenzhen",
     # a district's short name right before its permit; also after its city, with Shanghai named elsewhere
     "临安居住证签注在哪个窗口", "顺德居住证签注要房东一起去吗", "佛山顺德的居住证可以异地签注吗 我人在上海",
+    "赣县的居住证过期了还能补签吗", "苏州工业园区的居住证在哪签注",
 ])
 def test_near_misses_are_out_of_scope_and_unmentioned_they_get_silence(ask, text):
     assert asked(ask, text).reply is None
@@ -232,3 +233,15 @@ def test_a_near_candidate_decisively_more_likely_is_ranked_first_with_its_own_sc
     # e^2 more likely is not decisive (DECISIVE is 3 nats): the score order stands
     assert Match.of(scored, {"a": -20.0, "b": -18.0, "c": 0.0}).ranked == [("a", 0.50), ("b", 0.45), ("c", 0.30)]
     assert Match.of(scored, {}).ranked == [("a", 0.50), ("b", 0.45), ("c", 0.30)]
+
+
+# A question told with its background: the background dilutes the words the question shares with any phrasing.
+@pytest.mark.parametrize("text, intent", [
+    ("去年回老家照顾我妈，在老家待了小半年，今天回来翻钱包才发现居住证早就过期了，已经过了四个多月。我现在人在上海，"
+     "工作也重新找好了，这种情况是直接去签注就行还是得从头办一张新的？", "permit.overdue"),
+    ("当年办积分的时候跑了好几趟才把档案从老家调到上海人才中心，那个过程太痛苦了。今年第一次续办，朋友说续办也要审档案，"
+     "我真的不想再折腾一次，想问续办到底需不需要再动档案", "points.archive"),
+])
+def test_a_long_message_with_background_gets_the_answer_to_its_question(ask, text, intent):
+    result = asked(ask, text, mentioned=True)
+    assert result.intent == intent and result.replied and not result.menu
