@@ -444,6 +444,12 @@ class KnowledgeStore:
         """
         return int(self.meta("revision", "0") or 0)
 
+    def knowledge(self) -> tuple[int, list[Entry]]:
+        """(revision, enabled entries) read together, under the store's lock: never from inside a write that another
+        thread sharing this connection has begun and may yet roll back (a matcher is built from what is committed)."""
+        with self._lock:
+            return self.data_version(), self.entries()
+
     def entries(self, *, include_disabled: bool = False) -> list[Entry]:
         """Entries in id order; an entry's phrasings exclude its question, file phrasings first."""
         return self._read_entries("" if include_disabled else f"where {_ENABLED} = 1")
