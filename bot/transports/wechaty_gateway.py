@@ -246,7 +246,8 @@ class Backlog:
         kept = self.keep(conversation)
         if len(queue) >= self.per_conversation and not kept:
             self._drop_oldest(conversation, f"more than {self.per_conversation} were waiting")
-        elif self._size >= self.total and (droppable := [other for other in self._queues if not self.keep(other)]):
+        elif self._size >= self.total and (droppable := [other for other, waiting in self._queues.items()
+                                                         if waiting and not self.keep(other)]):
             self._drop_oldest(max(droppable, key=lambda other: len(self._queues[other])),
                               f"more than {self.total} were waiting in all conversations, the most here")
         queue = self._queues.setdefault(conversation, queue)  # dropping may have emptied and removed it
