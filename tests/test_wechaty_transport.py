@@ -364,7 +364,8 @@ def test_payloads_read_in_parallel_are_queued_in_the_order_they_came(transport):
             await asyncio.sleep(0.001 * (n % 7))
             if n == 13:
                 raise GRPCError(Status.NOT_FOUND, "gone")  # one message the gateway cannot give: skipped
-            return SimpleNamespace(id=message_id, room_id=f"room{n % 3}@chatroom" if n % 4 else "", from_id="alice")
+            return SimpleNamespace(id=message_id, room_id=f"room{n % 3}@chatroom" if n % 4 else "", from_id="alice",
+                                   text="问题")
 
     async def run() -> Backlog:
         intake, backlog = Intake(), Backlog(per_conversation=100, total=1000)
