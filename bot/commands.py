@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from bot.events import Incoming, Result
-from bot.preview import Judge, Preview, try_change
+from bot.preview import Judge, Outcomes, Preview, try_change
 from intents.dates import SHANGHAI
 from intents.matcher import IntentIndex
 from intents.normalize import normalize, to_halfwidth
@@ -110,6 +110,7 @@ class Proposal:
     apply: Callable[[], Any] | None
     reply: Callable[[Any], str] = str
     at: datetime | None = None  # when it was held for confirmation (chat)
+    tried: Outcomes | None = None  # how the bot takes the seen questions once it is made (bot.preview.try_change)
 
     def text(self) -> str:
         return self.summary if self.apply is None else f"{self.summary}\n{self.preview.text()}"
@@ -126,9 +127,26 @@ class FaqDesk:
         self.judge = judge
         self.min_confidence = min_confidence
         self.held: dict[str, Proposal] = {}  # operator → the proposal waiting for their confirmation
+        self._seen: Outcomes | None = None  # how the bot over the store's current revision takes the seen questions
 
-    def _try(self, change: Callable[[KnowledgeStore], Any]) -> tuple[Any, Preview]:
-        return try_change(self.store, change, self.judge)
+    def _try(self, change: Callable[[KnowledgeStore], Any]) -> tuple[Any, Preview, Outcomes]:
+        """`change` tried on a copy (bot.preview.try_change) against the store's outcomes, kept per revision."""
+        revision = self.store.data_version()
+        if self._seen is None or self._seen.revision != revision:
+            self._seen = Outcomes(lambda: self.judge(self.store), revision)
+        return try_change(self.store, change, self.judge, before=self._seen)
+
+    def make(self, proposal: Proposal) -> Any:
+        """Make a proposal (its `apply`) and return the store's outcome. When it was tried at the revision it now
+        changes, and nothing else wrote the knowledge meanwhile (in this process or another), the outcomes of its
+        trial are the store's: the next preview judges the seen questions over the new knowledge only once."""
+        others, revision = self.store.commits_by_others(), self.store.data_version()
+        outcome = proposal.apply()
+        tried = proposal.tried
+        if (tried is not None and tried.revision == revision + 1 == self.store.data_version()
+                and self.store.commits_by_others() == others):
+            self._seen = tried
+        return outcome
 
     # -- proposals ----------------------------------------------------------------------------------
 
@@ -143,9 +161,10 @@ class FaqDesk:
         def make(store: KnowledgeStore) -> Entry:
             return store.add_entry(question, answer, by=by, parent=parent, phrasings=texts)
 
-        entry, preview = self._try(make)
+        entry, preview, tried = self._try(make)
         return Proposal(f"将新增 {entry.id}：{entry.question}", preview, lambda: make(self.store),
-                        lambda made: f"已添加 {made.id}：{made.question}\n现在就能回答；要加问法：#faq alias {made.id} <问法>")
+                        lambda made: f"已添加 {made.id}：{made.question}\n现在就能回答；要加问法：#faq alias {made.id} <问法>",
+                        tried=tried)
 
     def propose_alias(self, target: str, phrasings: Iterable[str] = (), *, by: str, force: bool = False) -> Proposal:
         """More phrasings for an entry, or an unanswered question (`target` is its handle) accepted as one: for
@@ -181,11 +200,11 @@ class FaqDesk:
         def make(store: KnowledgeStore) -> Entry:
             return store.add_phrasings(entry_id, texts, by=by, note=note, resolves=resolves)
 
-        _, preview = self._try(make)
+        _, preview, tried = self._try(make)
         shown = "、".join(f"「{text}」" for text in texts)
         left = "（已移出未答队列）" if resolves else ""
         return Proposal(f"将为 {entry_id} 添加问法{shown}", preview, lambda: make(self.store),
-                        lambda _: f"已为 {entry_id} 添加问法{shown}{left}，现在就生效。")
+                        lambda _: f"已为 {entry_id} 添加问法{shown}{left}，现在就生效。", tried=tried)
 
     def propose_forget(self, sender: str, *, by: str) -> Proposal:
         """Delete what is stored of one member (KnowledgeStore.forget, a request under PIPL); no answer changes."""
@@ -203,9 +222,10 @@ class FaqDesk:
         def make(store: KnowledgeStore) -> bool:
             return store.set_enabled(entry_id, enabled, by=by)
 
-        _, preview = self._try(make)
+        _, preview, tried = self._try(make)
         return Proposal(f"将{state} {entry_id}", preview, lambda: make(self.store),
-                        lambda changed: f"已{state} {entry_id}。" if changed else f"{entry_id} 本来就是{state}状态，未修改。")
+                        lambda changed: f"已{state} {entry_id}。" if changed else f"{entry_id} 本来就是{state}状态，未修改。",
+                        tried=tried)
 
     def propose_remove(self, entry_id: str, phrasing: str = "", *, by: str) -> Proposal:
         """Remove an operator's phrasing of an entry, or (no phrasing) an entry an operator added."""
@@ -217,8 +237,8 @@ class FaqDesk:
             def make(store: KnowledgeStore) -> Entry:
                 return store.remove_entry(entry_id, by=by)
             summary, done = f"将删除条目 {entry_id}", f"已删除条目 {entry_id}。"
-        _, preview = self._try(make)
-        return Proposal(summary, preview, lambda: make(self.store), lambda _: done)
+        _, preview, tried = self._try(make)
+        return Proposal(summary, preview, lambda: make(self.store), lambda _: done, tried=tried)
 
     def propose_undo(self, change: int, *, by: str) -> Proposal:
         record = self.store.change(change)
@@ -226,9 +246,9 @@ class FaqDesk:
         def make(store: KnowledgeStore) -> AuditRecord:
             return store.undo(change, by=by)
 
-        _, preview = self._try(make)
+        _, preview, tried = self._try(make)
         return Proposal(f"将撤销 {describe_change(record)}", preview, lambda: make(self.store),
-                        lambda made: f"已撤销 #{change}（这次撤销记为 #{made.id}，可以再撤销）。")
+                        lambda made: f"已撤销 #{change}（这次撤销记为 #{made.id}，可以再撤销）。", tried=tried)
 
     def propose_import(self, paths: Iterable[Path], *, by: str, replace_all: bool = False) -> Proposal:
         paths = list(paths)
@@ -236,10 +256,10 @@ class FaqDesk:
         def make(store: KnowledgeStore) -> ImportReport:
             return store.import_files(paths, by=by, replace_all=replace_all, required=REQUIRED_ENTRIES)
 
-        report, preview = self._try(make)
+        report, preview, tried = self._try(make)
         nothing = not (report.added or report.changed or report.removed)
         return Proposal(import_summary(report), preview, None if nothing else (lambda: make(self.store)),
-                        import_summary)
+                        import_summary, tried=tried)
 
     # -- making them --------------------------------------------------------------------------------
 
@@ -247,7 +267,7 @@ class FaqDesk:
         """Make a proposal now; the reply says what was done and which answers changed."""
         if proposal.apply is None:
             return proposal.summary
-        reply = proposal.reply(proposal.apply())
+        reply = proposal.reply(self.make(proposal))
         return reply + ("\n" + proposal.preview.text(done=True) if proposal.preview.changed else "")
 
     def hold(self, operator: str, proposal: Proposal, *, at: datetime) -> str:
@@ -266,7 +286,7 @@ class FaqDesk:
         if proposal.at is not None and at - proposal.at > CONFIRM_WITHIN:
             minutes = int(CONFIRM_WITHIN.total_seconds() // 60)
             return f"等待确认的修改已超过 {minutes} 分钟，已作废，未修改。请重新发送命令。"
-        return proposal.reply(proposal.apply())
+        return proposal.reply(self.make(proposal))
 
     def cancel(self, operator: str) -> str:
         return "已放弃等待确认的修改。" if self.held.pop(operator, None) else "没有等待确认的修改。"

@@ -195,7 +195,7 @@ def _change(args: argparse.Namespace, desk: FaqDesk) -> int:
         return 0
     if not (args.yes or _confirmed()):
         raise UsageError("nothing written: run it again with --yes to make this change")
-    outcome = proposal.apply()
+    outcome = desk.make(proposal)
     if args.faq_command == "add":
         print(f"added {outcome.id}: {outcome.question}\n{outcome.id}")
     elif args.faq_command != "import":  # the import's summary above is already its outcome

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -52,24 +53,36 @@ class Bot:
         self._judged = 0
         self._version = -1
         self._commits_seen = -1
+        # Held while a member's message is answered and while a new matcher is swapped in, never while one is
+        # built: the operator-command thread builds beside the message path, then swaps entries and index together.
+        self._swap = threading.Lock()
         self.refresh()
         self.commands = Commands(store, operators=config.operators, index=self._current_index,
                                  min_confidence=config.min_confidence, judge=self.judge_on)
         self.record_activity = True  # daily counters and the unanswered queue; replays and benchmarks may turn it off
 
     def refresh(self, *, edited_here: bool = False) -> None:
-        """Rebuild the matcher when the knowledge changed: edited here (say so), or committed by another process."""
+        """Rebuild the matcher when the knowledge changed: edited here (say so), or committed by another process.
+
+        Safe from two threads (the gateway runs operator commands on one of its own): the build happens outside
+        `_swap`, and the new entries and index replace the old ones together under it, never by an older build.
+        Commits made through this process's connection do not change `commits_by_others`, so a member's message
+        after an operator's chat edit finds the matcher already rebuilt by the command, and rebuilds nothing itself.
+        """
         commits = self.store.commits_by_others()
         if not edited_here and commits == self._commits_seen:
             return  # the per-message path: one PRAGMA, no table read
         self._commits_seen = commits
-        version = self.store.data_version()
-        if version == self._version:
+        if self.store.data_version() == self._version:
             return
-        entries = self.store.entries()
-        self.entries: dict[str, Entry] = {entry.id: entry for entry in entries}
-        self.index = IntentIndex(entries, self.segmenter)
-        self._version = version
+        version, entries = self.store.knowledge()
+        index = IntentIndex(entries, self.segmenter)
+        with self._swap:
+            if version <= self._version:
+                return  # another thread swapped in this revision, or a newer one, meanwhile
+            self.entries: dict[str, Entry] = {entry.id: entry for entry in entries}
+            self.index = index
+            self._version = version
         logger.info("matcher built from %d entries", len(entries))
 
     def _current_index(self) -> IntentIndex:
@@ -105,7 +118,8 @@ class Bot:
                 result = self.commands.run(msg)
                 self.refresh(edited_here=True)  # an edit answers the very next message
                 return result
-            result = self._handle(msg)
+            with self._swap:  # the entries and the index of one revision for the whole message
+                result = self._handle(msg)
         except Exception:  # the dispatch boundary: a bug must cost one answer, not the bot
             logger.exception("handler failed on message %s", msg.id or "?")
             return Result(reply=render.APOLOGY if msg.addressed else None)

@@ -288,6 +288,23 @@ class ImportReport:
     unchanged: list[str] = field(default_factory=list)
 
 
+def _one_thread_at_a_time(db: Database, lock: threading.RLock) -> None:
+    """Every statement and query on `db` under `lock`, which write transactions hold too: the gateway's command thread
+    shares the connection with the event loop, and sqlite-utils wraps each query in a savepoint that another thread's
+    statement or COMMIT in between would release ("no such savepoint"). A query's rows are read before the lock goes."""
+    query, execute = db.query, db.execute
+
+    def locked_query(sql: str, params: Any = None) -> Iterator[dict]:
+        with lock:
+            return iter(list(query(sql, params)))
+
+    def locked_execute(sql: str, parameters: Any = None) -> sqlite3.Cursor:
+        with lock:
+            return execute(sql, parameters)
+
+    db.query, db.execute = locked_query, locked_execute
+
+
 class KnowledgeStore:
     """Entries and their phrasings, the audit trail, the unanswered queue and the daily counters."""
 
@@ -298,6 +315,7 @@ class KnowledgeStore:
         self.db.conn.isolation_level = None
         self._catalog = catalog
         self._lock = threading.RLock()
+        _one_thread_at_a_time(db, self._lock)
         # Read once: what _transaction and record_message return the connection to after they change it.
         self._resting_sync = self.db.execute("PRAGMA synchronous").fetchone()[0]
         self._busy_ms = self.db.execute("PRAGMA busy_timeout").fetchone()[0]
@@ -443,6 +461,12 @@ class KnowledgeStore:
         message, and must not make the other processes' bots rebuild their matchers.
         """
         return int(self.meta("revision", "0") or 0)
+
+    def knowledge(self) -> tuple[int, list[Entry]]:
+        """(revision, enabled entries) read together, under the store's lock: never from inside a write that another
+        thread sharing this connection has begun and may yet roll back (a matcher is built from what is committed)."""
+        with self._lock:
+            return self.data_version(), self.entries()
 
     def entries(self, *, include_disabled: bool = False) -> list[Entry]:
         """Entries in id order; an entry's phrasings exclude its question, file phrasings first."""

@@ -325,3 +325,32 @@ def test_retention_is_a_setting_of_whole_days():
     assert load_config(env={"PERMITBOT_RETENTION_DAYS": "30"}).retention_days == 30
     with pytest.raises(ConfigError, match="retention_days"):
         load_config(env={"PERMITBOT_RETENTION_DAYS": "0"})
+
+
+def test_a_chat_edit_on_the_command_thread_leaves_the_member_path_nothing_to_rebuild(tmp_path, monkeypatch):
+    # Issue 14, item 6: the gateway runs commands on a thread of their own; the matcher is rebuilt there and
+    # swapped in, and the next member's message (on the event loop, here the main thread) builds nothing itself.
+    from concurrent.futures import ThreadPoolExecutor
+    import threading
+
+    import bot.handler as handler_module
+
+    store = KnowledgeStore.open(tmp_path / "knowledge.db")
+    store.sync_files()
+    bot = build(Config(db_path=tmp_path / "knowledge.db", operators=frozenset({OPERATOR})), store=store)
+    built_on: list[str] = []
+    real = handler_module.IntentIndex
+
+    def recording(*args, **kwargs):
+        built_on.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(handler_module, "IntentIndex", recording)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="commands") as commands:
+        for text in (f"#faq add {NONSENSE}是什么 | 一种飞船。", "#faq confirm"):
+            reply = commands.submit(bot.handle, Incoming(text=text, time=NOW, sender=OPERATOR)).result().reply
+    assert reply.startswith("已添加 op.1")
+    answer = bot.handle(Incoming(text=f"{NONSENSE}是什么", time=NOW, sender="member", room="r@chatroom",
+                                 mentioned=True))
+    assert answer.reply is not None and "一种飞船。" in answer.reply
+    assert built_on and all(name.startswith("commands") for name in built_on), built_on

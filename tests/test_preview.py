@@ -42,7 +42,7 @@ def test_the_added_phrasing_changes_the_unmentioned_question_from_silence_to_the
     bot = _bot()
     store = bot.store
     before = store.entries(include_disabled=True)
-    entry, preview = try_change(
+    entry, preview, _ = try_change(
         store, lambda copy: copy.add_entry("居住证卡丢了怎么补办", "补办。", by="a", parent="permit.process"),
         bot.judge_on, paths=questions)
     assert entry.id == "permit.process.op1"

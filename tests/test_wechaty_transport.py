@@ -14,7 +14,8 @@ from grpclib.exceptions import GRPCError
 from bot.config import Config
 from bot.events import Incoming, Result
 from bot.transports.wechaty_gateway import (
-    Backlog, Intake, MessageType, WechatyTransport, deliveries, is_mentioned, message_time, retry_delay,
+    Backlog, Intake, MessageType, WechatyTransport, deliveries, is_mentioned, is_operator_queue, message_time,
+    queue_of, retry_delay,
 )
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -283,6 +284,33 @@ def test_beyond_the_total_the_longest_queue_loses_its_oldest():
     assert [item for conversation, item in taken if conversation == "flood"] == list(range(1, 8))
 
 
+def test_an_operators_commands_are_never_dropped_and_a_members_flood_still_is():
+    # Issue 14, item 6: bob is an operator; his 300 commands, from his private chat and a room, wait in one queue of
+    # their own, whole and in the order sent, while alice's flood (and her own "#faq", she is no operator) is cut.
+    operators = frozenset({"bob"})
+    backlog = Backlog(per_conversation=10, total=1000, keep=is_operator_queue)
+    for n in range(300):
+        room = "room" if n % 4 == 0 else None
+        backlog.put(queue_of("bob", room, f"#faq disable op.{n}", operators=operators), f"bob{n}")
+        backlog.put(queue_of("alice", "room", f"#faq add 刷屏 {n} | 答", operators=operators), f"alice{n}")
+    backlog.put(queue_of("bob", "room", "居住证签注要带什么", operators=operators), "bob asks")  # not a command
+    taken = drain(backlog)
+    assert [item for conversation, item in taken if conversation == "operator:bob"] == [f"bob{n}" for n in range(300)]
+    assert [item for conversation, item in taken if conversation == "room"] == [f"alice{n}" for n in range(291, 300)] + [
+        "bob asks"]
+
+
+def test_beyond_the_total_an_operators_queue_is_never_the_one_cut():
+    backlog = Backlog(per_conversation=100, total=10, keep=is_operator_queue)
+    for n in range(30):
+        backlog.put("operator:bob", n)
+    for n in range(5):
+        backlog.put("room", f"r{n}")
+    taken = drain(backlog)
+    assert [item for conversation, item in taken if conversation == "operator:bob"] == list(range(30))
+    assert [item for conversation, item in taken if conversation == "room"] == ["r4"]
+
+
 def test_a_conversation_is_answered_one_message_at_a_time():
     async def run() -> list:
         backlog = Backlog(per_conversation=10, total=100)
@@ -336,7 +364,8 @@ def test_payloads_read_in_parallel_are_queued_in_the_order_they_came(transport):
             await asyncio.sleep(0.001 * (n % 7))
             if n == 13:
                 raise GRPCError(Status.NOT_FOUND, "gone")  # one message the gateway cannot give: skipped
-            return SimpleNamespace(id=message_id, room_id=f"room{n % 3}@chatroom" if n % 4 else "", from_id="alice")
+            return SimpleNamespace(id=message_id, room_id=f"room{n % 3}@chatroom" if n % 4 else "", from_id="alice",
+                                   text="问题")
 
     async def run() -> Backlog:
         intake, backlog = Intake(), Backlog(per_conversation=100, total=1000)

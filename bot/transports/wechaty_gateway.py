@@ -12,6 +12,7 @@ import time
 import warnings
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -60,6 +61,7 @@ BACKLOG_LIMIT = 10_000  # messages waiting in all conversations together; beyond
 WORKERS = 4  # conversations answered at the same time (each one message at a time, so its replies keep their order)
 BUSY_CONVERSATION = 3  # a conversation with more messages than this waiting is answered only while reading keeps up
 DROP_REPORT_SECONDS = 60.0  # a drop burst that goes on is logged this often
+OPERATOR_QUEUE = "operator:"  # + the operator's id: the backlog queue of one operator's commands, never dropped
 PAT_TEXT = placeholder(APP, PAT_APP_TYPE)  # an Incoming for a pat of the bot carries this text ("[拍一拍]")
 
 
@@ -213,12 +215,16 @@ class Backlog:
 
     A conversation beyond `per_conversation` waiting messages loses its own oldest; beyond `total` in all, the longest
     queue loses its oldest. So a flooding room can neither push out nor delay another conversation's message, which
-    waits at most for one message of each other conversation with messages waiting. Items are opaque.
+    waits at most for one message of each other conversation with messages waiting. A conversation `keep` says yes
+    to (an operator's commands, `queue_of`) loses nothing: it is neither cut at `per_conversation` nor picked to make
+    room for the total. Items are opaque.
     """
 
-    def __init__(self, *, per_conversation: int = CONVERSATION_QUEUE_LIMIT, total: int = BACKLOG_LIMIT):
+    def __init__(self, *, per_conversation: int = CONVERSATION_QUEUE_LIMIT, total: int = BACKLOG_LIMIT,
+                 keep: Callable[[str], bool] = lambda conversation: False):
         self.per_conversation = per_conversation
         self.total = total
+        self.keep = keep
         self._queues: dict[str, deque[Any]] = {}
         self._turns: deque[str] = deque()  # conversations with a message waiting and none being handled
         self._busy: set[str] = set()
@@ -237,10 +243,12 @@ class Backlog:
     def put(self, conversation: str, item: Any) -> None:
         """Queue `item` last in its conversation, making room by dropping the oldest as the bounds say."""
         queue = self._queues.setdefault(conversation, deque())
-        if len(queue) >= self.per_conversation:
+        kept = self.keep(conversation)
+        if len(queue) >= self.per_conversation and not kept:
             self._drop_oldest(conversation, f"more than {self.per_conversation} were waiting")
-        elif self._size >= self.total:
-            self._drop_oldest(max(self._queues, key=lambda other: len(self._queues[other])),
+        elif self._size >= self.total and (droppable := [other for other, waiting in self._queues.items()
+                                                         if waiting and not self.keep(other)]):
+            self._drop_oldest(max(droppable, key=lambda other: len(self._queues[other])),
                               f"more than {self.total} were waiting in all conversations, the most here")
         queue = self._queues.setdefault(conversation, queue)  # dropping may have emptied and removed it
         queue.append(item)
@@ -288,6 +296,20 @@ class Backlog:
             burst.report()
 
 
+def queue_of(sender: str, room: str | None, text: str | None, *, operators: frozenset[str]) -> str:
+    """The backlog queue a message waits in: a configured operator's command in that operator's own queue (kept
+    whole, and in the order sent from any chat, so an `#faq add` and its `#faq confirm` stay a pair), any other
+    message in its conversation's (a room, or the sender's private chat). A member typing `#faq` is no operator."""
+    if sender in operators and is_command(text):
+        return OPERATOR_QUEUE + sender
+    return room or f"private:{sender}"
+
+
+def is_operator_queue(conversation: str) -> bool:
+    """Whether a backlog queue holds an operator's commands (`queue_of`): nothing in it is ever dropped."""
+    return conversation.startswith(OPERATOR_QUEUE)
+
+
 # -- the connection ----------------------------------------------------------------------------
 
 
@@ -330,6 +352,9 @@ class WechatyTransport:
         self.self_name: str | None = None
         self._room_alias: dict[str, tuple[str, datetime]] = {}
         self._down_since: float | None = None  # monotonic time the gateway went away, while reconnecting
+        # Operator commands (previews of about 0.3 s, matcher rebuilds) run here, one at a time in the order they
+        # came, beside the event loop: members' questions never wait for them (issue 14, item 6).
+        self._commands = ThreadPoolExecutor(max_workers=1, thread_name_prefix="commands")
 
     async def serve(self, stop: asyncio.Event) -> None:
         """Connect, answer, and reconnect at short random intervals whenever the gateway goes away, until `stop` is set.
@@ -364,12 +389,13 @@ class WechatyTransport:
                 await asyncio.wait_for(stop.wait(), timeout=delay)
             except asyncio.TimeoutError:
                 pass
+        self._commands.shutdown(wait=False)
         logger.info("stopped")
 
     async def _session(self, stop: asyncio.Event) -> tuple[bool, str]:
         """One connection, from start to loss. Returns whether the bot logged in and why the connection ended."""
         puppet = _new_puppet(self.config)
-        intake, backlog = Intake(), Backlog()
+        intake, backlog = Intake(), Backlog(keep=is_operator_queue)
         connected = asyncio.Event()
         logged_in = asyncio.Event()
         self._room_alias.clear()
@@ -475,7 +501,8 @@ class WechatyTransport:
                     continue
                 payload = await pending.popleft()
                 if payload is not None:
-                    backlog.put(payload.room_id or f"private:{payload.from_id}", payload)
+                    backlog.put(queue_of(payload.from_id, payload.room_id or None, payload.text,
+                                         operators=self.config.operators), payload)
         finally:
             for request in pending:
                 request.cancel()
@@ -516,7 +543,7 @@ class WechatyTransport:
         if msg is None:
             return
         if is_command(msg.text):  # an operator's edit (preview, rebuild) runs beside the members' questions
-            result = await asyncio.to_thread(self.handler.handle, msg)
+            result = await asyncio.get_running_loop().run_in_executor(self._commands, self.handler.handle, msg)
         else:
             result = self.handler.handle(msg)
         if result.held_back:

@@ -35,7 +35,8 @@ const mocker = new mock.Mocker()
 const puppet = new PuppetMock({ mocker })
 
 // The mock world: the bot, four members (one whose name starts with the bot's), and rooms (room ids must
-// contain "@"): q1…q5 are quiet rooms for the flood test, quote@ and system@ for quotes and system lines.
+// contain "@"): q1…q5 are quiet rooms for the flood test, quote@ and system@ for quotes and system lines,
+// b1…b20 the rooms of the operators' edit burst test.
 const bot = mocker.createContact({ id: 'bot', name: '小助手' })
 const members = Object.fromEntries(
   [['alice', '张三'], ['bob', '李四'], ['carol', 'Carol'], ['mom', '小助手妈妈']].map(
@@ -47,7 +48,8 @@ const rooms = Object.fromEntries(
   [['room1@chatroom', '居住证交流群'], ['flood@chatroom', '刷屏群'], ['other@chatroom', '闲聊群'],
     ['names@chatroom', '同名群'], ['repeat@chatroom', '重复提问群'], ['q1@chatroom', '问答一群'],
     ['q2@chatroom', '问答二群'], ['q3@chatroom', '问答三群'], ['q4@chatroom', '问答四群'], ['q5@chatroom', '问答五群'],
-    ['quote@chatroom', '引用群'], ['system@chatroom', '系统消息群']].map(
+    ['quote@chatroom', '引用群'], ['system@chatroom', '系统消息群'],
+    ...Array.from({ length: 20 }, (_, n) => [`b${n + 1}@chatroom`, `压测${n + 1}群`])].map(
     ([id, topic]) => [id, mocker.createRoom({ id, topic, memberIdList: everyone })],
   ),
 )
