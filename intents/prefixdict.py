@@ -6,8 +6,8 @@ entry that a cut at position k looks up starts with the character at k, so the d
 cleanly by first character. The cache file holds one marshalled slice per first character and an
 index of where each lies; a tokenizer maps the file and loads a character's slice the first time a
 sentence contains it. Cuts are the same as jieba's own with the same words: same entries, same total.
-Text that touches every character (random Unicode) would load it all back; past `MAX_LOADED_ENTRIES` the
-loaded slices are dropped and read again as sentences need them, so memory stays bounded.
+Text that touches every character (random Unicode) would load it all back; past `MAX_LOADED_ENTRIES` the least
+recently used characters' slices are dropped (read again when a sentence needs them), so memory stays bounded.
 
 The file is named by what it was built from (jieba's version and dictionary, the user dictionary's
 bytes, this format), so an edited word list builds a new one; a cache directory that cannot be
@@ -19,10 +19,12 @@ import hashlib
 import logging
 import marshal
 import mmap
-from math import log
 import os
 import sys
 import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
+from math import log
 from pathlib import Path
 from typing import BinaryIO
 
@@ -101,8 +103,25 @@ def write_cache(tokenizer: jieba.Tokenizer, path: Path) -> None:
     write_atomically(path, write)
 
 
+class _Prefixes(Mapping):
+    """The prefix dictionary as jieba's own methods read it (`FREQ`): each lookup loads its first character."""
+
+    def __init__(self, tokenizer: LazyTokenizer):
+        self._tokenizer = tokenizer
+
+    def __getitem__(self, word: str) -> int:
+        return self._tokenizer.slices(word[:1])[word[:1]][word] if word else {}[word]
+
+    def __iter__(self) -> Iterator[str]:
+        return (word for entries in list(self._tokenizer.loaded.values()) for word in entries)
+
+    def __len__(self) -> int:
+        return sum(len(entries) for entries in list(self._tokenizer.loaded.values()))
+
+
 class LazyTokenizer(jieba.Tokenizer):
-    """A jieba.Tokenizer over a cache file: each first character's entries are loaded when first needed."""
+    """A jieba.Tokenizer over a cache file: each first character's entries are loaded when first needed, and the
+    least recently used characters' entries are dropped past MAX_LOADED_ENTRIES."""
 
     def __init__(self, path: Path):
         super().__init__()
@@ -114,38 +133,50 @@ class LazyTokenizer(jieba.Tokenizer):
         size = int.from_bytes(self._map[len(FORMAT):start], "little")
         self.total, self._index = marshal.loads(self._map[start:start + size])
         self._base = start + size
-        self._slices: tuple[dict[str, int], set[str]] = ({}, set())  # the prefix dictionary so far, its characters
+        self.loaded: OrderedDict[str, dict[str, int]] = OrderedDict()  # first character → its entries, oldest first
+        self._loaded_entries = 0
         self._added: dict[str, dict[str, int]] = {}  # add_word's words by first character
         self._load_lock = threading.Lock()
-        self.FREQ = self._slices[0]
+        self.FREQ = _Prefixes(self)
         self.initialized = True
         self.cache_file = str(path)
 
-    def _load(self, text: str) -> dict[str, int]:
-        """The prefix dictionary holding every entry that starts with a character of `text`."""
-        freq, loaded = self._slices  # one read: another thread may start over meanwhile
-        if set(text) <= loaded:
-            return freq
+    def slices(self, text: str) -> dict[str, dict[str, int]]:
+        """Each character of `text` → the entries that start with it (empty for a character the dictionary lacks)."""
         with self._load_lock:
-            freq, loaded = self._slices
-            if len(freq) > MAX_LOADED_ENTRIES:
-                freq, loaded = {}, set()
-            for char in set(text) - loaded:
-                where = self._index.get(char)
-                if where is not None:
-                    offset = self._base + where[0]
-                    freq.update(marshal.loads(self._map[offset:offset + where[1]]))
-                for word, count in self._added.get(char, {}).items():
-                    freq[word] = count
-                    freq.update({word[:end]: 0 for end in range(1, len(word)) if word[:end] not in freq})
-                loaded.add(char)
-            self._slices = (freq, loaded)
-            self.FREQ = freq
-            return freq
+            out = {}
+            for char in set(text):
+                entries = self.loaded.get(char)
+                if entries is None:
+                    entries = self.loaded[char] = self._read(char)
+                    self._loaded_entries += len(entries)
+                else:
+                    self.loaded.move_to_end(char)
+                out[char] = entries
+            while self._loaded_entries > MAX_LOADED_ENTRIES and len(self.loaded) > len(out):
+                self._loaded_entries -= len(self.loaded.popitem(last=False)[1])  # never one this text needs
+            return out
+
+    def _read(self, char: str) -> dict[str, int]:
+        where = self._index.get(char)
+        entries = marshal.loads(self._map[self._base + where[0]:self._base + where[0] + where[1]]) if where else {}
+        for word, count in self._added.get(char, {}).items():
+            entries[word] = count
+            entries.update({word[:end]: 0 for end in range(1, len(word)) if word[:end] not in entries})
+        return entries
 
     def get_DAG(self, sentence):  # noqa: N802 (jieba's name)
-        self._load(sentence)
-        return super().get_DAG(sentence)
+        slices = self.slices(sentence)
+        dag = {}
+        for start in range(len(sentence)):
+            entries, ends, stop, fragment = slices[sentence[start]], [], start, sentence[start]
+            while stop < len(sentence) and fragment in entries:
+                if entries[fragment]:
+                    ends.append(stop)
+                stop += 1
+                fragment = sentence[start:stop + 1]
+            dag[start] = ends or [start]
+        return dag
 
     def lcut(self, sentence, cut_all=False, HMM=True, use_paddle=False):  # noqa: N803 (jieba's names)
         if cut_all or HMM or use_paddle:
@@ -171,7 +202,7 @@ class LazyTokenizer(jieba.Tokenizer):
     def _cut_block(self, sentence: str, out: list[str]) -> None:
         # get_DAG and calc folded into one backward pass: the best route from each position, scored as
         # jieba scores it (log(freq) - log(total) + the rest's score; on a tie the longer word).
-        freq = self._load(sentence)
+        slices = self.slices(sentence)
         log_total = log(self.total)
         length = len(sentence)
         score = [0.0] * (length + 1)
@@ -180,6 +211,7 @@ class LazyTokenizer(jieba.Tokenizer):
             best = None
             stop = start
             fragment = sentence[start]
+            freq = slices[fragment]
             while stop < length and fragment in freq:
                 count = freq[fragment]
                 if count:
@@ -207,9 +239,17 @@ class LazyTokenizer(jieba.Tokenizer):
             out.append(english)
 
     def add_word(self, word, freq=None, tag=None):
-        self._load(word[:1])  # later loads of this character must not overwrite the added word
-        super().add_word(word, freq, tag)
-        self._added.setdefault(word[:1], {})[word] = self.FREQ[word]  # read again after the slices are dropped
+        word = jieba.strdecode(word)
+        freq = int(freq) if freq is not None else self.suggest_freq(word, False)
+        with self._load_lock:
+            self._added.setdefault(word[0], {})[word] = freq
+            if (entries := self.loaded.pop(word[0], None)) is not None:  # read again, with the word
+                self._loaded_entries -= len(entries)
+        self.total += freq
+        if tag:
+            self.user_word_tag_tab[word] = tag
+        if freq == 0:
+            jieba.finalseg.add_force_split(word)
 
 
 def cached_tokenizer(user_dict: Path, cache_dir: Path | None = None) -> jieba.Tokenizer:

@@ -58,6 +58,7 @@ def test_text_touching_every_character_keeps_the_loaded_dictionary_bounded_and_c
         assert len(lazy.FREQ) < 5_000 + 60_000  # one 200-character slice past the cap at most
     for text in sample:  # the slices dropped are read again: the same cuts as jieba's own
         assert lazy.lcut(text, HMM=False) == full.lcut(text, HMM=False), text
+        assert lazy.lcut(text) == full.lcut(text), text
 
 
 def test_an_edited_word_list_builds_a_new_cache(tmp_path, cache_dir):
@@ -97,10 +98,11 @@ def test_a_word_added_later_survives_the_loaded_slices_being_dropped(cache_dir, 
     monkeypatch.setattr(prefixdict, "MAX_LOADED_ENTRIES", 1_000)
     tokenizer = prefixdict.cached_tokenizer(DATA_DIR / "domain_words.txt", cache_dir)
     tokenizer.add_word("璐珂卡", 80000)
-    tokenizer.lcut("".join(chr(code) for code in range(0x4E00, 0x4F00)), HMM=False)  # past the cap
-    tokenizer.lcut("续办", HMM=False)  # the next characters met drop what was loaded
-    assert "璐" not in tokenizer.FREQ
     assert "璐珂卡" in tokenizer.lcut("璐珂卡续办", HMM=False)
+    tokenizer.lcut("".join(chr(code) for code in range(0x4E00, 0x4F00)), HMM=False)  # past the cap
+    assert "璐" not in tokenizer.loaded  # the least recently used characters were dropped
+    assert "璐珂卡" in tokenizer.lcut("璐珂卡续办", HMM=False)
+    assert "璐珂卡" in tokenizer.lcut("璐珂卡续办")  # jieba's own path (HMM) reads the same entries
 
 
 def test_phrasings_are_stored_for_the_next_process_and_dropped_when_the_data_change(tmp_path, monkeypatch):
