@@ -230,7 +230,8 @@ class Bot:
             context = self.index.words(state.last_text)
         if context and self._needs_context(match, found):
             own = [] if _SAME_QUESTION.search(found.text) else found.words  # "同问": the quoted question itself
-            words = self.scope.follow_up(context, own)
+            words = self.scope.follow_up(context, own) if quoted is None or self.scope.topic(context) else [
+                *context, *own]  # "「受理中心：请携带相关材料」相关材料是指啥": the quote is what is asked about
             return self.index.match(" ".join(words)), self.scope.topic(words)
         if found.topic is None and state and state.last_text:  # "要带哪些材料" after a points question: its topic
             return match, self.scope.topic(self.index.words(state.last_text))

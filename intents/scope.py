@@ -23,6 +23,7 @@ _LISTS = ("documents", "typos_of_permit_words", "policies", "uses", "in_scope", 
           "home", "foreign_en", "context_before", "context_after", "subject_after", "not_places", "foreign")
 _PERMIT_WORDS = frozenset({"居住证", "积分", "居住证积分"})
 _LINKS = frozenset({"的", "办", "办的", "市", "那边", "这边"})
+_PERMIT_WORDS_EN = frozenset({"residence", "permit", "points", "juzhuzheng"})
 _AREAS = frozenset({"园区", "新区", "开发区", "高新区", "区", "县", "市区"})
 _LATIN = re.compile(r"[a-z]{2,}")
 _PUNCTUATION = re.compile(r"[\W_]*")
@@ -135,8 +136,9 @@ class Scope:
         if not asks_in_scope and (use := _first_marker(tokens, self.uses)):
             return Verdict(USE, use)
         named_home = bool(found & self.home)
-        if _LATIN.search(" ".join(tokens)) and not named_home and (place := found & self.places_en):
-            return Verdict(PLACE, min(place))
+        if _LATIN.search(" ".join(tokens)) and (place := found & self.places_en) and (not named_home or any(
+                tokens[i + 1:i + 2] and tokens[i + 1] in _PERMIT_WORDS_EN for i, t in enumerate(tokens) if t in place)):
+            return Verdict(PLACE, min(place))  # "a suzhou residence permit … in shanghai": Suzhou's permit
         for i, token in enumerate(tokens):
             district = token in self.districts or (token.endswith("区") and token[:2] in self.places)
             if district and any(t in self.subject_after for t in _linked(tokens[i + 1:i + 3])[:1]):

@@ -41,6 +41,7 @@ def test_in_scope_questions_with_tricky_words_are_answered(ask, text, intent):
     # a district's short name right before its permit; also after its city, with Shanghai named elsewhere
     "临安居住证签注在哪个窗口", "顺德居住证签注要房东一起去吗", "佛山顺德的居住证可以异地签注吗 我人在上海",
     "赣县的居住证过期了还能补签吗", "苏州工业园区的居住证在哪签注",
+    "身份证快过期了 户口不在上海能在上海换吗", "Is a Suzhou residence permit valid in Shanghai?",
 ])
 def test_near_misses_are_out_of_scope_and_unmentioned_they_get_silence(ask, text):
     assert asked(ask, text).reply is None
@@ -245,3 +246,10 @@ def test_a_near_candidate_decisively_more_likely_is_ranked_first_with_its_own_sc
 def test_a_long_message_with_background_gets_the_answer_to_its_question(ask, text, intent):
     result = asked(ask, text, mentioned=True)
     assert result.intent == intent and result.replied and not result.menu
+
+
+def test_a_question_about_a_quoted_message_without_topic_words_is_read_with_all_of_it(bot):
+    from bot.events import Incoming
+    result = bot.handle(Incoming(text="@小助手 具体是哪些啊 我第一次续", quoted="HR：把续办材料准备好发我", time=NOW,
+                                 sender="wxid_member", room=GROUP, mentioned=True))
+    assert result.intent == "points.materials" and result.replied  # 续办材料: the points renewal's materials
