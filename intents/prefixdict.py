@@ -1,13 +1,11 @@
-"""jieba's prefix dictionary with the domain words, built once into a cache file and read lazily by first character.
+"""jieba's dictionary with the domain words, built once into a cache file as a marisa trie and its frequencies.
 
 jieba builds (or unmarshals) its whole prefix dictionary, about 500,000 entries, before the first cut:
-most of a second at start and some 60 MB, for the few hundred characters a chat question uses. Every
-entry that a cut at position k looks up starts with the character at k, so the dictionary splits
-cleanly by first character. The cache file holds one marshalled slice per first character and an
-index of where each lies; a tokenizer maps the file and loads a character's slice the first time a
-sentence contains it. Cuts are the same as jieba's own with the same words: same entries, same total.
-Text that touches every character (random Unicode) would load it all back; past `MAX_LOADED_ENTRIES` the least
-recently used characters' slices are dropped (read again when a sentence needs them), so memory stays bounded.
+most of a second at start and some 60 MB, for the few hundred characters a chat question uses. The cache
+file holds the dictionary's words in a marisa trie (marisa-trie, about 2 MB) and their frequencies in an
+array indexed by the trie's key ids; a cut asks the trie for the words that start at each position. Cuts
+are the same as jieba's own with the same words: same words, frequencies and total; memory does not grow
+with the characters a text touches (random Unicode included).
 
 The file is named by what it was built from (jieba's version and dictionary, the user dictionary's
 bytes, this format), so an edited word list builds a new one; a cache directory that cannot be
@@ -17,16 +15,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import marshal
-import mmap
 import os
 import sys
-import threading
-from collections import OrderedDict
+from array import array
 from collections.abc import Iterator, Mapping
 from math import log
 from pathlib import Path
 from typing import BinaryIO
+
+import marisa_trie
 
 from intents.cachefiles import remove_stale, write_atomically
 
@@ -51,8 +48,7 @@ jieba = _import_jieba()
 logger = logging.getLogger(__name__)
 
 CACHE_ENV = "PERMITBOT_CACHE_DIR"
-FORMAT = b"permitbot-jieba-prefix-1\n"
-MAX_LOADED_ENTRIES = 120_000  # about 15 MB; a chat's few thousand characters need a fraction of it
+FORMAT = b"permitbot-jieba-trie-1\n"
 
 
 def default_cache_dir() -> Path:
@@ -81,102 +77,86 @@ def full_tokenizer(user_dict: Path) -> jieba.Tokenizer:
 
 
 def write_cache(tokenizer: jieba.Tokenizer, path: Path) -> None:
-    """Write `tokenizer`'s prefix dictionary as per-character slices; atomic, so readers never see half a file."""
-    slices: dict[str, dict[str, int]] = {}
-    for word, freq in tokenizer.FREQ.items():
-        slices.setdefault(word[0], {})[word] = freq
-    blobs, index, offset = [], {}, 0
-    for char, entries in slices.items():
-        blob = marshal.dumps(entries)
-        index[char] = (offset, len(blob))
-        blobs.append(blob)
-        offset += len(blob)
-    header = marshal.dumps((tokenizer.total, index))
+    """Write `tokenizer`'s words (frequency above 0) as a trie and their frequencies; atomic, so readers never see
+    half a file."""
+    words = {word: freq for word, freq in tokenizer.FREQ.items() if freq > 0}
+    trie = marisa_trie.Trie(words)
+    frequencies = array("Q", bytes(8 * len(trie)))
+    for word, freq in words.items():
+        frequencies[trie.key_id(word)] = freq
+    blob = trie.tobytes()
 
     def write(out: BinaryIO) -> None:
         out.write(FORMAT)
-        out.write(len(header).to_bytes(8, "little"))
-        out.write(header)
-        for blob in blobs:
-            out.write(blob)
+        for number in (tokenizer.total, max(map(len, words), default=1), len(blob)):
+            out.write(number.to_bytes(8, "little"))
+        out.write(blob)
+        out.write(frequencies.tobytes())
 
     write_atomically(path, write)
 
 
-class _Prefixes(Mapping):
-    """The prefix dictionary as jieba's own methods read it (`FREQ`): each lookup loads its first character."""
+class _Frequencies(Mapping):
+    """jieba's FREQ as its own methods read it: a word's frequency, 0 for a prefix of a word, else KeyError."""
 
-    def __init__(self, tokenizer: LazyTokenizer):
+    def __init__(self, tokenizer: TrieTokenizer):
         self._tokenizer = tokenizer
 
     def __getitem__(self, word: str) -> int:
-        return self._tokenizer.slices(word[:1])[word[:1]][word] if word else {}[word]
+        freq = self._tokenizer.frequency(word)
+        if freq is not None:
+            return freq
+        if word and (next(self._tokenizer.trie.iterkeys(word), None) is not None
+                     or any(added.startswith(word) for added in self._tokenizer.added)):
+            return 0
+        raise KeyError(word)
 
     def __iter__(self) -> Iterator[str]:
-        return (word for entries in list(self._tokenizer.loaded.values()) for word in entries)
+        return iter(self._tokenizer.trie.keys())
 
     def __len__(self) -> int:
-        return sum(len(entries) for entries in list(self._tokenizer.loaded.values()))
+        return len(self._tokenizer.trie)
 
 
-class LazyTokenizer(jieba.Tokenizer):
-    """A jieba.Tokenizer over a cache file: each first character's entries are loaded when first needed, and the
-    least recently used characters' entries are dropped past MAX_LOADED_ENTRIES."""
+class TrieTokenizer(jieba.Tokenizer):
+    """A jieba.Tokenizer over a cache file: the words in a marisa trie, their frequencies in an array."""
 
     def __init__(self, path: Path):
         super().__init__()
-        with open(path, "rb") as handle:
-            self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-        if self._map[: len(FORMAT)] != FORMAT:
-            raise ValueError(f"{path}: not a prefix dictionary cache of this format")
-        start = len(FORMAT) + 8
-        size = int.from_bytes(self._map[len(FORMAT):start], "little")
-        self.total, self._index = marshal.loads(self._map[start:start + size])
-        self._base = start + size
-        self.loaded: OrderedDict[str, dict[str, int]] = OrderedDict()  # first character → its entries, oldest first
-        self._loaded_entries = 0
-        self._added: dict[str, dict[str, int]] = {}  # add_word's words by first character
-        self._load_lock = threading.Lock()
-        self.FREQ = _Prefixes(self)
+        data = path.read_bytes()
+        if not data.startswith(FORMAT):
+            raise ValueError(f"{path}: not a dictionary cache of this format")
+        start = len(FORMAT)
+        self.total, self._longest, size = (int.from_bytes(data[start + 8 * n:start + 8 * n + 8], "little")
+                                           for n in range(3))
+        start += 24
+        self.trie = marisa_trie.Trie().frombytes(data[start:start + size])
+        self._frequencies = array("Q", data[start + size:])
+        if len(self._frequencies) != len(self.trie):
+            raise ValueError(f"{path}: the frequencies do not match the words")
+        self.added: dict[str, int] = {}  # add_word's words
+        self.FREQ = _Frequencies(self)
         self.initialized = True
         self.cache_file = str(path)
 
-    def slices(self, text: str) -> dict[str, dict[str, int]]:
-        """Each character of `text` → the entries that start with it (empty for a character the dictionary lacks)."""
-        with self._load_lock:
-            out = {}
-            for char in set(text):
-                entries = self.loaded.get(char)
-                if entries is None:
-                    entries = self.loaded[char] = self._read(char)
-                    self._loaded_entries += len(entries)
-                else:
-                    self.loaded.move_to_end(char)
-                out[char] = entries
-            while self._loaded_entries > MAX_LOADED_ENTRIES and len(self.loaded) > len(out):
-                self._loaded_entries -= len(self.loaded.popitem(last=False)[1])  # never one this text needs
-            return out
+    def frequency(self, word: str) -> int | None:
+        """A word's frequency; None for a string that is not a word."""
+        if word in self.added:
+            return self.added[word]
+        return self._frequencies[self.trie.key_id(word)] if word in self.trie else None
 
-    def _read(self, char: str) -> dict[str, int]:
-        where = self._index.get(char)
-        entries = marshal.loads(self._map[self._base + where[0]:self._base + where[0] + where[1]]) if where else {}
-        for word, count in self._added.get(char, {}).items():
-            entries[word] = count
-            entries.update({word[:end]: 0 for end in range(1, len(word)) if word[:end] not in entries})
-        return entries
+    def words_at(self, text: str) -> list[tuple[int, int]]:
+        """(length, frequency) of the words (frequency above 0) that start `text`, shortest first."""
+        found = [(len(word), self._frequencies[key]) for word, key in
+                 self.trie.iter_prefixes_with_ids(text[:self._longest])]
+        if self.added:
+            found = sorted({**dict(found), **{len(w): f for w, f in self.added.items() if text.startswith(w)}}.items())
+            return [(length, freq) for length, freq in found if freq > 0]
+        return found
 
     def get_DAG(self, sentence):  # noqa: N802 (jieba's name)
-        slices = self.slices(sentence)
-        dag = {}
-        for start in range(len(sentence)):
-            entries, ends, stop, fragment = slices[sentence[start]], [], start, sentence[start]
-            while stop < len(sentence) and fragment in entries:
-                if entries[fragment]:
-                    ends.append(stop)
-                stop += 1
-                fragment = sentence[start:stop + 1]
-            dag[start] = ends or [start]
-        return dag
+        return {start: [start + length - 1 for length, _ in self.words_at(sentence[start:])] or [start]
+                for start in range(len(sentence))}
 
     def lcut(self, sentence, cut_all=False, HMM=True, use_paddle=False):  # noqa: N803 (jieba's names)
         if cut_all or HMM or use_paddle:
@@ -202,26 +182,18 @@ class LazyTokenizer(jieba.Tokenizer):
     def _cut_block(self, sentence: str, out: list[str]) -> None:
         # get_DAG and calc folded into one backward pass: the best route from each position, scored as
         # jieba scores it (log(freq) - log(total) + the rest's score; on a tie the longer word).
-        slices = self.slices(sentence)
         log_total = log(self.total)
         length = len(sentence)
         score = [0.0] * (length + 1)
         end = [0] * (length + 1)
         for start in range(length - 1, -1, -1):
             best = None
-            stop = start
-            fragment = sentence[start]
-            freq = slices[fragment]
-            while stop < length and fragment in freq:
-                count = freq[fragment]
-                if count:
-                    candidate = log(count) - log_total + score[stop + 1]
-                    if best is None or candidate >= best:
-                        best, end[start] = candidate, stop
-                stop += 1
-                fragment = sentence[start:stop + 1]
+            for size, count in self.words_at(sentence[start:]):
+                candidate = log(count) - log_total + score[start + size]
+                if best is None or candidate >= best:
+                    best, end[start] = candidate, start + size - 1
             if best is None:
-                best, end[start] = log(freq.get(sentence[start]) or 1) - log_total + score[start + 1], start
+                best, end[start] = log(self.frequency(sentence[start]) or 1) - log_total + score[start + 1], start
             score[start] = best
         position, english = 0, ""
         while position < length:
@@ -241,10 +213,7 @@ class LazyTokenizer(jieba.Tokenizer):
     def add_word(self, word, freq=None, tag=None):
         word = jieba.strdecode(word)
         freq = int(freq) if freq is not None else self.suggest_freq(word, False)
-        with self._load_lock:
-            self._added.setdefault(word[0], {})[word] = freq
-            if (entries := self.loaded.pop(word[0], None)) is not None:  # read again, with the word
-                self._loaded_entries -= len(entries)
+        self.added[word] = freq
         self.total += freq
         if tag:
             self.user_word_tag_tab[word] = tag
@@ -255,18 +224,18 @@ class LazyTokenizer(jieba.Tokenizer):
 def cached_tokenizer(user_dict: Path, cache_dir: Path | None = None) -> jieba.Tokenizer:
     """jieba with `user_dict`'s words, from the cache (built first when missing or stale)."""
     directory = cache_dir or default_cache_dir()
-    path = directory / f"jieba-{cache_key(user_dict)}.prefix"
+    path = directory / f"jieba-{cache_key(user_dict)}.trie"
     try:
-        return LazyTokenizer(path)
-    except (OSError, ValueError, EOFError, TypeError) as exc:
+        return TrieTokenizer(path)
+    except (OSError, ValueError, RuntimeError) as exc:
         if not isinstance(exc, FileNotFoundError):
             logger.warning("prefix dictionary cache %s unusable (%s); rebuilding it", path, exc)
     tokenizer = full_tokenizer(user_dict)
     try:
         write_cache(tokenizer, path)
-        remove_stale(path, "jieba-*.prefix")
+        remove_stale(path, "jieba-*.trie")
         logger.info("prefix dictionary cache written to %s", path)
     except OSError as exc:
         logger.warning("cannot write the prefix dictionary cache in %s (%s); using jieba's own loading", directory, exc)
         return tokenizer
-    return LazyTokenizer(path)
+    return TrieTokenizer(path)
