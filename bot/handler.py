@@ -20,7 +20,7 @@ from intents.dates import SHANGHAI
 from intents.roles import EXPIRY
 from intents.scope import Scope
 from intents.segment import Segmenter
-from intents.understand import MAX_QUESTION_CHARS, Understanding, two_parts, understand
+from intents.understand import MAX_QUESTION_CHARS, Understanding, joined, two_parts, understand
 from knowledge.faqfile import HELP, OUT_OF_SCOPE, Entry
 from knowledge.policy import Policy
 from knowledge.store import KnowledgeStore
@@ -182,7 +182,8 @@ class Bot:
             if resolution.entry is None and RENEW_WINDOW in self.entries and any(
                     slot.role == EXPIRY for slot in found.slots):  # "三月的最后一天到期": the date says what is asked
                 resolution = self._settle(RENEW_WINDOW, found, remembered)
-            if parts := two_parts(found.text, self.index):  # two questions, each clear on its own: two answers
+            if (resolution.rivals or resolution.score < self.thresholds.group or joined(found.text)) and (
+                    parts := two_parts(found.text, self.index)):  # two questions, each clear on its own: two answers
                 resolution, second = self._two_parts(parts, found, remembered, resolution)
         # speak
         say = speak.decide(msg, resolution, found, names_bot=self._names_bot(found.text), thresholds=self.thresholds,

@@ -16,8 +16,9 @@ ENDORSEMENT_WORD = "签注"  # the segmenter's word for the endorsement (synonym
 # Longer messages are read only this far (questions are short; pasted documents are not questions).
 MAX_QUESTION_CHARS = 300
 # Where a message asking two things is cut: a joining word, or the end of a sentence with more after it.
-_SECOND_QUESTION = re.compile(r"(?:另外|还有就是|还想问|顺便问一下|顺便问|再问一下|再问下|还有个问题|and also|also)|[?？。；;!！]"
-                              r"|(?<=[\s,，])(?:还有(?!多久|几|没有)|and\b)")
+_JOINER = r"另外|还有就是|还想问|顺便问一下|顺便问|再问一下|再问下|还有个问题|and also|also|(?<=[\s,，])(?:还有(?!多久|几|没有)|and\b)"
+_SECOND_QUESTION = re.compile(_JOINER + r"|[?？。；;!！]")
+_JOINED = re.compile(_JOINER)
 _LATIN_WORD = re.compile(r"[a-z]{2,}")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -54,6 +55,11 @@ def understand(raw: str, now: datetime, *, index: IntentIndex, scope: Scope,
     topic = scope.topic([w for w in words if not (dated_endorsement and w == ENDORSEMENT_WORD)])
     return Understanding(raw, text, words, today, tokens, scope.outside(tokens), topic, slots, english,
                          scope.is_thanks(tokens))
+
+
+def joined(text: str) -> bool:
+    """Whether a joining word (另外, 还有, 顺便问, also…) says a normalised message asks a second thing."""
+    return _JOINED.search(text) is not None
 
 
 def two_parts(text: str, index: IntentIndex) -> tuple[str, str] | None:
