@@ -233,7 +233,8 @@ def cached_tokenizer(user_dict: Path, cache_dir: Path | None = None) -> jieba.To
     tokenizer = full_tokenizer(user_dict)
     try:
         write_cache(tokenizer, path)
-        remove_stale(path, "jieba-*.trie")
+        for older in ("jieba-*.trie", "jieba-*.prefix"):  # .prefix: the format before the trie, up to 10 MB
+            remove_stale(path, older)
         logger.info("prefix dictionary cache written to %s", path)
     except OSError as exc:
         logger.warning("cannot write the prefix dictionary cache in %s (%s); using jieba's own loading", directory, exc)
