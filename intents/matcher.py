@@ -1,7 +1,8 @@
 """Intent matching: an inverted index retrieves candidate intents, rapidfuzz and weighted word overlap score them.
 
-Two signals are blended into the score (raised for a long message, see LONG_QUERY). The intent profile (how typical each query word is of an intent, weighted by
-how rare the word is across intents) generalises to wordings no phrasing has; the best single phrasing
+Two signals are blended into the score (raised for a long message, see LONG_QUERY). The intent profile (how
+typical each query word is of an intent, weighted by how rare the word is across intents) generalises to
+wordings no phrasing has; the best single phrasing
 (IDF-weighted overlap plus rapidfuzz similarity of the canonical word strings) rewards a close paraphrase.
 Profiles are added up from per-word posting arrays in one numpy bincount (the same sums, in the same
 order, as a plain loop), and only the best CANDIDATES intents go on to the per-phrasing scoring.
@@ -71,7 +72,7 @@ class _Intent:
     masses: list[float]  # each phrasing's idf mass, filled once the idf is known
     profile: dict[str, float]  # word -> share of this intent's phrasings containing it
     evidence: dict[str, float] = field(default_factory=dict)  # feature -> log(1 + count / SMOOTHING)
-    unseen: float = 0.0  # log-probability of a feature this intent's phrasings never have
+    unseen: float = 0.0  # log-probability of a feature its phrasings never have, filled once the vocabulary is known
 
 
 def features(text: str, words: tuple[str, ...]) -> list[str]:
@@ -89,6 +90,7 @@ class IntentIndex:
         self.intents: list[_Intent] = []
         postings: dict[str, list[int]] = defaultdict(list)
         texts: list[str] = []
+        feature_counts: list[int] = []  # each intent's naive Bayes feature occurrences
         for entry in entries:
             # Phrasings are read exactly as questions are: normalised first (traditional, full-width, case).
             own = list(dict.fromkeys(normalize(p) for p in [entry.question, *entry.phrasings]))
@@ -113,16 +115,16 @@ class IntentIndex:
                 masses=[],
                 profile={w: c / len(phrasings) for w, c in counts.items()},
                 evidence={f: math.log1p(c / SMOOTHING) for f, c in seen.items()},
-                unseen=float(sum(seen.values())),  # the count, until the vocabulary size is known
             ))
+            feature_counts.append(sum(seen.values()))
             for word in counts:
                 postings[word].append(index)
         remember = getattr(segmenter, "remember", None)
         if remember is not None:  # the next process finds these phrasings already cut (intents/storedwords.py)
             remember(texts)
         self.vocabulary = set().union(*(intent.evidence for intent in self.intents))
-        for intent in self.intents:
-            intent.unseen = math.log(SMOOTHING / (intent.unseen + SMOOTHING * len(self.vocabulary)))
+        for intent, count in zip(self.intents, feature_counts):
+            intent.unseen = math.log(SMOOTHING / (count + SMOOTHING * len(self.vocabulary)))
         total = max(len(self.intents), 1)
         self.idf = {w: math.log(1 + total / len(ids)) for w, ids in postings.items()}
         self.unknown_idf = UNKNOWN_WORD_IDF_SHARE * max(self.idf.values(), default=1.0)
@@ -165,7 +167,8 @@ class IntentIndex:
             score = PROFILE_WEIGHT * profile_score / query_mass + (1 - PROFILE_WEIGHT) * phrasing
             scored.append((intent.entry_id, min(1.0, score * lift)))
             evidence = intent.evidence
-            likelihood[intent.entry_id] = len(known) * intent.unseen + sum([evidence[f] for f in known if f in evidence])
+            likelihood[intent.entry_id] = len(known) * intent.unseen + sum(
+                [evidence[f] for f in known if f in evidence])
         ranked = Match.of(scored, likelihood).ranked[:limit]
         return Match(ranked, {entry_id: likelihood[entry_id] for entry_id, _ in ranked})
 

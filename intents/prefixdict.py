@@ -143,19 +143,22 @@ class TrieTokenizer(jieba.Tokenizer):
         """A word's frequency; None for a string that is not a word."""
         if word in self.added:
             return self.added[word]
-        return self._frequencies[self.trie.key_id(word)] if word in self.trie else None
+        try:
+            return self._frequencies[self.trie.key_id(word)]
+        except KeyError:
+            return None
 
-    def words_at(self, text: str) -> list[tuple[int, int]]:
-        """(length, frequency) of the words (frequency above 0) that start `text`, shortest first."""
+    def words_at(self, text: str, start: int) -> list[tuple[int, int]]:
+        """(length, frequency) of the words (frequency above 0) that start at `start` in `text`, shortest first."""
         found = [(len(word), self._frequencies[key]) for word, key in
-                 self.trie.iter_prefixes_with_ids(text[:self._longest])]
+                 self.trie.iter_prefixes_with_ids(text[start:start + self._longest])]
         if self.added:
-            found = sorted({**dict(found), **{len(w): f for w, f in self.added.items() if text.startswith(w)}}.items())
-            return [(length, freq) for length, freq in found if freq > 0]
+            added = {len(w): f for w, f in self.added.items() if text.startswith(w, start)}
+            return [(length, freq) for length, freq in sorted({**dict(found), **added}.items()) if freq > 0]
         return found
 
     def get_DAG(self, sentence):  # noqa: N802 (jieba's name)
-        return {start: [start + length - 1 for length, _ in self.words_at(sentence[start:])] or [start]
+        return {start: [start + length - 1 for length, _ in self.words_at(sentence, start)] or [start]
                 for start in range(len(sentence))}
 
     def lcut(self, sentence, cut_all=False, HMM=True, use_paddle=False):  # noqa: N803 (jieba's names)
@@ -188,7 +191,7 @@ class TrieTokenizer(jieba.Tokenizer):
         end = [0] * (length + 1)
         for start in range(length - 1, -1, -1):
             best = None
-            for size, count in self.words_at(sentence[start:]):
+            for size, count in self.words_at(sentence, start):
                 candidate = log(count) - log_total + score[start + size]
                 if best is None or candidate >= best:
                     best, end[start] = candidate, start + size - 1

@@ -141,7 +141,8 @@ class Scope:
             return Verdict(PLACE, min(place))  # "a suzhou residence permit … in shanghai": Suzhou's permit
         for i, token in enumerate(tokens):
             district = token in self.districts or (token.endswith("区") and token[:2] in self.places)
-            if district and any(t in self.subject_after for t in _linked(tokens[i + 1:i + 3])[:1]):
+            linked = [t for t in tokens[i + 1:i + 3] if t not in _LINKS]
+            if district and linked and linked[0] in self.subject_after:
                 return Verdict(PLACE, token)  # "顺德居住证签注要房东一起去吗", "赣县的居住证", "苏州工业园区的居住证"
             if token not in self.places:
                 continue
@@ -180,11 +181,6 @@ class Scope:
         else:
             kept = [w for w in previous if w in topic_words]
         return [*kept, *current]
-
-
-def _linked(tokens: Sequence[str]) -> list[str]:
-    """The tokens without the links ("的", "办的", "那边") between a place and what it names."""
-    return [t for t in tokens if t not in _LINKS]
 
 
 def _by_first(markers: tuple[tuple[str, ...], ...]) -> dict[str, list[tuple[str, ...]]]:
