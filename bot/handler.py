@@ -171,7 +171,7 @@ class Bot:
                 resolution = Resolution(None)
         elif found.outside:
             parts = two_parts(found.text, self.index)
-            if parts and not self.scope.outside(self.index.segmenter.tokens(parts[0])):
+            if parts and not self.scope.outside(self.index.segmenter.tokens(parts[0]), parts[0]):
                 # "签注在哪办？另外港澳通行证能一起办吗": the first part is ours, the rest is not
                 resolution = self._resolve(self.index.match(parts[0]), found, remembered, topic=found.topic)
             else:

@@ -19,13 +19,17 @@ SHANGHAI_CODE = "31"
 # Longest first: "广西壮族自治区" → 广西, "浦东新区" → 浦东.
 _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州", "自治县", "林区", "地区",
              "新区", "省", "市", "县", "区", "盟", "旗")
-_LISTS = ("documents", "typos_of_permit_words", "policies", "uses", "in_scope", "unrelated", "thanks", "renewal",
+_LISTS = ("documents", "typos_of_permit_words", "materials", "policies", "uses", "in_scope", "unrelated", "thanks", "renewal",
           "home", "foreign_en", "context_before", "context_after", "subject_after", "not_places", "foreign")
 _PERMIT_WORDS = frozenset({"居住证", "积分", "居住证积分"})
+_MATERIAL_CONTEXT = _PERMIT_WORDS | {"签注", "材料", "证明", "带"}
 _LINKS = frozenset({"的", "办", "办的", "市", "那边", "这边"})
 _PERMIT_WORDS_EN = frozenset({"residence", "permit", "points", "juzhuzheng"})
 _AREAS = frozenset({"园区", "新区", "开发区", "高新区", "区", "县", "市区"})
 _LATIN = re.compile(r"[a-z]{2,}")
+# Where the asker is from, said in passing: "鄱阳的 4月10号签注的…" (a place opening the message, then a pause),
+# "…我们是运城临猗的", "我是盐城人，…".
+_ORIGIN = re.compile(r"(?:^|我是|我们是|俺是|本人是)([\u4e00-\u9fff]{2,12}?)(?:的|人)(?:[\s,.!?;，。！？；]|$)")
 _PUNCTUATION = re.compile(r"[\W_]*")
 
 
@@ -83,16 +87,18 @@ class Scope:
             words = data.get(name)
             if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
                 raise ScopeError(f"{path}: `{name}` must be a list of non-empty strings")
-        split = segment or str.split
+        split = self._segment = segment or str.split
 
         def markers(name: str) -> tuple[tuple[str, ...], ...]:
             """Each marker as the tokens it is cut into (or as written, words separated by spaces)."""
-            return tuple(tuple(w.split()) if " " in w else tuple(split(w)) for w in data[name])
+            return tuple(tuple(t for t in (w.split() if " " in w else split(w)) if not _PUNCTUATION.fullmatch(t))
+                         for w in data[name])
 
         self.documents, self.policies = _by_first(markers("documents")), _by_first(markers("policies"))
         self.unrelated, self.uses = _by_first(markers("unrelated")), _by_first(markers("uses"))
         self.in_scope = frozenset(data["in_scope"])
         self.typos = frozenset(data["typos_of_permit_words"])
+        self.materials = frozenset(data["materials"])
         self.renewal = frozenset(data["renewal"])
         places, home, districts = gazetteer()
         self.home = home | frozenset(data["home"])
@@ -118,15 +124,18 @@ class Scope:
             return None if permit else "points"
         return "permit" if permit or found & self.topic_words["permit_weak"] else None
 
-    def outside(self, tokens: Sequence[str]) -> Verdict | None:
-        """The marker that puts the question out of scope, or None. Rules, first that applies: another document
-        kind; an unrelated topic; another policy unless renewal is asked about; a use of the permit (school) when
-        nothing of the permit or points is asked; a place whose permit or points are meant; a place named without
-        Shanghai, unless it is only where an asker of a permit or points question is from or works."""
+    def outside(self, tokens: Sequence[str], text: str = "") -> Verdict | None:
+        """The marker that puts the question out of scope, or None; `text` is the normalised message the tokens
+        are cut from. Rules, first that applies: another document kind; an unrelated topic; another policy unless
+        renewal is asked about; a use of the permit (school) when nothing of the permit or points is asked; a place
+        whose permit or points are meant; a place named without Shanghai, unless it is only where an asker of a
+        permit or points question is from (said in passing: `origin`) or works."""
+        origin = self.origin(text)
         tokens = [t for t in tokens if not _PUNCTUATION.fullmatch(t)]
         found = set(tokens)
         document = _first_marker(tokens, self.documents)
-        if document and not (document in self.typos and found & _PERMIT_WORDS):
+        if document and not (document in self.typos and found & _PERMIT_WORDS
+                             or document in self.materials and found & _MATERIAL_CONTEXT):
             return Verdict(DOCUMENT, document)
         if unrelated := _first_marker(tokens, self.unrelated):
             return Verdict(UNRELATED, unrelated)
@@ -140,6 +149,8 @@ class Scope:
                 tokens[i + 1:i + 2] and tokens[i + 1] in _PERMIT_WORDS_EN for i, t in enumerate(tokens) if t in place)):
             return Verdict(PLACE, min(place))  # "a suzhou residence permit … in shanghai": Suzhou's permit
         for i, token in enumerate(tokens):
+            if token in origin and asks_in_scope:
+                continue  # "平江的 居住证6月19号签注的": the asker's home town, not the permit's
             district = token in self.districts or (token.endswith("区") and token[:2] in self.places)
             linked = [t for t in tokens[i + 1:i + 3] if t not in _LINKS]
             if district and linked and linked[0] in self.subject_after:
@@ -156,6 +167,17 @@ class Scope:
                 continue
             return Verdict(PLACE, token)
         return None
+
+    def origin(self, text: str) -> frozenset[str]:
+        """The places a normalised message says the asker is from in passing ("盐城阜宁的 住的是…" → 盐城, 阜宁;
+        "我是赣州人，…" → 赣州): a run of gazetteer places and areas before 的 or 人 and a pause, opening the message
+        or after 我是 / 我们是; empty when there is none."""
+        found: set[str] = set()
+        for run in _ORIGIN.finditer(text):
+            names = self._segment(run.group(1))
+            if all(name in self.places or name in self.districts or name in _AREAS for name in names):
+                found.update(names)
+        return frozenset(found)
 
     @cached_property
     def places_en(self) -> frozenset[str]:

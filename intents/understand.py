@@ -53,7 +53,7 @@ def understand(raw: str, now: datetime, *, index: IntentIndex, scope: Scope,
     # "11号签注的 积分截止哪天": the endorsement is when the date happened; what is asked about is the points.
     dated_endorsement = any(slot.role in (ENDORSED, PLANNED) for slot in slots)
     topic = scope.topic([w for w in words if not (dated_endorsement and w == ENDORSEMENT_WORD)])
-    return Understanding(raw, text, words, today, tokens, scope.outside(tokens), topic, slots, english,
+    return Understanding(raw, text, words, today, tokens, scope.outside(tokens, text), topic, slots, english,
                          scope.is_thanks(tokens))
 
 

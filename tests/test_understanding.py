@@ -28,6 +28,9 @@ def asked(ask, text, **kwargs):
     ("浦东居住证签注要带什么", "permit.materials"),  # a Shanghai district before the permit
     ("qz材料有哪些", "permit.materials"),  # abbreviations and homophones: qz 签注, 社宝 社保
     ("社宝少交了一个月 积分续办有影响不", "points.social_security"),
+    ("平江的 积分续办要什么材料", "points.materials"),  # where the asker is from, said in passing
+    ("居住证签注可以让子女代办吗 我们是运城临猗的", "permit.proxy"),
+    ("签注要带户口本吗", "permit.materials"),  # a document asked about as a material
 ])
 def test_in_scope_questions_with_tricky_words_are_answered(ask, text, intent):
     result = asked(ask, text, mentioned=True)
@@ -42,6 +45,9 @@ def test_in_scope_questions_with_tricky_words_are_answered(ask, text, intent):
     "临安居住证签注在哪个窗口", "顺德居住证签注要房东一起去吗", "佛山顺德的居住证可以异地签注吗 我人在上海",
     "赣县的居住证过期了还能补签吗", "苏州工业园区的居住证在哪签注",
     "身份证快过期了 户口不在上海能在上海换吗", "Is a Suzhou residence permit valid in Shanghai?",
+    # other policies and documents without a word of the permit or points; a town the gazetteer does not have
+    "灵活就业社保怎么交", "个税年度汇算截止到几号", "一网通办怎么办营业执照", "港澳签注过期了怎么办", "户口本丢了怎么补办",
+    "花桥的居住证在哪签注",
 ])
 def test_near_misses_are_out_of_scope_and_unmentioned_they_get_silence(ask, text):
     assert asked(ask, text).reply is None
@@ -201,7 +207,8 @@ def test_one_word_fragments_unasked_get_silence(ask, text):
 
 
 @pytest.mark.parametrize("text", ['"张三"撤回了一条消息', '"张三" 拍了拍 "李四"', '"王五"邀请"赵六"加入了群聊',
-                                  "[图片]", "[语音]", "[动画表情]", "<msg><appmsg><type>5</type></appmsg></msg>"])
+                                  "[图片]", "[语音]", "[动画表情]", "<msg><appmsg><type>5</type></appmsg></msg>",
+                                  "[链接] 2026年居住证积分新政解读", "[小程序] 随申办"])
 def test_system_and_non_text_lines_are_silent_even_when_addressed(ask, text):
     assert asked(ask, text, mentioned=True).reply is None
 
