@@ -195,7 +195,7 @@ class Bot:
                        remembered, policy=self.policy, min_confidence=self.thresholds.minimum,
                        ambiguity_margin=self.thresholds.margin,
                        # Words that say permit or points settle a confident match; "续签怎么办理" says neither.
-                       confident=self.thresholds.group if topic else float("inf"))
+                       confident=self.thresholds.group if topic else float("inf"), hypothetical=found.hypothetical)
 
     def _two_parts(self, texts: tuple[str, str], found: Understanding, remembered: dict,
                    whole: Resolution) -> tuple[Resolution, Resolution | None]:
@@ -217,7 +217,7 @@ class Bot:
 
     def _settle(self, entry_id: str, found: Understanding, remembered: dict, *, slots=None) -> Resolution:
         return settle(self.entries[entry_id], 1.0, self.entries, found.slots if slots is None else slots,
-                      found.today, remembered, policy=self.policy)
+                      found.today, remembered, policy=self.policy, hypothetical=found.hypothetical)
 
     def _match(self, found: Understanding, state: ChatState | None,
                quoted: Understanding | None) -> tuple[Match, str | None]:

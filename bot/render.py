@@ -155,7 +155,8 @@ def _calendar_note(start: date, end: date) -> str:
     return note
 
 
-def _permit_text(window: rules.PermitWindow, p: Policy, today: date, *, approx: str | None = None) -> str:
+def _permit_text(window: rules.PermitWindow, p: Policy, today: date, *, approx: str | None = None,
+                 hypothetical: bool = False) -> str:
     days = window.days_to_expiry
     if window.expiry_date is not None:
         head = f"按 {window.expiry_date} 到期计算，"
@@ -167,6 +168,10 @@ def _permit_text(window: rules.PermitWindow, p: Policy, today: date, *, approx: 
         head = f"按还有 {days} 天到期计算。" if days >= 0 else f"按已经过期 {-days} 天计算。"
     grace, reapply, opens = p.window_closes_days_after_expiry, p.reapply_after_days_overdue, p.window_opens_days_before_expiry
     status = window.status
+    if hypothetical and days >= 0 and window.expiry_date is not None:  # "要是拖到过期了会怎样", asked before the expiry
+        last = window.expiry_date + timedelta(days=reapply)
+        return head + (f"如果拖过到期日：到期后 {grace} 天内（至 {window.window_end}）签注，居住年限连续计算；逾期 "
+                       f"{grace + 1}–{reapply} 天（至 {last}）指南说还能签注但年限重新计算；再晚要重新申领。最好在到期前办好。")
     if status == rules.TOO_EARLY:
         if approx is not None:
             return head + (f"现在多半还不能签注：窗口在到期前 {opens} 天才打开，到时可以在社区事务受理服务中心"
@@ -214,8 +219,8 @@ def _permit(d: r.Dated) -> str:
     p, mention = d.policy, d.mention
     if d.kind == r.PERMIT_UNSETTLED:
         return f"只知道是{mention.text}到期，还定不了能不能签。" + _ASK[r.RENEW_WINDOW].format(p=p)
-    if d.kind == r.PERMIT:
-        return _permit_text(d.rule, p, d.today)
+    if d.kind == r.PERMIT:  # an overdue answer before the expiry: the question was what would happen
+        return _permit_text(d.rule, p, d.today, hypothetical=d.intent == r.OVERDUE_INTENT)
     low, high = d.span
     if d.kind == r.PERMIT_STRADDLES:
         word = f"已经过期约 {-high}–{-low} 天" if high < 0 else f"离到期约 {low}–{high} 天"

@@ -190,10 +190,14 @@ class Resolution:
 
 
 def settle(entry: Entry, score: float, entries: dict[str, Entry], slots: list[DateSlot], today: date,
-           remembered: dict[str, date], *, policy: Policy, candidates: list[tuple[str, float]] | None = None) -> Resolution:
+           remembered: dict[str, date], *, policy: Policy, candidates: list[tuple[str, float]] | None = None,
+           hypothetical: bool = False) -> Resolution:
     """Resolve one entry with its dates: the asker's own date decides between the dated siblings (renew window vs
-    overdue by the sign of days to expiry)."""
+    overdue by the sign of days to expiry), except that a `hypothetical` overdue question ("要是拖到过期了会怎样",
+    asked before the expiry) keeps the overdue answer, its date's window leading it."""
     dated = resolve_dates(entry.catalog_id, slots, today, remembered, policy=policy)
+    if dated is not None and hypothetical and entry.catalog_id == OVERDUE_INTENT:
+        dated.intent = OVERDUE_INTENT
     if dated is not None and dated.facts:
         entry = entries.get(dated.intent, entry)
     return Resolution(entry, score, candidates or [], dated=dated)
@@ -215,7 +219,7 @@ def _domain(entry: Entry) -> str | None:
 
 def resolve(match: Match, entries: dict[str, Entry], slots: list[DateSlot], today: date,
             remembered: dict[str, date], *, policy: Policy, min_confidence: float, ambiguity_margin: float,
-            confident: float) -> Resolution:
+            confident: float, hypothetical: bool = False) -> Resolution:
     """The match made an answer: below `min_confidence` nothing is recognised; below `confident`, runners-up of
     other catalog intents within `ambiguity_margin` of the best (at most two, not the one the date settles) are its
     rivals, unless the phrasing likelihood already tells them apart (DECISIVE-ly less likely than the best).
@@ -228,7 +232,8 @@ def resolve(match: Match, entries: dict[str, Entry], slots: list[DateSlot], toda
     entry = entries[entry_id]
     if entry.catalog_id == OUT_OF_SCOPE:
         return Resolution(entry, score, match.ranked, outside=True)
-    resolution = settle(entry, score, entries, slots, today, remembered, policy=policy, candidates=match.ranked)
+    resolution = settle(entry, score, entries, slots, today, remembered, policy=policy, candidates=match.ranked,
+                        hypothetical=hypothetical)
     settled = {entry.catalog_id}
     if resolution.dated is not None and resolution.dated.facts:
         settled.add(resolution.dated.intent)

@@ -20,6 +20,8 @@ _JOINER = r"另外|还有就是|还想问|顺便问一下|顺便问|再问一下
 _SECOND_QUESTION = re.compile(_JOINER + r"|[?？。；;!！]")
 _JOINED = re.compile(_JOINER)
 _LATIN_WORD = re.compile(r"[a-z]{2,}")
+# A question about what would happen: "要是拖到过期了会怎样", "万一忘了签注", "what if it expires".
+_HYPOTHETICAL = re.compile(r"如果|万一|要是|假如|假设|拖到|拖过|\bif\b")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -37,6 +39,7 @@ class Understanding:
     slots: list[DateSlot] = field(default_factory=list)
     english: bool = False  # written in English: the reply leads with an English line
     thanks: bool = False  # a short thank-you
+    hypothetical: bool = False  # asks what would happen ("要是拖到过期了会怎样"), not what has
 
 
 def understand(raw: str, now: datetime, *, index: IntentIndex, scope: Scope,
@@ -54,7 +57,7 @@ def understand(raw: str, now: datetime, *, index: IntentIndex, scope: Scope,
     dated_endorsement = any(slot.role in (ENDORSED, PLANNED) for slot in slots)
     topic = scope.topic([w for w in words if not (dated_endorsement and w == ENDORSEMENT_WORD)])
     return Understanding(raw, text, words, today, tokens, scope.outside(tokens, text), topic, slots, english,
-                         scope.is_thanks(tokens))
+                         scope.is_thanks(tokens), _HYPOTHETICAL.search(text) is not None)
 
 
 def joined(text: str) -> bool:

@@ -260,3 +260,13 @@ def test_a_question_about_a_quoted_message_without_topic_words_is_read_with_all_
     result = bot.handle(Incoming(text="@小助手 具体是哪些啊 我第一次续", quoted="HR：把续办材料准备好发我", time=NOW,
                                  sender="wxid_member", room=GROUP, mentioned=True))
     assert result.intent == "points.materials" and result.replied  # 续办材料: the points renewal's materials
+
+
+def test_a_hypothetical_overdue_question_before_the_expiry_gets_the_overdue_rules_with_its_dates(ask):
+    # domain.md: 60 days after expiry the endorsement keeps the years; 61-90 days it is still possible but the
+    # years restart; later a new application. Expiry 2026-12-20: +60 days = 2027-02-18, +90 days = 2027-03-20.
+    room = "hypothetical@chatroom"
+    asked(ask, "居住证12月20号到期", room=room, mentioned=True)
+    result = asked(ask, "那如果这两天实在抽不出空 拖到过期了会怎样", room=room, mentioned=True)
+    assert result.intent == "permit.overdue"
+    assert "至 2027-02-18" in result.reply and "至 2027-03-20" in result.reply and "重新申领" in result.reply
