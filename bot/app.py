@@ -7,11 +7,13 @@ import os
 import sqlite3
 from datetime import datetime
 from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import Any, Callable
 
 from bot.config import Config, ConfigError, load_config
 from bot.errors import StartupError
 from intents.dates import SHANGHAI
+from intents.matcher import UTTERANCES_FILE, UtterancesError, load_utterances
 from intents.scope import SCOPE_FILE, Scope, ScopeError
 from intents.segment import SYNONYMS_FILE, Segmenter, load_synonyms
 from intents.workdays import HOLIDAYS_DIR, HolidayFileError, load_year_file
@@ -41,6 +43,7 @@ def data_files(segment: Callable[[str], Any] | None = None) -> list[tuple[str, P
         ("policy figures", POLICY_PATH, load_policy),
         ("synonyms", SYNONYMS_FILE, load_synonyms),
         ("scope markers", SCOPE_FILE, lambda path: Scope(path, segment=segment)),
+        ("members' questions", UTTERANCES_FILE, load_utterances),
         *(("holidays", path, load_year_file) for path in sorted(HOLIDAYS_DIR.glob("*.toml"))),
     ]
 
@@ -63,7 +66,7 @@ def checked(path: Path, load: Callable[[Path], Any]) -> Any:
     """load(path), with any problem turned into one StartupError line that names the file."""
     try:
         return load(path)
-    except (FaqError, PolicyError, ScopeError, HolidayFileError) as exc:  # these name the file themselves
+    except (FaqError, PolicyError, ScopeError, UtterancesError, HolidayFileError) as exc:  # these name the file
         raise StartupError(str(exc)) from None
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise StartupError(f"{path}: cannot be used ({exc})") from None
@@ -140,13 +143,16 @@ def _memory_copy(path: Path, config: Config) -> KnowledgeStore:
     return memory
 
 
-def build(config: Config, *, store: KnowledgeStore | None = None, segmenter: Segmenter | None = None):
+def build(config: Config, *, store: KnowledgeStore | None = None, segmenter: Segmenter | None = None,
+          utterances: Mapping[str, Sequence[str]] | None = None):
     """The running bot for checked settings: data checked, database opened (or `store`, already open, as tests and
-    the benchmark pass); StartupError (one line) otherwise."""
+    the benchmark pass); `utterances` replace the members' questions file's (a test's own small library); StartupError
+    (one line) otherwise."""
     from bot.handler import Bot  # the handler pulls in the matcher; `faq` and `dates` do not need it
 
     policy, scope, segmenter = load_data(config, segmenter)
-    return Bot(store or open_store(config), config=config, policy=policy, scope=scope, segmenter=segmenter)
+    return Bot(store or open_store(config), config=config, policy=policy, scope=scope, segmenter=segmenter,
+               utterances=utterances)
 
 
 def open_bot(config_file: str | Path | None = None, **overrides: Any):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -15,7 +16,7 @@ from bot.events import PAT, Incoming, Result
 from bot.preview import Judge, Outcome
 from bot.resolve import RENEW_WINDOW, Resolution, on_topic, resolve, settle
 from bot.transports.quotes import quoted_words
-from intents.matcher import IntentIndex, Match
+from intents.matcher import IntentIndex, Match, load_utterances
 from intents.dates import SHANGHAI
 from intents.roles import EXPIRY
 from intents.scope import Scope
@@ -40,8 +41,9 @@ class Bot:
     """
 
     def __init__(self, store: KnowledgeStore, *, config: Config, policy: Policy, scope: Scope,
-                 segmenter: Segmenter | None = None):
+                 segmenter: Segmenter | None = None, utterances: Mapping[str, Sequence[str]] | None = None):
         self.store = store
+        self.utterances = load_utterances() if utterances is None else utterances  # what the likelihood learns from
         self.config = config
         self.policy = policy
         self.scope = scope
@@ -76,7 +78,7 @@ class Bot:
         if self.store.data_version() == self._version:
             return
         version, entries = self.store.knowledge()
-        index = IntentIndex(entries, self.segmenter)
+        index = IntentIndex(entries, self.segmenter, self.utterances)
         with self._swap:
             if version <= self._version:
                 return  # another thread swapped in this revision, or a newer one, meanwhile
@@ -92,7 +94,7 @@ class Bot:
     def judge_on(self, store: KnowledgeStore) -> Judge:
         """How a bot like this one over `store` takes questions (for an operator's preview)."""
         scratch = Bot(store, config=replace(self.config, operators=frozenset()), policy=self.policy, scope=self.scope,
-                      segmenter=self.segmenter)
+                      segmenter=self.segmenter, utterances=self.utterances)
         scratch.record_activity = False
         return scratch.judge
 

@@ -7,22 +7,30 @@ wordings no phrasing has; the best single phrasing
 Profiles are added up from per-word posting arrays in one numpy bincount (the same sums, in the same
 order, as a plain loop), and only the best CANDIDATES intents go on to the per-phrasing scoring.
 Among the candidates scored within NEAR of the best, a naive Bayes likelihood over words and character
-bigrams (trained on the phrasings) puts first one that is decisively more likely than the best-scored; scores
-keep their meaning for the thresholds. Chosen by measurement on the tuning sets (replayed, menus wrong):
-dev 330 → 335 of 337, hold-out 292 → 298 of 308, set C 369 → 372 of 393, set D 355 → 362 of 400.
+bigrams (trained on the phrasings and on members' own questions, intents/data/utterances.toml) puts first one
+that is decisively more likely than the best-scored; scores keep their meaning for the thresholds. Chosen by
+measurement on the tuning sets (replayed, menus wrong): dev 330 → 335 of 337, hold-out 292 → 298 of 308, set C
+369 → 372 of 393, set D 355 → 362 of 400; members' questions from seven sets added to the training, the three
+sets left out 1,082 → 1,095 of 1,200.
 """
 from __future__ import annotations
 
 import math
+import tomllib
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
 from knowledge.faqfile import Entry
 from intents.normalize import normalize
-from intents.segment import Segmenter
+from intents.segment import DATA_DIR, Segmenter
+
+UTTERANCES_FILE = DATA_DIR / "utterances.toml"
 
 PROFILE_WEIGHT = 0.5  # the rest goes to the best phrasing
 UNKNOWN_WORD_IDF_SHARE = 0.5  # a word no phrasing has counts this share of the largest idf
@@ -75,6 +83,28 @@ class _Intent:
     unseen: float = 0.0  # log-probability of a feature its phrasings never have, filled once the vocabulary is known
 
 
+class UtterancesError(ValueError):
+    """The utterances file cannot be read or is not tables of `utterances` lists; the message names the file."""
+
+
+@lru_cache(maxsize=4)
+def load_utterances(path: Path = UTTERANCES_FILE) -> dict[str, tuple[str, ...]]:
+    """catalog id → members' questions of that intent (normalised), from `[<catalog id>] utterances = [...]` tables.
+    Raises UtterancesError."""
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise UtterancesError(f"{path}: cannot be read ({exc})") from None
+    out = {}
+    for intent, table in data.items():
+        texts = table.get("utterances") if isinstance(table, dict) else None
+        if not isinstance(texts, list) or not all(isinstance(t, str) and t.strip() for t in texts):
+            raise UtterancesError(f"{path}: [{intent}] needs `utterances`, a list of non-empty strings")
+        out[intent] = tuple(normalize(t) for t in texts)
+    return out
+
+
 def features(text: str, words: tuple[str, ...]) -> list[str]:
     """A normalised text's naive Bayes features: its words and its character bigrams (spaces dropped)."""
     joined = text.replace(" ", "")
@@ -84,7 +114,11 @@ def features(text: str, words: tuple[str, ...]) -> list[str]:
 class IntentIndex:
     """Built once from the knowledge entries; `match` is pure and thread-safe."""
 
-    def __init__(self, entries: list[Entry], segmenter: Segmenter):
+    def __init__(self, entries: list[Entry], segmenter: Segmenter,
+                 utterances: Mapping[str, Sequence[str]] | None = None):
+        """`utterances`: catalog id → members' normalised questions the likelihood also learns from (default: the
+        utterances file's, load_utterances())."""
+        utterances = load_utterances() if utterances is None else utterances
         self.segmenter = segmenter
         self.exhaustive = False  # True: score every posting and phrasing (the reference the fast paths must equal)
         self.intents: list[_Intent] = []
@@ -104,7 +138,9 @@ class IntentIndex:
                 for word in set(words):
                     counts[word] += 1
             seen: dict[str, int] = defaultdict(int)
-            for text in own:
+            examples = utterances.get(entry.id, ())  # the catalog intent's own entry, not a finer one under it
+            texts.extend(examples)
+            for text in [*own, *examples]:
                 for feature in features(text, segmenter.words(text)):
                     seen[feature] += 1
             index = len(self.intents)

@@ -128,7 +128,7 @@ def _tiny_bot(tmp_path: Path) -> Bot:
         )
     store = KnowledgeStore.open(None)
     store.sync_files(faq)
-    return build(Config(db_path=Path(":memory:")), store=store)
+    return build(Config(db_path=Path(":memory:")), store=store, utterances={})  # the two entries alone decide
 
 
 def test_ambiguous_question_offers_numbered_choices_and_a_number_picks_one(tmp_path):

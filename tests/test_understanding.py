@@ -112,7 +112,10 @@ def test_an_unrelated_message_after_a_question_is_not_read_as_its_follow_up(ask)
 # 4. Mixed questions: both parts answered, each short, in one reply.
 def test_a_two_part_question_gets_two_short_answers(ask):
     result = asked(ask, "签注好了积分要不要重新申请 另外社保补缴有没有影响", mentioned=True)
-    assert not result.menu and result.intent == "points.deadline_after_permit"
+    # "need the points be applied for again after the endorsement": intents.md's validity ("is renewal needed"),
+    # when_to_renew and deadline_after_permit each answer it (blind labellers chose the first two)
+    assert not result.menu and result.intent in {"points.validity", "points.when_to_renew",
+                                                  "points.deadline_after_permit"}
     lines = result.reply.splitlines()
     assert lines[0].startswith("1. ") and lines[1].startswith("2. ") and "社保" in lines[1]
     assert REMINDER in result.reply and len(result.reply) <= 400
@@ -270,3 +273,23 @@ def test_a_hypothetical_overdue_question_before_the_expiry_gets_the_overdue_rule
     result = asked(ask, "那如果这两天实在抽不出空 拖到过期了会怎样", room=room, mentioned=True)
     assert result.intent == "permit.overdue"
     assert "至 2027-02-18" in result.reply and "至 2027-03-20" in result.reply and "重新申领" in result.reply
+
+
+def test_members_questions_teach_the_likelihood_which_of_two_equal_entries_is_meant(tmp_path):
+    from intents.matcher import IntentIndex, UtterancesError, load_utterances
+    from intents.segment import Segmenter
+    from knowledge.faqfile import Entry
+
+    # two entries with the same phrasing score the same; members asked about 刷新 under the points entry only
+    entries = [Entry(id=i, question="续签怎么办理", phrasings=["续签怎么办"], answer="…", sources=["002"],
+                     reviewed="2026-11-30") for i in ("permit.process", "points.process")]
+    plain = IntentIndex(entries, Segmenter(), utterances={})
+    taught = IntentIndex(entries, Segmenter(), utterances={"points.process": ("续签后怎么刷新有效期", "刷新有效期在哪点")})
+    question = "续签怎么刷新"
+    assert plain.match(question).ranked[0][1] == plain.match(question).ranked[1][1]  # a tie the score cannot break
+    assert taught.match(question).ranked[0][0] == "points.process"
+
+    broken = tmp_path / "utterances.toml"
+    broken.write_text('["points.process"]\nutterances = "not a list"\n', encoding="utf-8")
+    with pytest.raises(UtterancesError, match="utterances.toml"):
+        load_utterances(broken)
