@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -193,18 +194,17 @@ class IntentIndex:
             profile_scores, best_phrasing = self._top_profiles(words, weights), self._best_phrasing
         if not profile_scores:
             return Match()
-        query_joined = " ".join(words)
+        query_joined, query_set = " ".join(words), frozenset(words)
         known = [f for f in features(text, self.words(text)) if f in self.vocabulary]
         lift = max(1.0, len(words) / LONG_QUERY) ** LENGTH_LIFT
         scored, likelihood = [], {}
         for index, profile_score in profile_scores:
             intent = self.intents[index]
-            phrasing = best_phrasing(words, weights, query_mass, query_joined, intent)
+            phrasing = best_phrasing(query_set, weights, query_mass, query_joined, intent)
             score = PROFILE_WEIGHT * profile_score / query_mass + (1 - PROFILE_WEIGHT) * phrasing
             scored.append((intent.entry_id, min(1.0, score * lift)))
-            evidence = intent.evidence
             likelihood[intent.entry_id] = len(known) * intent.unseen + sum(
-                [evidence[f] for f in known if f in evidence])
+                map(intent.evidence.get, known, repeat(0.0, len(known))))
         ranked = Match.of(scored, likelihood).ranked[:limit]
         return Match(ranked, {entry_id: likelihood[entry_id] for entry_id, _ in ranked})
 
@@ -220,9 +220,8 @@ class IntentIndex:
         top = sorted(profile_scores, key=profile_scores.__getitem__, reverse=True)[:CANDIDATES]
         return [(index, profile_scores[index]) for index in top]
 
-    def _scan_phrasings(self, words, weights, query_mass, query_joined, intent: _Intent) -> float:
+    def _scan_phrasings(self, query_set, weights, query_mass, query_joined, intent: _Intent) -> float:
         best = 0.0
-        query_set = set(words)
         for position, phrasing in enumerate(intent.phrasings):
             shared = query_set.intersection(phrasing)
             dice = 2 * sum(weights[w] for w in shared) / (query_mass + intent.masses[position])
@@ -259,19 +258,18 @@ class IntentIndex:
         best = sorted(chosen.tolist(), key=scan_order)[:CANDIDATES]
         return [(index, float(scores[index])) for index in best]
 
-    def _best_phrasing(self, words, weights, query_mass, query_joined, intent: _Intent) -> float:
+    def _best_phrasing(self, query_set, weights, query_mass, query_joined, intent: _Intent) -> float:
         """The best phrasing's blend of weighted word overlap (dice) and rapidfuzz ratio.
 
         One rapidfuzz call scores every phrasing; phrasings are then visited best ratio first, and the
         visit stops once even the largest overlap possible could not beat the best blend found.
         """
         best = 0.0
-        query_set = set(words)
         masses = intent.masses
         phrasings = intent.phrasings
         weight_of = weights.__getitem__
         # The overlap with any phrasing counts only query words this intent has at all: `reach`.
-        reach = sum(weights[w] for w in words if w in intent.profile)
+        reach = sum(weights[w] for w in query_set if w in intent.profile)
         dice_bound = 2 * reach / (query_mass + reach) + _EPSILON
         for _, ratio, position in process.extract(query_joined, intent.joined, scorer=fuzz.ratio, limit=None):
             fuzzy = ratio / 100.0
