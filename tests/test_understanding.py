@@ -31,6 +31,7 @@ def asked(ask, text, **kwargs):
     ("平江的 积分续办要什么材料", "points.materials"),  # where the asker is from, said in passing
     ("居住证签注可以让子女代办吗 我们是运城临猗的", "permit.proxy"),
     ("签注要带户口本吗", "permit.materials"),  # a document asked about as a material
+    ("jifen xuban yao duojiu", "points.processing_time"),  # toneless pinyin of the topic words
 ])
 def test_in_scope_questions_with_tricky_words_are_answered(ask, text, intent):
     result = asked(ask, text, mentioned=True)
