@@ -123,6 +123,9 @@ class IntentIndex:
         self.segmenter = segmenter
         self.exhaustive = False  # True: score every posting and phrasing (the reference the fast paths must equal)
         self.intents: list[_Intent] = []
+        # A phrasing's words (in order, once each) → the intents that have it: a question worded exactly as a
+        # phrasing is scored against that intent even when retrieval by profile would not reach it ("你会什么").
+        self._exact: dict[tuple[str, ...], list[int]] = {}
         postings: dict[str, list[int]] = defaultdict(list)
         texts: list[str] = []
         feature_counts: list[int] = []  # each intent's naive Bayes feature occurrences
@@ -156,6 +159,8 @@ class IntentIndex:
             feature_counts.append(sum(seen.values()))
             for word in counts:
                 postings[word].append(index)
+            for words in phrasings:
+                self._exact.setdefault(tuple(dict.fromkeys(words)), []).append(index)
         remember = getattr(segmenter, "remember", None)
         if remember is not None:  # the next process finds these phrasings already cut (intents/storedwords.py)
             remember(texts)
@@ -192,6 +197,11 @@ class IntentIndex:
             profile_scores, best_phrasing = self._all_profiles(words, weights), self._scan_phrasings
         else:
             profile_scores, best_phrasing = self._top_profiles(words, weights), self._best_phrasing
+        reached = {index for index, _ in profile_scores}
+        for index in self._exact.get(words, ()):
+            if index not in reached:
+                reached.add(index)
+                profile_scores.append((index, sum(weights[w] * self.intents[index].profile.get(w, 0.0) for w in words)))
         if not profile_scores:
             return Match()
         query_joined, query_set = " ".join(words), frozenset(words)

@@ -294,3 +294,10 @@ def test_members_questions_teach_the_likelihood_which_of_two_equal_entries_is_me
     broken.write_text('["points.process"]\nutterances = "not a list"\n', encoding="utf-8")
     with pytest.raises(UtterancesError, match="utterances.toml"):
         load_utterances(broken)
+
+
+def test_a_question_worded_exactly_as_a_phrasing_reaches_its_intent(ask):
+    # "你会什么" is bot.help's own phrasing; its one word (什么) is far more typical of the materials intents, so
+    # retrieval by profile alone never scored bot.help
+    result = asked(ask, "你会什么", mentioned=True)
+    assert result.intent == "bot.help" and not result.menu
