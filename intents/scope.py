@@ -104,6 +104,9 @@ class Scope:
         self.home = home | frozenset(data["home"])
         self.places = (places | frozenset(data["foreign"])) - frozenset(data["not_places"])
         self.districts = districts - frozenset(data["not_places"])
+        # "苏洲", "赣洲": the homophone 洲 typed for 州 (a name that is itself a place, 株洲, stays that place)
+        self.typo_places = {name[:-1] + "洲": name for name in self.places if name.endswith("州") and len(name) == 2
+                            and name[:-1] + "洲" not in self.places}
         self._foreign_en = frozenset(data["foreign_en"])
         self.context_before = frozenset(data["context_before"])
         self.context_after = frozenset(data["context_after"])
@@ -131,7 +134,7 @@ class Scope:
         whose permit or points are meant; a place named without Shanghai, unless it is only where an asker of a
         permit or points question is from (said in passing: `origin`) or works."""
         origin = self.origin(text)
-        tokens = [t for t in tokens if not _PUNCTUATION.fullmatch(t)]
+        tokens = self._typos_joined([t for t in tokens if not _PUNCTUATION.fullmatch(t)])
         found = set(tokens)
         document = _first_marker(tokens, self.documents)
         if document and not (document in self.typos and found & _PERMIT_WORDS
@@ -167,6 +170,16 @@ class Scope:
                 continue
             return Verdict(PLACE, token)
         return None
+
+    def _typos_joined(self, tokens: list[str]) -> list[str]:
+        """The tokens with a place typed with 洲 for 州 ("苏洲", cut into 苏 + 洲) read as the place."""
+        out: list[str] = []
+        for token in tokens:
+            if token == "洲" and out and (place := self.typo_places.get(out[-1] + token)):
+                out[-1] = place
+            else:
+                out.append(token)
+        return out
 
     def origin(self, text: str) -> frozenset[str]:
         """The places a normalised message says the asker is from in passing ("盐城阜宁的 住的是…" → 盐城, 阜宁;
