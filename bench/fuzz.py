@@ -221,7 +221,7 @@ def generate(rng: random.Random, number: int, huge_every: int) -> tuple[str, dic
     else:
         pii_kind = rng.choice(list(PERSONAL))
         value = PERSONAL[pii_kind](rng)
-        text = rng.choice(["{}，蓝色香蕉飞船怎么申请？", "我住张杨路{}，蓝色香蕉飞船怎么办", "蓝色香蕉飞船 {} 要多久？"]).format(value)
+        text = rng.choice(["{}，蓝色香蕉飞船怎么养？", "我住张杨路{}，蓝色香蕉飞船怎么办", "蓝色香蕉飞船 {} 要多久？"]).format(value)
     if huge_every and number % huge_every == huge_every - 1:
         kind, text = "huge", (text or "居住证") * (MEGABYTE // max(len(text), 1) + 1)
     when = datetime(2026, 11, 23, 9, 30, tzinfo=SHANGHAI) + timedelta(seconds=number)
