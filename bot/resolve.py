@@ -207,9 +207,10 @@ def on_topic(match: Match, entries: dict[str, Entry], topic: str | None) -> Matc
     """The ranking with intents of the other topic (a permit intent for a points question) scored OFF_TOPIC lower."""
     if topic is None:
         return match
-    ranked = [(entry_id, score * (OFF_TOPIC if _domain(entries[entry_id]) not in (topic, None) else 1.0))
-              for entry_id, score in match.ranked]
-    return Match.of(ranked, match.likelihood)
+    off = {entry_id for entry_id, _ in match.ranked if _domain(entries[entry_id]) not in (topic, None)}
+    ranked = [(entry_id, score * OFF_TOPIC if entry_id in off else score) for entry_id, score in match.ranked]
+    # the likelihood never puts an intent of the other topic first: its words said which topic is asked
+    return Match.of(ranked, {entry_id: value for entry_id, value in match.likelihood.items() if entry_id not in off})
 
 
 def _domain(entry: Entry) -> str | None:

@@ -302,3 +302,11 @@ def test_a_question_worded_exactly_as_a_phrasing_reaches_its_intent(ask):
     # retrieval by profile alone never scored bot.help
     result = asked(ask, "你会什么", mentioned=True)
     assert result.intent == "bot.help" and not result.menu
+
+
+def test_an_english_follow_up_naming_the_points_switches_to_the_points(ask):
+    room = "english-follow-up@chatroom"
+    first = asked(ask, "my residence permit expires on Dec 20, when can I renew it?", room=room, mentioned=True)
+    assert first.intent == "permit.renew_window"
+    result = asked(ask, "and the points?", room=room, mentioned=True, time=NOW + timedelta(minutes=1))
+    assert result.intent == "points.when_to_renew" and not result.menu  # when the points follow the endorsement
