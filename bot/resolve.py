@@ -2,6 +2,7 @@
 rule facts, each decided once (domain.md's date rules via intents.rules; figures from knowledge/policy.toml)."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -209,8 +210,10 @@ def on_topic(match: Match, entries: dict[str, Entry], topic: str | None) -> Matc
         return match
     off = {entry_id for entry_id, _ in match.ranked if _domain(entries[entry_id]) not in (topic, None)}
     ranked = [(entry_id, score * OFF_TOPIC if entry_id in off else score) for entry_id, score in match.ranked]
-    # the likelihood never puts an intent of the other topic first: its words said which topic is asked
-    return Match.of(ranked, {entry_id: value for entry_id, value in match.likelihood.items() if entry_id not in off})
+    # the words said which topic is asked: an intent of the other one is never likelier, so never put first by the
+    # likelihood nor a menu rival
+    return Match.of(ranked, {entry_id: -math.inf if entry_id in off else value
+                             for entry_id, value in match.likelihood.items()})
 
 
 def _domain(entry: Entry) -> str | None:
