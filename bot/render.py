@@ -12,6 +12,7 @@ from knowledge.faqfile import HANDOFF, HELP, OUT_OF_SCOPE, Entry, load_sources
 from knowledge.policy import Policy
 
 REMINDER = "政策以 一网通办 / 随申办 / 12333 官方渠道为准。"
+MAX_REPLY_CHARS = 400  # a phone screen: what does not fit after the direct answer is left out
 NOT_POLICY = frozenset({HELP, HANDOFF, OUT_OF_SCOPE})
 CANNOT_HELP = (
     "这个问题我还答不上来。我能回答上海居住证签注（续签）和居住证积分续办的问题，"
@@ -48,14 +49,14 @@ def source_line(*entries: Entry) -> str:
     return f"来源：民间指南 {'、'.join(names)}{reviewed}" if names else f"来源：群内整理{reviewed}"
 
 
-def _body(entry: Entry, dated: r.Dated | None) -> str:
+def _body(entry: Entry, dated: r.Dated | None, *, room: int) -> str:
     """The direct answer first: the computed sentence (or the rule and a request for the date) and then only what it
-    does not already say (`with_dates`), else the FAQ answer."""
+    does not already say (`with_dates`), else the FAQ answer; that addition only when it fits in `room` characters."""
     if dated is None:
         return entry.answer.strip()
-    if entry.with_dates:
-        return dated_text(dated) + "\n" + entry.with_dates
-    return dated_text(dated) + "\n\n" + entry.answer.strip()
+    direct = dated_text(dated)
+    full = direct + "\n" + entry.with_dates if entry.with_dates else direct + "\n\n" + entry.answer.strip()
+    return full if len(full) <= room else direct
 
 
 def _lead(entry: Entry | None, english: bool, fallback: str = "") -> list[str]:
@@ -66,10 +67,10 @@ def _lead(entry: Entry | None, english: bool, fallback: str = "") -> list[str]:
 def answer(entry: Entry, dated: r.Dated | None = None, *, english: bool = False) -> str:
     """The reply for a recognised intent: the direct answer (the computed sentence when dates were given), then only
     what it does not say, the source and the official-channel reminder; an English question gets a lead line."""
-    parts = [*_lead(entry, english), _body(entry, dated)]
-    if entry.catalog_id not in NOT_POLICY:
-        parts.append(source_line(entry) + "\n" + REMINDER)
-    return "\n\n".join(parts)
+    lead = _lead(entry, english)
+    tail = [source_line(entry) + "\n" + REMINDER] if entry.catalog_id not in NOT_POLICY else []
+    room = MAX_REPLY_CHARS - sum(len(part) + 2 for part in [*lead, *tail])
+    return "\n\n".join([*lead, _body(entry, dated, room=room), *tail])
 
 
 def two_answers(first: Entry, first_dated: r.Dated | None, second: Entry, second_dated: r.Dated | None, *,

@@ -310,3 +310,14 @@ def test_an_english_follow_up_naming_the_points_switches_to_the_points(ask):
     assert first.intent == "permit.renew_window"
     result = asked(ask, "and the points?", room=room, mentioned=True, time=NOW + timedelta(minutes=1))
     assert result.intent == "points.when_to_renew" and not result.menu  # when the points follow the endorsement
+
+
+def test_a_long_dated_answer_leaves_out_what_does_not_fit_a_phone_screen(ask):
+    # English lead + the expiry's window + the points' timing + the source: the addition after the computed
+    # sentence would take it past 400 characters (issue 11, item 7), so it is left out; the dates stay.
+    room = "long-dated@chatroom"
+    asked(ask, "my residence permit expires on Jan 8, when can I renew it?", room=room, mentioned=True)
+    result = asked(ask, "and what about the points? do I need to do anything", room=room, mentioned=True,
+                   time=NOW + timedelta(minutes=1))
+    assert result.intent == "points.when_to_renew"
+    assert len(result.reply) <= 400 and "2026-12-09" in result.reply and REMINDER in result.reply
