@@ -32,6 +32,7 @@ def asked(ask, text, **kwargs):
     ("居住证签注可以让子女代办吗 我们是运城临猗的", "permit.proxy"),
     ("签注要带户口本吗", "permit.materials"),  # a document asked about as a material
     ("jifen xuban yao duojiu", "points.processing_time"),  # toneless pinyin of the topic words
+    ("社保基数调整了 积分续办会受影响吗", "points.social_security"),  # the neighbouring topic, asked about the points
 ])
 def test_in_scope_questions_with_tricky_words_are_answered(ask, text, intent):
     result = asked(ask, text, mentioned=True)
@@ -50,6 +51,7 @@ def test_in_scope_questions_with_tricky_words_are_answered(ask, text, intent):
     "灵活就业社保怎么交", "个税年度汇算截止到几号", "一网通办怎么办营业执照", "港澳签注过期了怎么办", "户口本丢了怎么补办",
     "花桥的居住证在哪签注",
     "苏洲居住证怎么签注", "杭州居住證積分和上海的算法一樣嗎",  # 洲 typed for 州; the points' full name after a city
+    "社保基数今年什么时候调整",  # a neighbouring topic, nothing of the permit or points asked
 ])
 def test_near_misses_are_out_of_scope_and_unmentioned_they_get_silence(ask, text):
     assert asked(ask, text).reply is None
