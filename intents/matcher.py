@@ -106,6 +106,16 @@ def load_utterances(path: Path = UTTERANCES_FILE) -> dict[str, tuple[str, ...]]:
     return out
 
 
+@lru_cache(maxsize=256)
+def _example_features(segmenter: Segmenter, texts: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
+    """The naive Bayes feature counts of members' questions: the same at every rebuild, so worked out once."""
+    counts: dict[str, int] = defaultdict(int)
+    for text in texts:
+        for feature in features(text, segmenter.words(text)):
+            counts[feature] += 1
+    return tuple(counts.items())
+
+
 def features(text: str, words: tuple[str, ...]) -> list[str]:
     """A normalised text's naive Bayes features: its words and its character bigrams (spaces dropped)."""
     joined = text.replace(" ", "")
@@ -142,11 +152,13 @@ class IntentIndex:
                 for word in set(words):
                     counts[word] += 1
             seen: dict[str, int] = defaultdict(int)
-            examples = utterances.get(entry.id, ())  # the catalog intent's own entry, not a finer one under it
-            texts.extend(examples)
-            for text in [*own, *examples]:
+            for text in own:
                 for feature in features(text, segmenter.words(text)):
                     seen[feature] += 1
+            examples = tuple(utterances.get(entry.id, ()))  # the catalog intent's own entry, not a finer one under it
+            texts.extend(examples)
+            for feature, count in _example_features(segmenter, examples):
+                seen[feature] += count
             index = len(self.intents)
             self.intents.append(_Intent(
                 entry_id=entry.id,
