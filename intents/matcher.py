@@ -249,14 +249,14 @@ class IntentIndex:
             chosen = np.flatnonzero(scores >= cut)
         else:
             chosen = np.flatnonzero(scores)
-        first_word = {w: position for position, w in enumerate(words)}
 
-        def scan_order(index: int) -> tuple[float, int, int]:
+        def scan_order(pair: tuple[float, int]) -> tuple[float, int, int]:
+            score, index = pair
             profile = self.intents[index].profile
-            return -scores[index], min(first_word[w] for w in words if w in profile), index
+            return -score, next(position for position, w in enumerate(words) if w in profile), index
 
-        best = sorted(chosen.tolist(), key=scan_order)[:CANDIDATES]
-        return [(index, float(scores[index])) for index in best]
+        return [(index, score) for score, index in
+                sorted(zip(scores[chosen].tolist(), chosen.tolist()), key=scan_order)[:CANDIDATES]]
 
     def _best_phrasing(self, query_set, weights, query_mass, query_joined, intent: _Intent) -> float:
         """The best phrasing's blend of weighted word overlap (dice) and rapidfuzz ratio.
