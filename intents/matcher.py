@@ -180,7 +180,8 @@ class IntentIndex:
 
     def match(self, text: str, *, limit: int = 5) -> Match:
         """Rank intents for a normalised question."""
-        words = tuple(dict.fromkeys(self.words(text)))
+        segmented = self.words(text)
+        words = tuple(dict.fromkeys(segmented))
         if not words:
             return Match()
         if len(words) > QUERY_WORDS:
@@ -195,7 +196,8 @@ class IntentIndex:
         if not profile_scores:
             return Match()
         query_joined, query_set = " ".join(words), frozenset(words)
-        known = [f for f in features(text, self.words(text)) if f in self.vocabulary]
+        known = [f for f in features(text, segmented) if f in self.vocabulary]
+        known_count, absent = len(known), repeat(0.0)
         lift = max(1.0, len(words) / LONG_QUERY) ** LENGTH_LIFT
         scored, likelihood = [], {}
         for index, profile_score in profile_scores:
@@ -203,8 +205,7 @@ class IntentIndex:
             phrasing = best_phrasing(query_set, weights, query_mass, query_joined, intent)
             score = PROFILE_WEIGHT * profile_score / query_mass + (1 - PROFILE_WEIGHT) * phrasing
             scored.append((intent.entry_id, min(1.0, score * lift)))
-            likelihood[intent.entry_id] = len(known) * intent.unseen + sum(
-                map(intent.evidence.get, known, repeat(0.0, len(known))))
+            likelihood[intent.entry_id] = known_count * intent.unseen + sum(map(intent.evidence.get, known, absent))
         ranked = Match.of(scored, likelihood).ranked[:limit]
         return Match(ranked, {entry_id: likelihood[entry_id] for entry_id, _ in ranked})
 
@@ -243,12 +244,11 @@ class IntentIndex:
         ids = np.concatenate([a[0] for a in arrays]) if len(arrays) > 1 else arrays[0][0]
         contributions = np.concatenate([a[1] for a in arrays]) if len(arrays) > 1 else arrays[0][1]
         scores = np.bincount(ids, weights=contributions, minlength=len(self.intents))
-        met = np.count_nonzero(scores)
-        if met > CANDIDATES:
-            cut = np.partition(scores, len(scores) - CANDIDATES)[len(scores) - CANDIDATES]
-            chosen = np.flatnonzero(scores >= cut)
-        else:
-            chosen = np.flatnonzero(scores)
+        met = np.flatnonzero(scores)  # the intents some query word reaches, and their scores
+        values = scores[met]
+        if len(met) > CANDIDATES:
+            kept = values >= np.partition(values, len(values) - CANDIDATES)[len(values) - CANDIDATES]
+            met, values = met[kept], values[kept]
 
         def scan_order(pair: tuple[float, int]) -> tuple[float, int, int]:
             score, index = pair
@@ -256,7 +256,7 @@ class IntentIndex:
             return -score, next(position for position, w in enumerate(words) if w in profile), index
 
         return [(index, score) for score, index in
-                sorted(zip(scores[chosen].tolist(), chosen.tolist()), key=scan_order)[:CANDIDATES]]
+                sorted(zip(values.tolist(), met.tolist()), key=scan_order)[:CANDIDATES]]
 
     def _best_phrasing(self, query_set, weights, query_mass, query_joined, intent: _Intent) -> float:
         """The best phrasing's blend of weighted word overlap (dice) and rapidfuzz ratio.
