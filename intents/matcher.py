@@ -268,17 +268,20 @@ class IntentIndex:
         masses = intent.masses
         phrasings = intent.phrasings
         weight_of = weights.__getitem__
-        # The overlap with any phrasing counts only query words this intent has at all: `reach`.
-        reach = sum(weights[w] for w in query_set if w in intent.profile)
-        dice_bound = 2 * reach / (query_mass + reach) + _EPSILON
+        profile = intent.profile
+        # The overlap with any phrasing counts only query words this intent has at all (`reach`) and at most the
+        # phrasing's own mass: a blend is at most `ceiling` (with _EPSILON to spare for rounding) plus half the ratio.
+        reach = sum([weights[w] for w in query_set if w in profile])
+        ceiling = reach / (query_mass + reach) + 2 * _EPSILON
         for _, ratio, position in process.extract(query_joined, intent.joined, scorer=fuzz.ratio, limit=None):
             fuzzy = ratio / 100.0
-            if 0.5 * dice_bound + 0.5 * fuzzy + _EPSILON <= best:
+            if ceiling + 0.5 * fuzzy <= best:
                 break  # the phrasings left have a lower ratio still
             mass = masses[position]
-            if 0.5 * (2 * min(reach, mass) / (query_mass + mass)) + 0.5 * fuzzy + 2 * _EPSILON <= best:
+            if (reach if reach < mass else mass) / (query_mass + mass) + 0.5 * fuzzy + 2 * _EPSILON <= best:
                 continue
             shared = query_set.intersection(phrasings[position])
-            dice = 2 * sum(map(weight_of, shared)) / (query_mass + masses[position])
-            best = max(best, 0.5 * dice + 0.5 * fuzzy)
+            blend = 0.5 * (2 * sum(map(weight_of, shared)) / (query_mass + mass)) + 0.5 * fuzzy
+            if blend > best:
+                best = blend
         return best
