@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import repeat
+from operator import add
 from pathlib import Path
 
 import numpy as np
@@ -109,7 +110,7 @@ def load_utterances(path: Path = UTTERANCES_FILE) -> dict[str, tuple[str, ...]]:
 def features(text: str, words: tuple[str, ...]) -> list[str]:
     """A normalised text's naive Bayes features: its words and its character bigrams (spaces dropped)."""
     joined = text.replace(" ", "")
-    return [*words, *(joined[i:i + 2] for i in range(len(joined) - 1))]
+    return [*words, *map(add, joined, joined[1:])]
 
 
 class IntentIndex:

@@ -19,7 +19,7 @@ import os
 import sys
 from array import array
 from collections.abc import Iterator, Mapping
-from math import log
+from math import inf, log
 from pathlib import Path
 from typing import BinaryIO
 
@@ -195,12 +195,13 @@ class TrieTokenizer(jieba.Tokenizer):
         end = [0] * (length + 1)
         prefixes, frequencies, longest = self.trie.iter_prefixes_with_ids, self._frequencies, self._longest
         for start in range(length - 1, -1, -1):
-            best = None
+            best = -inf
             for word, key in prefixes(sentence[start:start + longest]):
-                candidate = log(frequencies[key]) - log_total + score[start + len(word)]
-                if best is None or candidate >= best:
-                    best, end[start] = candidate, start + len(word) - 1
-            if best is None:
+                size = len(word)
+                candidate = log(frequencies[key]) - log_total + score[start + size]
+                if candidate >= best:
+                    best, end[start] = candidate, start + size - 1
+            if best == -inf:  # no word starts here: the character alone
                 best, end[start] = log(self.frequency(sentence[start]) or 1) - log_total + score[start + 1], start
             score[start] = best
         position, english = 0, ""
