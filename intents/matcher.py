@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import repeat
+from operator import add
 from pathlib import Path
 
 import numpy as np
@@ -119,7 +120,7 @@ def _example_features(segmenter: Segmenter, texts: tuple[str, ...]) -> tuple[tup
 def features(text: str, words: tuple[str, ...]) -> list[str]:
     """A normalised text's naive Bayes features: its words and its character bigrams (spaces dropped)."""
     joined = text.replace(" ", "")
-    return [*words, *(joined[i:i + 2] for i in range(len(joined) - 1))]
+    return [*words, *map(add, joined, joined[1:])]
 
 
 class IntentIndex:
@@ -197,7 +198,8 @@ class IntentIndex:
 
     def match(self, text: str, *, limit: int = 5) -> Match:
         """Rank intents for a normalised question."""
-        words = tuple(dict.fromkeys(self.words(text)))
+        segmented = self.words(text)
+        words = tuple(dict.fromkeys(segmented))
         if not words:
             return Match()
         if len(words) > QUERY_WORDS:
@@ -217,7 +219,8 @@ class IntentIndex:
         if not profile_scores:
             return Match()
         query_joined, query_set = " ".join(words), frozenset(words)
-        known = [f for f in features(text, self.words(text)) if f in self.vocabulary]
+        known = [f for f in features(text, segmented) if f in self.vocabulary]
+        known_count, absent = len(known), repeat(0.0)
         lift = max(1.0, len(words) / LONG_QUERY) ** LENGTH_LIFT
         scored, likelihood = [], {}
         for index, profile_score in profile_scores:
@@ -225,8 +228,7 @@ class IntentIndex:
             phrasing = best_phrasing(query_set, weights, query_mass, query_joined, intent)
             score = PROFILE_WEIGHT * profile_score / query_mass + (1 - PROFILE_WEIGHT) * phrasing
             scored.append((intent.entry_id, min(1.0, score * lift)))
-            likelihood[intent.entry_id] = len(known) * intent.unseen + sum(
-                map(intent.evidence.get, known, repeat(0.0, len(known))))
+            likelihood[intent.entry_id] = known_count * intent.unseen + sum(map(intent.evidence.get, known, absent))
         ranked = Match.of(scored, likelihood).ranked[:limit]
         return Match(ranked, {entry_id: likelihood[entry_id] for entry_id, _ in ranked})
 
@@ -265,20 +267,19 @@ class IntentIndex:
         ids = np.concatenate([a[0] for a in arrays]) if len(arrays) > 1 else arrays[0][0]
         contributions = np.concatenate([a[1] for a in arrays]) if len(arrays) > 1 else arrays[0][1]
         scores = np.bincount(ids, weights=contributions, minlength=len(self.intents))
-        met = np.count_nonzero(scores)
-        if met > CANDIDATES:
-            cut = np.partition(scores, len(scores) - CANDIDATES)[len(scores) - CANDIDATES]
-            chosen = np.flatnonzero(scores >= cut)
-        else:
-            chosen = np.flatnonzero(scores)
-        first_word = {w: position for position, w in enumerate(words)}
+        met = np.flatnonzero(scores)  # the intents some query word reaches, and their scores
+        values = scores[met]
+        if len(met) > CANDIDATES:
+            kept = values >= np.partition(values, len(values) - CANDIDATES)[len(values) - CANDIDATES]
+            met, values = met[kept], values[kept]
 
-        def scan_order(index: int) -> tuple[float, int, int]:
+        def scan_order(pair: tuple[float, int]) -> tuple[float, int, int]:
+            score, index = pair
             profile = self.intents[index].profile
-            return -scores[index], min(first_word[w] for w in words if w in profile), index
+            return -score, next(position for position, w in enumerate(words) if w in profile), index
 
-        best = sorted(chosen.tolist(), key=scan_order)[:CANDIDATES]
-        return [(index, float(scores[index])) for index in best]
+        return [(index, score) for score, index in
+                sorted(zip(values.tolist(), met.tolist()), key=scan_order)[:CANDIDATES]]
 
     def _best_phrasing(self, query_set, weights, query_mass, query_joined, intent: _Intent) -> float:
         """The best phrasing's blend of weighted word overlap (dice) and rapidfuzz ratio.
@@ -290,17 +291,20 @@ class IntentIndex:
         masses = intent.masses
         phrasings = intent.phrasings
         weight_of = weights.__getitem__
-        # The overlap with any phrasing counts only query words this intent has at all: `reach`.
-        reach = sum(weights[w] for w in query_set if w in intent.profile)
-        dice_bound = 2 * reach / (query_mass + reach) + _EPSILON
+        profile = intent.profile
+        # The overlap with any phrasing counts only query words this intent has at all (`reach`) and at most the
+        # phrasing's own mass: a blend is at most `ceiling` (with _EPSILON to spare for rounding) plus half the ratio.
+        reach = sum([weights[w] for w in query_set if w in profile])
+        ceiling = reach / (query_mass + reach) + 2 * _EPSILON
         for _, ratio, position in process.extract(query_joined, intent.joined, scorer=fuzz.ratio, limit=None):
             fuzzy = ratio / 100.0
-            if 0.5 * dice_bound + 0.5 * fuzzy + _EPSILON <= best:
+            if ceiling + 0.5 * fuzzy <= best:
                 break  # the phrasings left have a lower ratio still
             mass = masses[position]
-            if 0.5 * (2 * min(reach, mass) / (query_mass + mass)) + 0.5 * fuzzy + 2 * _EPSILON <= best:
+            if (reach if reach < mass else mass) / (query_mass + mass) + 0.5 * fuzzy + 2 * _EPSILON <= best:
                 continue
             shared = query_set.intersection(phrasings[position])
-            dice = 2 * sum(map(weight_of, shared)) / (query_mass + masses[position])
-            best = max(best, 0.5 * dice + 0.5 * fuzzy)
+            blend = 0.5 * (2 * sum(map(weight_of, shared)) / (query_mass + mass)) + 0.5 * fuzzy
+            if blend > best:
+                best = blend
         return best

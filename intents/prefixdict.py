@@ -19,7 +19,7 @@ import os
 import sys
 from array import array
 from collections.abc import Iterator, Mapping
-from math import log
+from math import inf, log
 from pathlib import Path
 from typing import BinaryIO
 
@@ -183,19 +183,25 @@ class TrieTokenizer(jieba.Tokenizer):
         return out
 
     def _cut_block(self, sentence: str, out: list[str]) -> None:
-        # get_DAG and calc folded into one backward pass: the best route from each position, scored as
-        # jieba scores it (log(freq) - log(total) + the rest's score; on a tie the longer word).
+        if self.added:  # add_word's words are not in the trie: jieba's own cut, through get_DAG and FREQ
+            out.extend(self._Tokenizer__cut_DAG_NO_HMM(sentence))
+            return
+        # get_DAG and calc folded into one backward pass over the trie's words at each position: the best route
+        # from each position, scored as jieba scores it (log(freq) - log(total) + the rest's score; on a tie the
+        # longer word, met later as the trie yields the shortest first).
         log_total = log(self.total)
         length = len(sentence)
         score = [0.0] * (length + 1)
         end = [0] * (length + 1)
+        prefixes, frequencies, longest = self.trie.iter_prefixes_with_ids, self._frequencies, self._longest
         for start in range(length - 1, -1, -1):
-            best = None
-            for size, count in self.words_at(sentence, start):
-                candidate = log(count) - log_total + score[start + size]
-                if best is None or candidate >= best:
+            best = -inf
+            for word, key in prefixes(sentence[start:start + longest]):
+                size = len(word)
+                candidate = log(frequencies[key]) - log_total + score[start + size]
+                if candidate >= best:
                     best, end[start] = candidate, start + size - 1
-            if best is None:
+            if best == -inf:  # no word starts here: the character alone
                 best, end[start] = log(self.frequency(sentence[start]) or 1) - log_total + score[start + 1], start
             score[start] = best
         position, english = 0, ""

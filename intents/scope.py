@@ -134,7 +134,8 @@ class Scope:
         whose permit or points are meant; a place named without Shanghai, unless it is only where an asker of a
         permit or points question is from (said in passing: `origin`) or works."""
         origin = self.origin(text)
-        tokens = self._typos_joined([t for t in tokens if not _PUNCTUATION.fullmatch(t)])
+        # a word (isalnum) is never punctuation: the pattern is tried only on the rest
+        tokens = self._typos_joined([t for t in tokens if t.isalnum() or not _PUNCTUATION.fullmatch(t)])
         found = set(tokens)
         document = _first_marker(tokens, self.documents)
         if document and not (document in self.typos and found & _PERMIT_WORDS
@@ -155,8 +156,8 @@ class Scope:
             if token in origin and asks_in_scope:
                 continue  # "平江的 居住证6月19号签注的": the asker's home town, not the permit's
             district = token in self.districts or (token.endswith("区") and token[:2] in self.places)
-            linked = [t for t in tokens[i + 1:i + 3] if t not in _LINKS]
-            if district and linked and linked[0] in self.subject_after:
+            if district and (linked := [t for t in tokens[i + 1:i + 3] if t not in _LINKS]) and \
+                    linked[0] in self.subject_after:
                 return Verdict(PLACE, token)  # "顺德居住证签注要房东一起去吗", "赣县的居住证", "苏州工业园区的居住证"
             if token not in self.places:
                 continue
