@@ -60,7 +60,8 @@ def understand(raw: str, now: datetime, *, index: IntentIndex, scope: Scope,
     dated_endorsement = any(slot.role in (ENDORSED, PLANNED) for slot in slots)
     topic = scope.topic([w for w in words if not (dated_endorsement and w == ENDORSEMENT_WORD)])
     return Understanding(raw, text, words, today, tokens, scope.outside(tokens, text), topic, slots, english,
-                         scope.is_thanks(tokens), _HYPOTHETICAL.search(text) is not None)
+                         scope.is_thanks([t for t in tokens if t not in aliases]),  # "感谢小助手 问题解决了"
+                         _HYPOTHETICAL.search(text) is not None)
 
 
 def joined(text: str) -> bool:

@@ -184,6 +184,9 @@ def test_private_thanks_and_small_talk(ask):
     small = ask("今天天气怎么样", room=None, sender="b")
     assert "居住证" in small.reply and len(small.reply) < 80 and "其他城市" not in small.reply
     assert ask("谢谢", room=GROUP).reply is None  # unmentioned in a group: silence
+    thanked = ask("感谢小助手 问题解决了", room=GROUP, sender="c")  # the bot's name is no word of the thanks
+    assert thanked.reply is None and thanked.intent == "out_of_scope"
+    assert ask("感谢小助手 问题解决了", room=None, sender="d").reply.startswith("不客气")
 
 
 # Issue 13: quotes, fragments and system lines, as the handler sees them.
