@@ -202,6 +202,8 @@ class IntentIndex:
         words = tuple(dict.fromkeys(segmented))
         if not words:
             return Match()
+        if len(words) > LONG_QUERY:  # a story around the question: the words no phrasing has are its background
+            words = tuple(w for w in words if w in self.idf) or words
         if len(words) > QUERY_WORDS:
             telling = set(sorted(words, key=lambda w: -self.idf.get(w, self.unknown_idf))[:QUERY_WORDS])
             words = tuple(w for w in words if w in telling)

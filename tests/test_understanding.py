@@ -259,6 +259,9 @@ def test_a_near_candidate_decisively_more_likely_is_ranked_first_with_its_own_sc
      "工作也重新找好了，这种情况是直接去签注就行还是得从头办一张新的？", "permit.overdue"),
     ("当年办积分的时候跑了好几趟才把档案从老家调到上海人才中心，那个过程太痛苦了。今年第一次续办，朋友说续办也要审档案，"
      "我真的不想再折腾一次，想问续办到底需不需要再动档案", "points.archive"),
+    # background in words no phrasing has (幼儿园, 入园, 邻居, 慌): read by the words the library knows
+    ("我是前年靠学历和社保凑够的120分，当时是为了孩子上幼儿园，后来孩子顺利入园了我就再也没管过，最近听邻居说积分每年都要"
+     "续，不续就作废，我有点慌，积分到底会不会失效", "points.validity"),
 ])
 def test_a_long_message_with_background_gets_the_answer_to_its_question(ask, text, intent):
     result = asked(ask, text, mentioned=True)
