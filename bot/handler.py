@@ -19,7 +19,7 @@ from bot.transports.quotes import quoted_words
 from intents.matcher import IntentIndex, Match, load_utterances
 from intents.dates import SHANGHAI
 from intents.roles import EXPIRY
-from intents.scope import Scope
+from intents.scope import USE, Scope
 from intents.segment import Segmenter
 from intents.understand import MAX_QUESTION_CHARS, Understanding, joined, two_parts, understand
 from knowledge.faqfile import HELP, OUT_OF_SCOPE, Entry
@@ -154,6 +154,8 @@ class Bot:
                 found.slots = [*found.slots, *quoted.slots]
             if len(found.words) <= 2 and found.outside is None:  # "同问" about an out-of-scope question
                 found.outside = quoted.outside
+            elif found.outside is not None and found.outside.kind == USE and quoted.topic and quoted.outside is None:
+                found.outside = None  # "「…积分续办审核了快一个月」一般要多久 怕赶不上入学": the quote says what is asked
         remembered = dict(state.dates) if state else {}
         # resolve
         if state and state.choices and (choice := _CHOICE.match(found.text)):

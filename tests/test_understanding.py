@@ -329,3 +329,12 @@ def test_a_long_dated_answer_leaves_out_what_does_not_fit_a_phone_screen(ask):
                    time=NOW + timedelta(minutes=1))
     assert result.intent == "points.when_to_renew"
     assert len(result.reply) <= 400 and "2026-12-09" in result.reply and REMINDER in result.reply
+
+
+def test_a_question_about_a_quoted_points_message_is_not_out_of_scope_for_naming_the_school(bot):
+    from bot.events import Incoming
+
+    # the asker's own words name only the school (a use of the points); the quote says the points renewal is asked
+    result = bot.handle(Incoming(text="@小助手 一般要等多久啊 怕赶不上孩子入学", quoted="朵朵妈妈：积分续办审核了快一个月还没出结果",
+                                 time=NOW, sender="a", room=GROUP, mentioned=True))
+    assert result.intent == "points.processing_time"
