@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from collections.abc import Mapping, Sequence
 from typing import Any, Callable
 
 from bot.config import Config, ConfigError, load_config

@@ -19,8 +19,8 @@ SHANGHAI_CODE = "31"
 # Longest first: "广西壮族自治区" → 广西, "浦东新区" → 浦东.
 _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州", "自治县", "林区", "地区",
              "新区", "省", "市", "县", "区", "盟", "旗")
-_LISTS = ("documents", "typos_of_permit_words", "materials", "policies", "uses", "in_scope", "unrelated", "thanks", "renewal",
-          "home", "foreign_en", "context_before", "context_after", "subject_after", "not_places", "foreign")
+_LISTS = ("documents", "typos_of_permit_words", "materials", "policies", "uses", "in_scope", "unrelated", "thanks",
+          "renewal", "home", "foreign_en", "context_before", "context_after", "subject_after", "not_places", "foreign")
 _PERMIT_WORDS = frozenset({"居住证", "积分", "居住证积分"})
 _MATERIAL_CONTEXT = _PERMIT_WORDS | {"签注", "材料", "证明", "带"}
 _LINKS = frozenset({"的", "办", "办的", "市", "那边", "这边"})
@@ -133,7 +133,6 @@ class Scope:
         renewal is asked about; a use of the permit (school) when nothing of the permit or points is asked; a place
         whose permit or points are meant; a place named without Shanghai, unless it is only where an asker of a
         permit or points question is from (said in passing: `origin`) or works."""
-        origin = self.origin(text)
         # a word (isalnum) is never punctuation: the pattern is tried only on the rest
         tokens = self._typos_joined([t for t in tokens if t.isalnum() or not _PUNCTUATION.fullmatch(t)])
         found = set(tokens)
@@ -149,11 +148,13 @@ class Scope:
         if not asks_in_scope and (use := _first_marker(tokens, self.uses)):
             return Verdict(USE, use)
         named_home = bool(found & self.home)
+        # where the asker is from matters only for a permit or points question that names a place
+        origin = self.origin(text) if asks_in_scope and (found & self.places or found & self.districts) else frozenset()
         if _LATIN.search(" ".join(tokens)) and (place := found & self.places_en) and (not named_home or any(
                 tokens[i + 1:i + 2] and tokens[i + 1] in _PERMIT_WORDS_EN for i, t in enumerate(tokens) if t in place)):
             return Verdict(PLACE, min(place))  # "a suzhou residence permit … in shanghai": Suzhou's permit
         for i, token in enumerate(tokens):
-            if token in origin and asks_in_scope:
+            if token in origin:
                 continue  # "平江的 居住证6月19号签注的": the asker's home town, not the permit's
             district = token in self.districts or (token.endswith("区") and token[:2] in self.places)
             if district and (linked := [t for t in tokens[i + 1:i + 3] if t not in _LINKS]) and \
