@@ -16,6 +16,7 @@ class ChatState:
 
     updated: datetime
     last_intent: str | None = None
+    last_entry: str | None = None  # the entry of the last answer, when it answered a member's question
     last_text: str = ""
     dates: dict[str, date] = field(default_factory=dict)
     choices: list[str] = field(default_factory=list)  # entry ids offered as 1, 2, 3

@@ -186,6 +186,9 @@ class Bot:
             if resolution.entry is None and RENEW_WINDOW in self.entries and any(
                     slot.role == EXPIRY for slot in found.slots):  # "三月的最后一天到期": the date says what is asked
                 resolution = self._settle(RENEW_WINDOW, found, remembered)
+            elif self._unread_follow_up(resolution, found, state):  # "要收费吗" just after a points answer
+                # as sure as the least recognised answer: said when asked, not unasked in a group
+                resolution = self._settle(state.last_entry, found, remembered, score=self.thresholds.minimum)
             if (resolution.rivals or resolution.score < self.thresholds.group or joined(found.text)) and (
                     parts := two_parts(found.text, self.index)):  # two questions, each clear on its own: two answers
                 resolution, second = self._two_parts(parts, found, remembered, resolution)
@@ -219,8 +222,9 @@ class Bot:
             return whole, None
         return first, second
 
-    def _settle(self, entry_id: str, found: Understanding, remembered: dict, *, slots=None) -> Resolution:
-        return settle(self.entries[entry_id], 1.0, self.entries, found.slots if slots is None else slots,
+    def _settle(self, entry_id: str, found: Understanding, remembered: dict, *, slots=None,
+                score: float = 1.0) -> Resolution:
+        return settle(self.entries[entry_id], score, self.entries, found.slots if slots is None else slots,
                       found.today, remembered, policy=self.policy, hypothetical=found.hypothetical)
 
     def _match(self, found: Understanding, state: ChatState | None,
@@ -241,6 +245,14 @@ class Bot:
         if found.topic is None and state and state.last_text:  # "要带哪些材料" after a points question: its topic
             return match, self.scope.topic(self.index.words(state.last_text))
         return match, found.topic
+
+    def _unread_follow_up(self, resolution: Resolution, found: Understanding, state: ChatState | None) -> bool:
+        """A question right after an answer that nothing else reads (no intent, or only a weak out-of-scope
+        phrasing, and no topic of its own) in words members use: it asks on about the answered intent ("要收费吗",
+        "周末开门吗"); words no phrasing or member's question has ("蓝色香蕉飞船?") are not."""
+        weak = resolution.entry is None or (resolution.outside and resolution.score < self.thresholds.group)
+        return (weak and state is not None and state.last_entry in self.entries and found.topic is None
+                and speak.looks_like_question(found.text) and any(w in self.index.vocabulary for w in found.words))
 
     def _unreadable(self, match: Match, found: Understanding) -> bool:
         """Not recognised on its own, though in the library's words ("我上周一交的 这周能好吗" after a question
@@ -288,6 +300,8 @@ class Bot:
         if found.words and not found.thanks:  # what a follow-up is read with, whatever was said
             self.conversations.put(msg.room, msg.sender, ChatState(
                 updated=msg.time, last_intent=resolution.intent if resolution.recognised else None,
+                last_entry=entry.id if say == speak.ANSWER and entry is not None and not resolution.outside
+                and not entry.id.startswith("bot.") else None,
                 last_text=last_text, dates=remembered, choices=choices, slots=found.slots if choices else [],
                 last_question=found.raw[:MAX_QUESTION_CHARS] if say == speak.ANSWER else "",
                 last_reply=reply if say == speak.ANSWER else ""))

@@ -75,16 +75,21 @@ def answer(entry: Entry, dated: r.Dated | None = None, *, english: bool = False)
 
 def two_answers(first: Entry, first_dated: r.Dated | None, second: Entry, second_dated: r.Dated | None, *,
                 english: bool = False) -> str:
-    """A message that asks two things: each part's short answer (or computed sentence), numbered, one source line."""
-    lines = []
-    for number, (entry, dated) in enumerate(((first, first_dated), (second, second_dated)), 1):
-        text = dated_text(dated) if dated is not None and dated.kind != r.ASK else (entry.short or entry.answer)
-        lines.append(f"{number}. {text.strip()}")
-    parts = [*_lead(first, english), "\n".join(lines)]
+    """A message that asks two things: each part's short answer (or computed sentence), numbered, one source line.
+    What the second part's computed sentence repeats of the first's is said once; a reply that would still pass
+    MAX_REPLY_CHARS answers the first part alone."""
+    texts: list[str] = []
+    for entry, dated in ((first, first_dated), (second, second_dated)):
+        text = (dated_text(dated) if dated is not None and dated.kind != r.ASK else (entry.short or entry.answer)).strip()
+        if texts and text.startswith(texts[0]):  # a points question answered from the same expiry date
+            text = text[len(texts[0]):].strip() or (entry.short or entry.answer).strip()
+        texts.append(text)
+    parts = [*_lead(first, english), "\n".join(f"{number}. {text}" for number, text in enumerate(texts, 1))]
     cited = [entry for entry in (first, second) if entry.catalog_id not in NOT_POLICY]
     if cited:
         parts.append(source_line(*cited) + "\n" + REMINDER)
-    return "\n\n".join(parts)
+    reply = "\n\n".join(parts)
+    return reply if len(reply) <= MAX_REPLY_CHARS else answer(first, first_dated, english=english)
 
 
 def did_you_mean(entries: list[Entry], *, english: bool = False) -> str:

