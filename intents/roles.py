@@ -22,7 +22,7 @@ _MODIFIERS = r"(?:就|已经|已|才|刚刚|刚|会|要|将|正好|刚好)?"
 _ROLE_AFTER = {
     EXPIRY: re.compile(r"\s*" + _MODIFIERS + r"\s*(?:到期|过期|失效|截止|满期|expir)"),
     ENDORSED: re.compile(r"\s*(?:的时候)?\s*" + _TIME_OF_DAY + r"\s*" + _MODIFIERS
-                         + r"\s*(?:去|再去|准备去|打算去|计划去)?\s*(?:社区)?\s*(?:签注|续签|签|年审)"),
+                         + r"\s*(?:去|再去|准备去|打算去|计划去)?\s*(?:社区)?\s*(?:签注|续签|签|年审|endorsed)"),
     REVIEW: re.compile(r"\s*(?:单位)?\s*" + _MODIFIERS + r"\s*(?:审核|审)"),
     SUBMITTED: re.compile(r"\s*" + _MODIFIERS + r"\s*(?:提交|递交|交|申请|submitted)"),
 }
@@ -37,7 +37,7 @@ _CLAUSE_ROLE = {
 _ROLE_BEFORE = {
     EXPIRY: re.compile(r"(?:(?:到期|过期|有效期|有效期至|截止|失效)(?:日|日期|时间)?(?:是|为|在|至|到)?"
                        r"|expir(?:es|ed|ing|y)(?: date)?(?: is| was)?(?: on)?|valid (?:until|till|to))\s*$"),
-    ENDORSED: re.compile(r"(?:(?:签注|签)(?:日|日期|时间)?(?:是|为|在)?|endorsed(?: it)?(?: on)?|renewed(?: it)?(?: on)?)\s*$"),
+    ENDORSED: re.compile(r"(?:(?:签注|签)(?:日|日期|时间)?(?:是|为|在)?|(?:endorsed|renewed)(?: it| my(?: residence)? permit| the(?: residence)? permit)?(?: on)?)\s*$"),
     REVIEW: re.compile(r"(?:审核(?:日|日期|时间)?(?:是|为|在)|reviewed(?: it)?(?: on)?)\s*$"),
     SUBMITTED: re.compile(r"(?:提交(?:日|日期|时间)?(?:是|为|在)|submitted(?: it)?(?: on)?)\s*$"),
 }

@@ -12,7 +12,6 @@ from intents.normalize import normalize
 from intents.roles import ENDORSED, PLANNED, DateSlot, date_slots
 from intents.scope import Scope, Verdict
 
-ENDORSEMENT_WORD = "签注"  # the segmenter's word for the endorsement (synonyms map 续签 and 签 to it)
 # Longer messages are read only this far (questions are short; pasted documents are not questions).
 MAX_QUESTION_CHARS = 300
 # A message asking two things is short (99 % of the tuning sets' messages are under 100 characters); a longer one is
@@ -56,9 +55,10 @@ def understand(raw: str, now: datetime, *, index: IntentIndex, scope: Scope,
     if not words:
         return Understanding(raw, text, words, today, tokens, english=english)
     slots = date_slots(text, now, today)
-    # "11号签注的 积分截止哪天": the endorsement is when the date happened; what is asked about is the points.
+    # "11号签注的 积分截止哪天", "endorsed it on Mar 3, …the points": the endorsement is when the date happened;
+    # what is asked about is the points.
     dated_endorsement = any(slot.role in (ENDORSED, PLANNED) for slot in slots)
-    topic = scope.topic([w for w in words if not (dated_endorsement and w == ENDORSEMENT_WORD)])
+    topic = scope.topic([w for w in words if not (dated_endorsement and w in scope.topic_words["permit"])])
     return Understanding(raw, text, words, today, tokens, scope.outside(tokens, text), topic, slots, english,
                          scope.is_thanks([t for t in tokens if t not in aliases]),  # "感谢小助手 问题解决了"
                          _HYPOTHETICAL.search(text) is not None)

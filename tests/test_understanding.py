@@ -371,7 +371,7 @@ def test_a_follow_up_is_not_taken_from_an_answer_that_was_not_given(ask):
     assert ask("@小助手 要收费吗", room=GROUP, mentioned=True, time=NOW + timedelta(minutes=1)).intent == "out_of_scope"
 
 
-@pytest.mark.parametrize("text", ["残疾证年审在哪办", "居住登记回执过期了怎么办", "临时居住证过期了",
+@pytest.mark.parametrize("text", ["残疾证年审在哪办", "居住登记回执过期了怎么办", "临时居住证过期了", "狗证是不是每年要年审 去哪弄",
                                   "第一次来上海 居住登记怎么办"])
 def test_other_documents_and_the_first_registration_are_out_of_scope(ask, text):
     assert asked(ask, text).reply is None
@@ -392,3 +392,15 @@ def test_two_answers_from_one_expiry_date_say_the_window_once(ask):
     assert result.reply.count("2026-08-11 至 2026-11-09") == 1 and len(result.reply) <= 400
     lines = result.reply.splitlines()
     assert lines[0].startswith("1. ") and lines[1].startswith("2. ") and "积分" in lines[1]
+
+
+def test_an_english_endorsement_date_before_its_verb_asks_about_the_points(ask):
+    from intents.roles import ENDORSED, date_slots
+    from intents.normalize import normalize
+
+    text = normalize("Dec 1 endorsed, what's the deadline for renewing the points?")
+    after = NOW.replace(month=12, day=5)  # Dec 1 is past: done, not planned
+    assert [slot.role for slot in date_slots(text, after, after.date())] == [ENDORSED]
+    # "endorsed my permit on Mar 3": the endorsement's date, so the points are what is asked (60 days: 2026-05-02)
+    result = asked(ask, "I endorsed my permit on Mar 3, what's the last day to renew my points?", mentioned=True)
+    assert result.intent == "points.deadline_after_permit" and "2026-05-02" in result.reply
