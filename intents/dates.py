@@ -289,9 +289,12 @@ _NOT_A_DAY_AFTER = re.compile(r"\s*(?:内|以内|之内|线|楼|门|窗|房|室|
 _PAST_AFTER = re.compile(
     r"\s*(?:的时候|那天|当天)?\s*(?:就|才|刚刚|刚|已经|已|都)?\s*"
     r"(?:签注|续签|签|提交|递交|交|审核|审|办理|办|续办|过期|逾期|确认|申请|弄|做|打印|拿到|收到|通过|批)\s*"
-    r"(?:完|好|过|掉|上|下来)?\s*(?:了|的)|\s*(?:就|已经|已)?\s*到期了")
+    r"(?:完|好|过|掉|上|下来)?\s*(?:了|的)|\s*(?:就|已经|已)?\s*到期了|\s*(?:endorsed|renewed|submitted|expired)\b")
 _EVENT_AFTER = re.compile(r"\s*(?:就|已经|已)?\s*(?:到期|过期|签注|签|提交|递交|交|审核|办)")
 _PAST_BEFORE = re.compile(r"(?:已经|已于|已|刚刚|刚)\s*$")
+# "endorsed my permit on Mar 3": an English verb in the past before the date
+_PAST_BEFORE_EN = re.compile(r"\b(?:endorsed|renewed|submitted|expired)(?: it| my(?: residence)? permit"
+                             r"| the(?: residence)? permit)?(?: on)?\s*$")
 
 
 @dataclass(frozen=True)
@@ -317,7 +320,8 @@ def _rule(pattern: str, *, needs: re.Pattern[str] | None = None) -> Callable[[_B
 def _past(match: re.Match[str], ctx: _Context) -> bool:
     """Whether the message says the dated event already happened (签注的, 提交了, 办好了, 已于…)."""
     after = _PAST_AFTER.match(ctx.text, match.end())
-    return after is not None or _PAST_BEFORE.search(ctx.text, max(0, match.start() - 3), match.start()) is not None
+    return after is not None or _PAST_BEFORE.search(ctx.text, max(0, match.start() - 3), match.start()) is not None \
+        or _PAST_BEFORE_EN.search(ctx.text, max(0, match.start() - 40), match.start()) is not None
 
 
 def _mention(match: re.Match[str], kind: str, *, day: date | None = None, period: tuple[date, date] | None = None,
