@@ -404,3 +404,10 @@ def test_an_english_endorsement_date_before_its_verb_asks_about_the_points(ask):
     # "endorsed my permit on Mar 3": the endorsement's date, so the points are what is asked (60 days: 2026-05-02)
     result = asked(ask, "I endorsed my permit on Mar 3, what's the last day to renew my points?", mentioned=True)
     assert result.intent == "points.deadline_after_permit" and "2026-05-02" in result.reply
+
+
+@pytest.mark.parametrize("text", ["居住证签注要房东同意吗 房东人在国外", "房东不配合 地址没变 还能签注吗"])
+def test_whether_the_endorsement_needs_the_landlord_is_the_automatic_endorsement_question(ask, text):
+    # intents.md: permit.auto_endorse covers "does it need the landlord"
+    result = asked(ask, text, mentioned=True)
+    assert result.intent == "permit.auto_endorse" and not result.menu
