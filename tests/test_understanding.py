@@ -411,3 +411,12 @@ def test_whether_the_endorsement_needs_the_landlord_is_the_automatic_endorsement
     # intents.md: permit.auto_endorse covers "does it need the landlord"
     result = asked(ask, text, mentioned=True)
     assert result.intent == "permit.auto_endorse" and not result.menu
+
+
+def test_a_question_just_below_the_minimum_that_members_words_clearly_place_is_answered_when_asked(ask):
+    # scored a little under min_confidence, but the members' questions make points.processing_time (intents.md:
+    # how long the review takes) far likelier than anything else
+    text = "我们HR说5.20就提交了 到现在还没消息 是不是太慢了"
+    result = asked(ask, text, mentioned=True)
+    assert result.intent == "points.processing_time" and result.replied and not result.menu
+    assert not asked(ask, text, sender="other").replied  # unasked: as sure as the least recognised answer
