@@ -241,10 +241,17 @@ class Bot:
             own = [] if _SAME_QUESTION.search(found.text) else found.words  # "同问": the quoted question itself
             words = self.scope.follow_up(context, own) if quoted is None or self.scope.topic(context) else [
                 *context, *own]  # "「受理中心：请携带相关材料」相关材料是指啥": the quote is what is asked about
-            return self.index.match(" ".join(words)), self.scope.topic(words)
+            topic = self.scope.topic(words) or (self._previous_topic(state) if quoted is None else None)
+            return self.index.match(" ".join(words)), topic
         if found.topic is None and state and state.last_text:  # "要带哪些材料" after a points question: its topic
-            return match, self.scope.topic(self.index.words(state.last_text))
+            return match, self._previous_topic(state)
         return match, found.topic
+
+    def _previous_topic(self, state: ChatState) -> str | None:
+        """The topic of the sender's previous question: its words', else its answer's ("是我自己去交吗" was about the
+        points)."""
+        domain = (state.last_intent or "").split(".")[0]
+        return self.scope.topic(self.index.words(state.last_text)) or (domain if domain in ("permit", "points") else None)
 
     def _unread_follow_up(self, resolution: Resolution, found: Understanding, state: ChatState | None) -> bool:
         """A question right after an answer that nothing else reads (no intent, or only a weak out-of-scope

@@ -420,3 +420,11 @@ def test_a_question_just_below_the_minimum_that_members_words_clearly_place_is_a
     result = asked(ask, text, mentioned=True)
     assert result.intent == "points.processing_time" and result.replied and not result.menu
     assert not asked(ask, text, sender="other").replied  # unasked: as sure as the least recognised answer
+
+
+def test_a_follow_up_takes_the_topic_of_the_answer_when_the_question_named_none(ask):
+    # "纸质材料是hr去交还是我自己去交" names neither 积分 nor 签注, but is a points question (who hands in the
+    # paper materials); "要带啥" after it asks the points renewal's materials, not the endorsement's
+    assert ask("纸质材料是hr去交还是我自己去交", room=GROUP, mentioned=True).intent.startswith("points.")
+    result = ask("@小助手 要带啥", room=GROUP, mentioned=True, time=NOW + timedelta(minutes=1))
+    assert result.intent == "points.materials" and result.replied and not result.menu
