@@ -372,6 +372,7 @@ def test_a_follow_up_is_not_taken_from_an_answer_that_was_not_given(ask):
 
 
 @pytest.mark.parametrize("text", ["残疾证年审在哪办", "居住登记回执过期了怎么办", "临时居住证过期了", "狗证是不是每年要年审 去哪弄",
+                                  "居住证首次办理需要啥",
                                   "第一次来上海 居住登记怎么办"])
 def test_other_documents_and_the_first_registration_are_out_of_scope(ask, text):
     assert asked(ask, text).reply is None
