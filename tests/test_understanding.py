@@ -372,11 +372,17 @@ def test_a_follow_up_is_not_taken_from_an_answer_that_was_not_given(ask):
 
 
 @pytest.mark.parametrize("text", ["残疾证年审在哪办", "居住登记回执过期了怎么办", "临时居住证过期了", "狗证是不是每年要年审 去哪弄",
-                                  "居住证首次办理需要啥",
+                                  "居住证首次办理需要啥", "护士执业证到期了 网上怎么延续", "职称评审材料什么时候交",
+                                  "年终奖个税怎么算划算", "海外人才居住证B证怎么续期",
                                   "第一次来上海 居住登记怎么办"])
 def test_other_documents_and_the_first_registration_are_out_of_scope(ask, text):
     assert asked(ask, text).reply is None
     assert asked(ask, text, mentioned=True, sender="other").intent == "out_of_scope"
+
+
+def test_a_neighbouring_word_asked_about_the_points_stays_in_scope(ask):
+    result = asked(ask, "年终奖单独计税 会不会导致个税跟社保对不上 影响积分", mentioned=True)
+    assert result.intent in {"points.tax", "points.social_security"} and result.replied
 
 
 def test_a_permit_written_in_its_abbreviation_keeps_a_question_naming_the_school_in_scope(ask):
