@@ -435,3 +435,10 @@ def test_a_follow_up_takes_the_topic_of_the_answer_when_the_question_named_none(
     assert ask("纸质材料是hr去交还是我自己去交", room=GROUP, mentioned=True).intent.startswith("points.")
     result = ask("@小助手 要带啥", room=GROUP, mentioned=True, time=NOW + timedelta(minutes=1))
     assert result.intent == "points.materials" and result.replied and not result.menu
+
+
+def test_addressing_someone_as_teacher_is_politeness_not_a_request_for_a_person(ask):
+    # "老师" is how members address anyone who helps; only asking for a person is a handoff
+    result = asked(ask, "我自己去交行不 人事老师说让我自己跑", mentioned=True)
+    assert result.intent == "points.who_submits"
+    assert asked(ask, "@小助手 能不能找个老师帮我看看", mentioned=True).intent == "bot.handoff"
