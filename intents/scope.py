@@ -219,11 +219,16 @@ class Scope:
         places = self.places | self.home
         if set(current) & (self.topic_words["points"] | self.topic_words["permit"]):
             kept = [w for w in previous if w not in topic_words and w not in places]
-        elif set(current) & places or not current:  # the same question, asked of this place
-            return [*(w for w in previous if w not in places), *(w for w in current if w in places)]
+        elif set(current) & places or not current:  # the same question, asked of this place, of whose permit the
+            # other place's expiry says nothing ("杭州的居住证到期了要咋续签" → "那上海的呢": how, in Shanghai)
+            return [*(w for w in previous if w not in places and w not in _STATUS_WORDS),
+                    *(w for w in current if w in places or w in _STATUS_WORDS)]  # "上海的过期了呢"
         else:
             kept = [w for w in previous if w in topic_words]
         return [*kept, *current]
+
+
+_STATUS_WORDS = frozenset({"到期", "过期"})
 
 
 def _by_first(markers: tuple[tuple[str, ...], ...]) -> dict[str, list[tuple[str, ...]]]:

@@ -442,3 +442,11 @@ def test_addressing_someone_as_teacher_is_politeness_not_a_request_for_a_person(
     result = asked(ask, "我自己去交行不 人事老师说让我自己跑", mentioned=True)
     assert result.intent == "points.who_submits"
     assert asked(ask, "@小助手 能不能找个老师帮我看看", mentioned=True).intent == "bot.handoff"
+
+
+@pytest.mark.parametrize("first", ["杭州的居住证到期了要咋续签", "无锡的居住证到期了咋续"])
+def test_the_same_question_asked_of_shanghai_after_another_citys_expiry_asks_how(ask, first):
+    # the other city's expiry is not the asker's: "那上海的呢" asks how to endorse in Shanghai (permit.process)
+    assert ask(first, room=GROUP, mentioned=True).intent == "out_of_scope"
+    result = ask("@小助手 那上海的呢", room=GROUP, mentioned=True, time=NOW + timedelta(minutes=1))
+    assert result.intent == "permit.process" and not result.menu
