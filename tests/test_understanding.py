@@ -242,15 +242,18 @@ def test_a_question_addressed_to_another_member_is_left_to_them(ask):
 
 
 # The matching method: the phrasing likelihood decides between candidates the scores cannot tell apart.
-def test_a_near_candidate_decisively_more_likely_is_ranked_first_with_its_own_score():
+def test_the_candidate_put_first_weighs_its_score_with_its_likelihood_and_keeps_its_own_score():
     from intents.matcher import Match
     scored = [("c", 0.30), ("a", 0.50), ("b", 0.45)]
-    # b is 0.05 below a (within NEAR 0.08) and e^10 times more likely; c is far below in score though likelier still
+    # score + 0.01 × (log-likelihood − the likeliest's): a 0.50 − 0.20 = 0.30, b 0.45 − 0.10 = 0.35, c 0.30 − 0 = 0.30
     ranked = Match.of(scored, {"a": -20.0, "b": -10.0, "c": 0.0}).ranked
     assert ranked == [("b", 0.45), ("a", 0.50), ("c", 0.30)]
-    # e^2 more likely is not decisive (DECISIVE is 3 nats): the score order stands
-    assert Match.of(scored, {"a": -20.0, "b": -18.0, "c": 0.0}).ranked == [("a", 0.50), ("b", 0.45), ("c", 0.30)]
+    # a 0.50 − 0.02 = 0.48, b 0.45 − 0.00 = 0.45, c 0.30 − 0.05 = 0.25: e² more likely does not make up 0.05
+    assert Match.of(scored, {"a": -12.0, "b": -10.0, "c": -15.0}).ranked == [("a", 0.50), ("b", 0.45), ("c", 0.30)]
+    # no likelihood (or none finite): the score order
     assert Match.of(scored, {}).ranked == [("a", 0.50), ("b", 0.45), ("c", 0.30)]
+    never = {"a": float("-inf"), "b": float("-inf"), "c": float("-inf")}
+    assert Match.of(scored, never).ranked == [("a", 0.50), ("b", 0.45), ("c", 0.30)]
 
 
 # A question told with its background: the background dilutes the words the question shares with any phrasing.
