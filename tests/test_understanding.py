@@ -376,7 +376,8 @@ def test_a_follow_up_is_not_taken_from_an_answer_that_was_not_given(ask):
 
 @pytest.mark.parametrize("text", ["残疾证年审在哪办", "居住登记回执过期了怎么办", "临时居住证过期了", "狗证是不是每年要年审 去哪弄",
                                   "居住证首次办理需要啥", "护士执业证到期了 网上怎么延续", "职称评审材料什么时候交",
-                                  "年终奖个税怎么算划算", "海外人才居住证B证怎么续期",
+                                  "年终奖个税怎么算划算", "海外人才居住证B证怎么续期", "孩子出生证明在哪办",
+                                  "居住证能当身份证坐火车不", "老人刚来上海 要去派出所登记吗",
                                   "第一次来上海 居住登记怎么办"])
 def test_other_documents_and_the_first_registration_are_out_of_scope(ask, text):
     assert asked(ask, text).reply is None
@@ -453,3 +454,13 @@ def test_the_same_question_asked_of_shanghai_after_another_citys_expiry_asks_how
     assert ask(first, room=GROUP, mentioned=True).intent == "out_of_scope"
     result = ask("@小助手 那上海的呢", room=GROUP, mentioned=True, time=NOW + timedelta(minutes=1))
     assert result.intent == "permit.process" and not result.menu
+
+
+@pytest.mark.parametrize("text", ["@小助手 早上好", "@小助手 你好 刚进群 这个机器人都能回答啥"])
+def test_a_greeting_or_a_newcomer_addressing_the_bot_gets_the_help_line(ask, text):
+    result = asked(ask, text, mentioned=True)
+    assert result.intent == "bot.help" and result.replied
+
+
+def test_a_greeting_to_the_group_is_left_alone(ask):
+    assert asked(ask, "早上好").reply is None
