@@ -378,6 +378,7 @@ def test_a_follow_up_is_not_taken_from_an_answer_that_was_not_given(ask):
                                   "居住证首次办理需要啥", "护士执业证到期了 网上怎么延续", "职称评审材料什么时候交",
                                   "年终奖个税怎么算划算", "海外人才居住证B证怎么续期", "孩子出生证明在哪办",
                                   "居住证能当身份证坐火车不", "老人刚来上海 要去派出所登记吗",
+                                  "幼儿园报名 积分不够120分能上公办吗", "孩子明年上小学 积分要多少分才能入学",
                                   "第一次来上海 居住登记怎么办"])
 def test_other_documents_and_the_first_registration_are_out_of_scope(ask, text):
     assert asked(ask, text).reply is None
@@ -464,3 +465,8 @@ def test_a_greeting_or_a_newcomer_addressing_the_bot_gets_the_help_line(ask, tex
 
 def test_a_greeting_to_the_group_is_left_alone(ask):
     assert asked(ask, "早上好").reply is None
+
+
+def test_the_points_notice_asked_for_a_school_enrolment_stays_in_scope(ask):
+    result = asked(ask, "孩子报名要积分通知书 去哪里打 网上能下吗", mentioned=True)
+    assert result.intent == "points.notice_print" and result.replied
