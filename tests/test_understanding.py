@@ -380,6 +380,7 @@ def test_a_follow_up_is_not_taken_from_an_answer_that_was_not_given(ask):
                                   "居住证能当身份证坐火车不", "老人刚来上海 要去派出所登记吗",
                                   "幼儿园报名 积分不够120分能上公办吗", "孩子明年上小学 积分要多少分才能入学",
                                   "居住证卡丢了 补办去哪里", "个税app上显示的收入跟实际不一样 怎么申诉", "企业年报截止什么时候",
+                                  "健康证过期了去哪办", "驿站积分每月清零吗",
                                   "第一次来上海 居住登记怎么办"])
 def test_other_documents_and_the_first_registration_are_out_of_scope(ask, text):
     assert asked(ask, text).reply is None
