@@ -380,7 +380,8 @@ def test_a_follow_up_is_not_taken_from_an_answer_that_was_not_given(ask):
                                   "居住证能当身份证坐火车不", "老人刚来上海 要去派出所登记吗",
                                   "幼儿园报名 积分不够120分能上公办吗", "孩子明年上小学 积分要多少分才能入学",
                                   "居住证卡丢了 补办去哪里", "个税app上显示的收入跟实际不一样 怎么申诉", "企业年报截止什么时候",
-                                  "健康证过期了去哪办", "驿站积分每月清零吗",
+                                  "健康证过期了去哪办", "驿站积分每月清零吗", "身份證換證要帶戶口本嗎",
+                                  "新员工社保增员 每个月几号截止",
                                   "第一次来上海 居住登记怎么办"])
 def test_other_documents_and_the_first_registration_are_out_of_scope(ask, text):
     assert asked(ask, text).reply is None
@@ -460,7 +461,7 @@ def test_the_same_question_asked_of_shanghai_after_another_citys_expiry_asks_how
     assert result.intent == "permit.process" and not result.menu
 
 
-@pytest.mark.parametrize("text", ["@小助手 早上好", "@小助手 你好 刚进群 这个机器人都能回答啥"])
+@pytest.mark.parametrize("text", ["@小助手 早上好", "@小助手 你好 刚进群 这个机器人都能回答啥", "@小助手 你好 你能干啥"])
 def test_a_greeting_or_a_newcomer_addressing_the_bot_gets_the_help_line(ask, text):
     result = asked(ask, text, mentioned=True)
     assert result.intent == "bot.help" and result.replied
