@@ -381,7 +381,7 @@ def test_a_follow_up_is_not_taken_from_an_answer_that_was_not_given(ask):
                                   "幼儿园报名 积分不够120分能上公办吗", "孩子明年上小学 积分要多少分才能入学",
                                   "居住证卡丢了 补办去哪里", "个税app上显示的收入跟实际不一样 怎么申诉", "企业年报截止什么时候",
                                   "健康证过期了去哪办", "驿站积分每月清零吗", "身份證換證要帶戶口本嗎",
-                                  "新员工社保增员 每个月几号截止",
+                                  "新员工社保增员 每个月几号截止", "人才引进落户 要多久审核",
                                   "第一次来上海 居住登记怎么办"])
 def test_other_documents_and_the_first_registration_are_out_of_scope(ask, text):
     assert asked(ask, text).reply is None
