@@ -474,3 +474,11 @@ def test_a_greeting_to_the_group_is_left_alone(ask):
 def test_the_points_notice_asked_for_a_school_enrolment_stays_in_scope(ask):
     result = asked(ask, "孩子报名要积分通知书 去哪里打 网上能下吗", mentioned=True)
     assert result.intent == "points.notice_print" and result.replied
+
+
+@pytest.mark.parametrize("text, intents", [
+    ("孩子后年中考要用积分 中间会不会失效", {"points.validity"}),  # 中考, but whether the points lapse is asked
+    ("房东把房子卖了 居住登记还挂在那 会不会影响自动签注", {"permit.auto_endorse", "permit.address_change"}),
+])
+def test_another_policy_named_beside_the_validity_or_the_automatic_endorsement_stays_in_scope(ask, text, intents):
+    assert asked(ask, text, mentioned=True).intent in intents
