@@ -14,7 +14,7 @@ from bot.config import Config
 from bot.conversation import ChatState, Conversations
 from bot.events import PAT, Incoming, Result
 from bot.preview import Judge, Outcome
-from bot.resolve import RENEW_WINDOW, Resolution, on_topic, resolve, settle
+from bot.resolve import RENEW_WINDOW, Resolution, on_topic, resolve, settle, topic_of
 from bot.transports.quotes import quoted_words
 from intents.matcher import IntentIndex, Match, load_utterances
 from intents.dates import SHANGHAI
@@ -250,8 +250,7 @@ class Bot:
     def _previous_topic(self, state: ChatState) -> str | None:
         """The topic of the sender's previous question: its words', else its answer's ("是我自己去交吗" was about the
         points)."""
-        domain = (state.last_intent or "").split(".")[0]
-        return self.scope.topic(self.index.words(state.last_text)) or (domain if domain in ("permit", "points") else None)
+        return self.scope.topic(self.index.words(state.last_text)) or topic_of(state.last_intent)
 
     def _unread_follow_up(self, resolution: Resolution, found: Understanding, state: ChatState | None) -> bool:
         """A question right after an answer that nothing else reads (no intent, or only a weak out-of-scope

@@ -212,7 +212,7 @@ def on_topic(match: Match, entries: dict[str, Entry], topic: str | None) -> Matc
     """The ranking with intents of the other topic (a permit intent for a points question) scored OFF_TOPIC lower."""
     if topic is None:
         return match
-    off = {entry_id for entry_id, _ in match.ranked if _domain(entries[entry_id]) not in (topic, None)}
+    off = {entry_id for entry_id, _ in match.ranked if topic_of(entries[entry_id].catalog_id) not in (topic, None)}
     ranked = [(entry_id, score * OFF_TOPIC if entry_id in off else score) for entry_id, score in match.ranked]
     # the words said which topic is asked: an intent of the other one is never likelier, so never put first by the
     # likelihood nor a menu rival
@@ -220,8 +220,9 @@ def on_topic(match: Match, entries: dict[str, Entry], topic: str | None) -> Matc
                              for entry_id, value in match.likelihood.items()})
 
 
-def _domain(entry: Entry) -> str | None:
-    domain = entry.catalog_id.split(".")[0]
+def topic_of(catalog_id: str | None) -> str | None:
+    """"permit" or "points" for an intent of that topic ("points.materials" → "points"), else None."""
+    domain = (catalog_id or "").split(".")[0]
     return domain if domain in ("permit", "points") else None
 
 

@@ -292,9 +292,9 @@ _PAST_AFTER = re.compile(
     r"(?:完|好|过|掉|上|下来)?\s*(?:了|的)|\s*(?:就|已经|已)?\s*到期了|\s*(?:endorsed|renewed|submitted|expired)\b")
 _EVENT_AFTER = re.compile(r"\s*(?:就|已经|已)?\s*(?:到期|过期|签注|签|提交|递交|交|审核|办)")
 _PAST_BEFORE = re.compile(r"(?:已经|已于|已|刚刚|刚)\s*$")
-# "endorsed my permit on Mar 3": an English verb in the past before the date
-_PAST_BEFORE_EN = re.compile(r"\b(?:endorsed|renewed|submitted|expired)(?: it| my(?: residence)? permit"
-                             r"| the(?: residence)? permit)?(?: on)?\s*$")
+# What an English verb names before its date: "endorsed my permit on Mar 3", "renewed it on …".
+EN_OBJECT = r"(?: it| my(?: residence)? permit| the(?: residence)? permit)?(?: on)?"
+_PAST_BEFORE_EN = re.compile(r"\b(?:endorsed|renewed|submitted|expired)" + EN_OBJECT + r"\s*$")
 
 
 @dataclass(frozen=True)

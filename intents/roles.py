@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from intents.dates import (
-    OVERDUE, RELATIVE, SINCE_ENDORSED, SINCE_REVIEWED, SINCE_SUBMITTED, UNTIL_EXPIRY, DateMention, find_dates,
+    EN_OBJECT, OVERDUE, RELATIVE, SINCE_ENDORSED, SINCE_REVIEWED, SINCE_SUBMITTED, UNTIL_EXPIRY, DateMention, find_dates,
 )
 
 # Roles a date can play; they are also the keys of a sender's remembered dates. PLANNED: an endorsement still to
@@ -37,7 +37,7 @@ _CLAUSE_ROLE = {
 _ROLE_BEFORE = {
     EXPIRY: re.compile(r"(?:(?:到期|过期|有效期|有效期至|截止|失效)(?:日|日期|时间)?(?:是|为|在|至|到)?"
                        r"|expir(?:es|ed|ing|y)(?: date)?(?: is| was)?(?: on)?|valid (?:until|till|to))\s*$"),
-    ENDORSED: re.compile(r"(?:(?:签注|签)(?:日|日期|时间)?(?:是|为|在)?|(?:endorsed|renewed)(?: it| my(?: residence)? permit| the(?: residence)? permit)?(?: on)?)\s*$"),
+    ENDORSED: re.compile(r"(?:(?:签注|签)(?:日|日期|时间)?(?:是|为|在)?|(?:endorsed|renewed)" + EN_OBJECT + r")\s*$"),
     REVIEW: re.compile(r"(?:审核(?:日|日期|时间)?(?:是|为|在)|reviewed(?: it)?(?: on)?)\s*$"),
     SUBMITTED: re.compile(r"(?:提交(?:日|日期|时间)?(?:是|为|在)|submitted(?: it)?(?: on)?)\s*$"),
 }
