@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from bot.config import Config
 from bot.events import Incoming
 from bot.app import build
 from bot.handler import Bot
-from bot.preview import QUESTION_SETS, Outcome, seen_questions, try_change
+from bot.preview import QUESTION_SETS, Outcome, seen_questions, shipped_questions, try_change
 from knowledge.faqfile import FAQ_DIR
 from knowledge.store import KnowledgeStore, Missed, phrasing_key
 from tests.conftest import NOW
@@ -26,7 +27,7 @@ OPERATOR = "wxid_operator"
 # "医保卡丢了怎么补", names another document: the scope check keeps it out whatever the FAQ says.)
 ADD = "#faq add permit.process 居住证卡丢了怎么补办 | 带身份证到社区事务受理服务中心补办。"
 MEDICAL = "卡掉了怎么补"
-SHIPPED = "身份证在上海能补办吗"  # a question of the shipped sets that the same add changes
+SHIPPED = "身份证在上海能补办吗"  # a question of the shipped sets (out of scope) that the same add must not change
 
 
 @pytest.fixture()
@@ -145,7 +146,9 @@ def test_cli_add_without_yes_or_terminal_writes_nothing_and_with_yes_ends_with_t
     code, out, err = cli(*ADD_ARGS)
     assert code == 2 and err == "permitbot: nothing written: run it again with --yes to make this change\n"
     assert out.startswith("将新增 permit.process.op1：居住证卡丢了怎么补办\n会改变 ")
-    assert f"「{SHIPPED}」被@时说不在服务范围 → 答 permit.process.op1" in out  # from the shipped sets in the repo
+    listed = re.findall(r"「(.+?)」", out)  # the changed questions it lists come from the shipped sets in the repo
+    assert listed and set(listed) <= set(shipped_questions())
+    assert f"「{SHIPPED}」" not in out  # an ID card question stays out of scope beside the new permit entry
     assert KnowledgeStore.open(cli.db).history() == []
     code, out, _ = cli(*ADD_ARGS, "--yes")
     assert code == 0 and out.splitlines()[-2:] == ["added permit.process.op1: 居住证卡丢了怎么补办", "permit.process.op1"]
@@ -167,7 +170,8 @@ def test_import_dry_run_validates_and_shows_the_changes_without_writing(cli, tmp
     lines = out.splitlines()
     shipped = len(list(FAQ_DIR.glob("*.toml")))
     assert code == 0 and lines[:2] == [f"1 added, 0 changed, 0 removed, {shipped} unchanged", "added: permit.process.op7"]
-    assert f"「{SHIPPED}」被@时说不在服务范围 → 答 permit.process.op7" in lines
+    assert lines[2].startswith("会改变 ") and set(re.findall(r"「(.+?)」", out)) <= set(shipped_questions())
+    assert f"「{SHIPPED}」" not in out
     assert KnowledgeStore.open(cli.db).history() == []
     entry.write_text(entry.read_text(encoding="utf-8").replace('parent = "permit.process"', 'parent = "nope"'),
                      encoding="utf-8")

@@ -379,9 +379,10 @@ def test_a_follow_up_is_not_taken_from_an_answer_that_was_not_given(ask):
                                   "年终奖个税怎么算划算", "海外人才居住证B证怎么续期", "孩子出生证明在哪办",
                                   "居住证能当身份证坐火车不", "老人刚来上海 要去派出所登记吗",
                                   "幼儿园报名 积分不够120分能上公办吗", "孩子明年上小学 积分要多少分才能入学",
-                                  "居住证卡丢了 补办去哪里", "个税app上显示的收入跟实际不一样 怎么申诉", "企业年报截止什么时候",
+                                  "个税app上显示的收入跟实际不一样 怎么申诉", "企业年报截止什么时候",
                                   "健康证过期了去哪办", "驿站积分每月清零吗", "身份證換證要帶戶口本嗎",
-                                  "新员工社保增员 每个月几号截止", "人才引进落户 要多久审核",
+                                  "新员工社保增员 每个月几号截止", "人才引进落户 要多久审核", "公司不给开离职证明怎么办",
+                                  "被裁了 N+1 怎么算", "外地社保和上海社保能合并吗", "CFA二级报名截止是哪天",
                                   "第一次来上海 居住登记怎么办"])
 def test_other_documents_and_the_first_registration_are_out_of_scope(ask, text):
     assert asked(ask, text).reply is None
@@ -392,6 +393,9 @@ def test_a_neighbouring_word_asked_about_the_points_stays_in_scope(ask):
     result = asked(ask, "年终奖单独计税 会不会导致个税跟社保对不上 影响积分", mentioned=True)
     assert result.intent in {"points.tax", "points.social_security"} and result.replied
     assert asked(ask, "积分被取消了 能申诉吗 到底为啥", mentioned=True).intent == "points.failure_reasons"
+    # enrolment named beside a job change: whether the points last is asked (in scope, a points answer)
+    result = asked(ask, "我老公下个月要换公司 积分会不会断 孩子明年报名要用", mentioned=True)
+    assert result.intent.startswith("points.") and result.replied
 
 
 def test_a_permit_written_in_its_abbreviation_keeps_a_question_naming_the_school_in_scope(ask):
