@@ -157,7 +157,9 @@ class IntentIndex:
             for text in own:
                 for feature in features(text, segmenter.words(text)):
                     seen[feature] += 1
-            examples = tuple(utterances.get(entry.id, ()))  # the catalog intent's own entry, not a finer one under it
+            # A finer entry under a catalog intent (an operator's) learns that intent's questions too: its likelihood
+            # is the intent's, so its own phrasings, not a lack of members' questions, decide against its parent.
+            examples = tuple(utterances.get(entry.catalog_id, ()))
             texts.extend(examples)
             for feature, count in _example_features(segmenter, examples):
                 seen[feature] += count

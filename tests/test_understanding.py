@@ -302,6 +302,14 @@ def test_members_questions_teach_the_likelihood_which_of_two_equal_entries_is_me
     assert plain.match(question).ranked[0][1] == plain.match(question).ranked[1][1]  # a tie the score cannot break
     assert taught.match(question).ranked[0][0] == "points.process"
 
+    # an operator's finer entry under points.process learns that intent's questions too: against an entry of
+    # another intent with the same phrasing, the members' words favour it as they favour its parent
+    finer = Entry(id="points.process.op1", parent="points.process", question="续签怎么办理", phrasings=["续签怎么办"],
+                  answer="…", sources=["002"], reviewed="2026-11-30")
+    taught = IntentIndex([entries[0], finer], Segmenter(),
+                         utterances={"points.process": ("续签后怎么刷新有效期", "刷新有效期在哪点")})
+    assert taught.match(question).ranked[0][0] == "points.process.op1"
+
     broken = tmp_path / "utterances.toml"
     broken.write_text('["points.process"]\nutterances = "not a list"\n', encoding="utf-8")
     with pytest.raises(UtterancesError, match="utterances.toml"):
