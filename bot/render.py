@@ -80,9 +80,10 @@ def two_answers(first: Entry, first_dated: r.Dated | None, second: Entry, second
     MAX_REPLY_CHARS answers the first part alone."""
     texts: list[str] = []
     for entry, dated in ((first, first_dated), (second, second_dated)):
-        text = (dated_text(dated) if dated is not None and dated.kind != r.ASK else (entry.short or entry.answer)).strip()
+        short = (entry.short or entry.answer).strip()
+        text = dated_text(dated).strip() if dated is not None and dated.kind != r.ASK else short
         if texts and text.startswith(texts[0]):  # a points question answered from the same expiry date
-            text = text[len(texts[0]):].strip() or (entry.short or entry.answer).strip()
+            text = text[len(texts[0]):].strip() or short
         texts.append(text)
     parts = [*_lead(first, english), "\n".join(f"{number}. {text}" for number, text in enumerate(texts, 1))]
     cited = [entry for entry in (first, second) if entry.catalog_id not in NOT_POLICY]

@@ -26,6 +26,7 @@ _MATERIAL_CONTEXT = _PERMIT_WORDS | {"签注", "材料", "证明", "带"}
 _LINKS = frozenset({"的", "办", "办的", "市", "那边", "这边"})
 _PERMIT_WORDS_EN = frozenset({"residence", "permit", "points", "juzhuzheng"})
 _AREAS = frozenset({"园区", "新区", "开发区", "高新区", "区", "县", "市区"})
+_STATUS_WORDS = frozenset({"到期", "过期"})  # a permit's state, said of one place's permit in a follow-up
 _LATIN = re.compile(r"[a-z]{2,}")
 # Where the asker is from, said in passing: "鄱阳的 4月10号签注的…" (a place opening the message, then a pause),
 # "…我们是运城临猗的", "我是盐城人，…".
@@ -226,9 +227,6 @@ class Scope:
         else:
             kept = [w for w in previous if w in topic_words]
         return [*kept, *current]
-
-
-_STATUS_WORDS = frozenset({"到期", "过期"})
 
 
 def _by_first(markers: tuple[tuple[str, ...], ...]) -> dict[str, list[tuple[str, ...]]]:
