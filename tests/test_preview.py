@@ -27,7 +27,6 @@ OPERATOR = "wxid_operator"
 # "医保卡丢了怎么补", names another document: the scope check keeps it out whatever the FAQ says.)
 ADD = "#faq add permit.process 居住证卡丢了怎么补办 | 带身份证到社区事务受理服务中心补办。"
 MEDICAL = "卡掉了怎么补"
-SHIPPED = "身份证在上海能补办吗"  # a question of the shipped sets (out of scope) that the same add must not change
 
 
 @pytest.fixture()
@@ -139,41 +138,45 @@ def cli(capsys, tmp_path, monkeypatch):
     return run
 
 
-ADD_ARGS = ("add", "--parent", "permit.process", "--question", "居住证卡丢了怎么补办", "--answer", "补办。")
+# A question of the shipped sets (tests/data/dev_questions.jsonl, d002) added word for word as a finer entry: its exact
+# phrasing puts the new entry first for that question, so the preview lists at least that change.
+PAPER = "什么情况下积分续办需要交书面材料"
+ADD_ARGS = ("add", "--parent", "points.paper_materials", "--question", PAPER, "--answer", "换了单位等情况要交。")
 
 
 def test_cli_add_without_yes_or_terminal_writes_nothing_and_with_yes_ends_with_the_id(cli):
     code, out, err = cli(*ADD_ARGS)
     assert code == 2 and err == "permitbot: nothing written: run it again with --yes to make this change\n"
-    assert out.startswith("将新增 permit.process.op1：居住证卡丢了怎么补办\n会改变 ")
+    assert out.startswith(f"将新增 points.paper_materials.op1：{PAPER}\n会改变 ")
     listed = re.findall(r"「(.+?)」", out)  # the changed questions it lists come from the shipped sets in the repo
-    assert listed and set(listed) <= set(shipped_questions())
-    assert f"「{SHIPPED}」" not in out  # an ID card question stays out of scope beside the new permit entry
+    assert PAPER in listed and set(listed) <= set(shipped_questions())
     assert KnowledgeStore.open(cli.db).history() == []
     code, out, _ = cli(*ADD_ARGS, "--yes")
-    assert code == 0 and out.splitlines()[-2:] == ["added permit.process.op1: 居住证卡丢了怎么补办", "permit.process.op1"]
+    assert code == 0 and out.splitlines()[-2:] == [f"added points.paper_materials.op1: {PAPER}",
+                                                   "points.paper_materials.op1"]
 
 
 def test_cli_asks_on_a_terminal(cli):
     code, out, err = cli(*ADD_ARGS, stdin="n\n")
     assert code == 2 and "make this change? [y/N] " in err and KnowledgeStore.open(cli.db).history() == []
     code, out, err = cli(*ADD_ARGS, stdin="y\n")
-    assert code == 0 and out.splitlines()[-1] == "permit.process.op1"
+    assert code == 0 and out.splitlines()[-1] == "points.paper_materials.op1"
 
 
 def test_import_dry_run_validates_and_shows_the_changes_without_writing(cli, tmp_path):
-    entry = tmp_path / "files" / "permit.process.op7.toml"
+    entry = tmp_path / "files" / "points.paper_materials.op7.toml"
     entry.parent.mkdir()
-    entry.write_text('id = "permit.process.op7"\nparent = "permit.process"\nquestion = "居住证卡丢了怎么补办"\n'
-                     'answer = "补办。"\n', encoding="utf-8")
+    entry.write_text(f'id = "points.paper_materials.op7"\nparent = "points.paper_materials"\nquestion = "{PAPER}"\n'
+                     'answer = "换了单位等情况要交。"\n', encoding="utf-8")
     code, out, _ = cli("import", str(entry.parent), "--dry-run")
     lines = out.splitlines()
     shipped = len(list(FAQ_DIR.glob("*.toml")))
-    assert code == 0 and lines[:2] == [f"1 added, 0 changed, 0 removed, {shipped} unchanged", "added: permit.process.op7"]
-    assert lines[2].startswith("会改变 ") and set(re.findall(r"「(.+?)」", out)) <= set(shipped_questions())
-    assert f"「{SHIPPED}」" not in out
+    assert code == 0 and lines[:2] == [f"1 added, 0 changed, 0 removed, {shipped} unchanged",
+                                       "added: points.paper_materials.op7"]
+    listed = re.findall(r"「(.+?)」", out)
+    assert lines[2].startswith("会改变 ") and PAPER in listed and set(listed) <= set(shipped_questions())
     assert KnowledgeStore.open(cli.db).history() == []
-    entry.write_text(entry.read_text(encoding="utf-8").replace('parent = "permit.process"', 'parent = "nope"'),
+    entry.write_text(entry.read_text(encoding="utf-8").replace('parent = "points.paper_materials"', 'parent = "nope"'),
                      encoding="utf-8")
     code, out, err = cli("import", str(entry.parent), "--dry-run")
     assert code == 2 and "unknown parent 'nope'" in err and out == ""
