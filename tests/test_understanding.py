@@ -518,3 +518,26 @@ def test_the_points_notice_asked_for_a_school_enrolment_stays_in_scope(ask):
 ])
 def test_another_policy_named_beside_the_validity_or_the_automatic_endorsement_stays_in_scope(ask, text, intents):
     assert asked(ask, text, mentioned=True).intent in intents
+
+
+@pytest.mark.parametrize("text, intents", [
+    ("几分有效期多久 跟居住证一样吗", {"points.validity"}),  # 几分 / 机分 typed for 积分
+    ("机分到期了会咋样", {"points.validity", "points.failure_reasons"}),
+    ("前注的时候居住证卡要带去吗", {"permit.materials"}),  # 前注 for 签注
+    ("个睡要跟社宝对得上吗", {"points.tax"}),  # 个睡 for 个税, 社宝 for 社保
+    ("自懂签注 是到期那天签还是提前签", {"permit.auto_endorse"}),  # 自懂 for 自动
+])
+def test_homophones_of_the_key_words_read_as_the_words(ask, text, intents):
+    assert asked(ask, text, mentioned=True).intent in intents
+
+
+def test_the_earliest_after_the_latest_asks_when_the_points_can_be_renewed(ask):
+    # intents.md: when_to_renew "when to do 积分续办 after endorsing" (from the 3rd working day), deadline "how long"
+    assert ask("签注后积分最晚哪天要续好", room=GROUP, mentioned=True).intent == "points.deadline_after_permit"
+    result = ask("@小助手 最早呢", room=GROUP, mentioned=True, time=NOW + timedelta(minutes=1))
+    assert result.intent == "points.when_to_renew" and result.replied
+
+
+@pytest.mark.parametrize("text", ["离职了还没找到新工作 积分会不会断", "续办失败了怎么办 还能再申请吗"])
+def test_out_of_work_or_a_failed_renewal_asks_why_points_fail(ask, text):
+    assert asked(ask, text, mentioned=True).intent in {"points.failure_reasons", "points.social_security"}
