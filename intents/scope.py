@@ -19,7 +19,7 @@ SHANGHAI_CODE = "31"
 # Longest first: "广西壮族自治区" → 广西, "浦东新区" → 浦东.
 _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州", "自治县", "林区", "地区",
              "新区", "省", "市", "县", "区", "盟", "旗")
-_LISTS = ("documents", "typos_of_permit_words", "materials", "material_context", "policies", "uses", "in_scope", "unrelated", "thanks",
+_LISTS = ("documents", "typos_of_permit_words", "materials", "material_context", "policies", "uses", "school", "about_itself", "in_scope", "unrelated", "thanks",
           "renewal", "home", "foreign_en", "context_before", "context_after", "subject_after", "not_places", "foreign")
 _PERMIT_WORDS = frozenset({"居住证", "积分", "居住证积分"})
 _LINKS = frozenset({"的", "办", "办的", "市", "那边", "这边"})
@@ -96,6 +96,7 @@ class Scope:
 
         self.documents, self.policies = _by_first(markers("documents")), _by_first(markers("policies"))
         self.unrelated, self.uses = _by_first(markers("unrelated")), _by_first(markers("uses"))
+        self.school, self.about_itself = _by_first(markers("school")), frozenset(data["about_itself"])
         # with the words the synonyms read as them ("jzz过期45天 会不会影响孩子上学" asks about the permit)
         try:
             synonyms = load_synonyms(path.with_name(SYNONYMS_FILE.name))
@@ -145,7 +146,7 @@ class Scope:
         found = set(tokens)
         for document in _markers(tokens, self.documents):
             if not (document in self.typos and found & _PERMIT_WORDS
-                    or document in self.materials and found & self.material_context):
+                    or document in self.materials and found & (self.in_scope | self.material_context)):
                 return Verdict(DOCUMENT, document)
         if unrelated := _first_marker(tokens, self.unrelated):
             return Verdict(UNRELATED, unrelated)
@@ -153,6 +154,9 @@ class Scope:
             return Verdict(POLICY, policy)
         asks_in_scope = bool(found & self.in_scope)
         if not asks_in_scope and (use := _first_marker(tokens, self.uses)):
+            return Verdict(USE, use)
+        if not (asks_in_scope and found & (self.renewal | self.about_itself)) and (
+                use := _first_marker(tokens, self.school)):
             return Verdict(USE, use)
         named_home = bool(found & self.home)
         # where the asker is from matters only for a permit or points question that names a place

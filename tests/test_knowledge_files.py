@@ -28,6 +28,20 @@ def test_no_phrasing_belongs_to_two_intents():
             assert owners.setdefault(phrasing, entry.id) == entry.id, phrasing
 
 
+def test_no_shipped_phrasing_is_put_out_of_scope_by_the_scope_markers():
+    # a phrasing the scope check refuses could never be answered: the FAQ and scope.toml would disagree
+    from intents.normalize import normalize
+    from intents.scope import Scope
+    from intents.segment import Segmenter
+
+    segmenter = Segmenter()
+    scope = Scope(segment=segmenter.tokens)
+    refused = [(entry.id, phrasing) for entry in load_faq_dir() if entry.catalog_id != "out_of_scope"
+               for phrasing in (entry.question, *entry.phrasings)
+               if scope.outside(segmenter.tokens(normalize(phrasing)), normalize(phrasing))]
+    assert refused == []
+
+
 def _write(directory: Path, name: str, text: str) -> Path:
     directory.mkdir(exist_ok=True)
     path = directory / name

@@ -541,3 +541,20 @@ def test_the_earliest_after_the_latest_asks_when_the_points_can_be_renewed(ask):
 @pytest.mark.parametrize("text", ["离职了还没找到新工作 积分会不会断", "续办失败了怎么办 还能再申请吗"])
 def test_out_of_work_or_a_failed_renewal_asks_why_points_fail(ask, text):
     assert asked(ask, text, mentioned=True).intent in {"points.failure_reasons", "points.social_security"}
+
+
+@pytest.mark.parametrize("text", ["孩子上学要积分还是有居住证就够了", "小学入学 积分要多少分 有没有人知道",
+                                  "小学入学 居住证积分满120 要提前多久准备"])
+def test_a_question_naming_the_school_asks_the_schools_rules_unless_it_asks_about_the_points_themselves(ask, text):
+    assert asked(ask, text).reply is None
+    assert asked(ask, text, mentioned=True, sender="other").intent == "out_of_scope"
+
+
+@pytest.mark.parametrize("text, intents", [
+    ("没积分 孩子后年要上学了 现在开始申请来得及吗", {"points.new_application"}),
+    ("居住證跟積分有啥區別 孩子上學看哪個", {"points.permit_vs_points"}),
+    ("请问居住证积分怎么查自己有没有满120分 孩子小升初要用", {"points.score_check"}),
+    ("孩子入学要用积分通知单 在哪里打印", {"points.notice_print"}),
+])
+def test_the_points_themselves_asked_for_the_school_stay_in_scope(ask, text, intents):
+    assert asked(ask, text, mentioned=True).intent in intents
