@@ -558,3 +558,20 @@ def test_a_question_naming_the_school_asks_the_schools_rules_unless_it_asks_abou
 ])
 def test_the_points_themselves_asked_for_the_school_stay_in_scope(ask, text, intents):
     assert asked(ask, text, mentioned=True).intent in intents
+
+
+@pytest.mark.parametrize("text, intents", [
+    # a layoff is chatter only when nothing of the permit or points is asked
+    ("被裁了 社保断了两个月 新公司这个月才开始交 积分续办还能过吗", {"points.social_security", "points.failure_reasons"}),
+    ("@小助手 被裁后档案被退回街道了 积分续办要不要管档案的事", {"points.archive"}),
+    # a place before 项目 / after 常驻 is where the asker works, not whose permit it is
+    ("我老婆能不能替我去签注 我常驻深圳项目上回不来", {"permit.proxy"}),
+])
+def test_a_layoff_or_a_work_site_elsewhere_beside_a_permit_question_stays_in_scope(ask, text, intents):
+    assert asked(ask, text, mentioned=True).intent in intents
+
+
+@pytest.mark.parametrize("text", ["新员工入职 就业登记在哪做", "离职证明公司不给开怎么办", "技能证书补贴怎么申请",
+                                  "when does the annual IIT reconciliation start this year? want my refund asap"])
+def test_employment_registration_subsidies_and_the_tax_refund_are_other_policies(ask, text):
+    assert asked(ask, text, mentioned=True).intent == "out_of_scope"
