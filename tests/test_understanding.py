@@ -572,6 +572,12 @@ def test_a_layoff_or_a_work_site_elsewhere_beside_a_permit_question_stays_in_sco
 
 
 @pytest.mark.parametrize("text", ["新员工入职 就业登记在哪做", "离职证明公司不给开怎么办", "技能证书补贴怎么申请",
+                                  "社保断缴了怎么补缴", "补缴社保在哪弄 断了两个月",
                                   "when does the annual IIT reconciliation start this year? want my refund asap"])
-def test_employment_registration_subsidies_and_the_tax_refund_are_other_policies(ask, text):
+def test_employment_registration_subsidies_back_payments_and_the_tax_refund_are_other_policies(ask, text):
+    # how to make a back payment is social security's own procedure; whether it affects the points stays in scope
     assert asked(ask, text, mentioned=True).intent == "out_of_scope"
+
+
+def test_whether_a_back_payment_affects_the_points_stays_in_scope(ask):
+    assert asked(ask, "社保补缴有没有影响积分续办", mentioned=True).intent == "points.social_security"
