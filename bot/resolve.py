@@ -21,6 +21,9 @@ DEADLINE_AFTER_PERMIT = "points.deadline_after_permit"
 PAPER_MATERIALS = "points.paper_materials"
 PROCESSING_TIME = "points.processing_time"
 PERMIT_SIBLINGS = frozenset({RENEW_WINDOW, OVERDUE_INTENT})  # told apart by the sign of days to expiry
+# Both worked out from the endorsement date, each dated answer saying what to do by when (the confirm answer adds the
+# deadline): with the date a menu between them is pointless ("签注完积分有时间限制吗 我6月10号签的").
+POINTS_SIBLINGS = frozenset({WHEN_TO_RENEW, DEADLINE_AFTER_PERMIT})
 DATED_INTENTS = frozenset({RENEW_WINDOW, OVERDUE_INTENT, WHEN_TO_RENEW, DEADLINE_AFTER_PERMIT, PAPER_MATERIALS,
                            PROCESSING_TIME})
 _ROLE_OF_INTENT = {RENEW_WINDOW: EXPIRY, OVERDUE_INTENT: EXPIRY, WHEN_TO_RENEW: ENDORSED,
@@ -257,8 +260,9 @@ def resolve(match: Match, entries: dict[str, Entry], slots: list[DateSlot], toda
     settled = {entry.catalog_id}
     if resolution.dated is not None and resolution.dated.facts:
         settled.add(resolution.dated.intent)
-        if resolution.dated.intent in PERMIT_SIBLINGS:  # the date says which of the two it is
-            settled |= PERMIT_SIBLINGS
+        for siblings in (PERMIT_SIBLINGS, POINTS_SIBLINGS):
+            if resolution.dated.intent in siblings:
+                settled |= siblings
     chosen = resolution.entry
     rivals = [chosen]
     for other_id, other_score in match.ranked[1:] if score < confident else ():

@@ -581,3 +581,11 @@ def test_employment_registration_subsidies_back_payments_and_the_tax_refund_are_
 
 def test_whether_a_back_payment_affects_the_points_stays_in_scope(ask):
     assert asked(ask, "社保补缴有没有影响积分续办", mentioned=True).intent == "points.social_security"
+
+
+@pytest.mark.parametrize("text", ["签注完积分有时间限制吗 我11月10号签的", "签注日期是2026年11月10日 积分一定要在哪天之前续好"])
+def test_a_dated_endorsement_between_confirm_and_deadline_is_answered_not_a_menu(ask, text):
+    # both computed from S = 2026-11-10 (domain.md): the deadline is S + 60 days = 2027-01-09
+    result = asked(ask, text, mentioned=True)
+    assert not result.menu and result.intent in {"points.deadline_after_permit", "points.when_to_renew"}
+    assert result.facts["points_deadline"] == "2027-01-09" and "2027-01-09" in result.reply
