@@ -589,3 +589,18 @@ def test_a_dated_endorsement_between_confirm_and_deadline_is_answered_not_a_menu
     result = asked(ask, text, mentioned=True)
     assert not result.menu and result.intent in {"points.deadline_after_permit", "points.when_to_renew"}
     assert result.facts["points_deadline"] == "2027-01-09" and "2027-01-09" in result.reply
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("can I do the points renewal on my phone", "points.process"),
+    ("What are the steps to renew residence permit points?", "points.process"),
+    ("I heard the permit gets auto-renewed now, do I still need to do anything?", "permit.auto_endorse"),
+])
+def test_english_questions_of_the_same_topics_reach_their_intents(ask, text, intent):
+    result = asked(ask, text, mentioned=True)
+    assert result.intent == intent and result.reply.splitlines()[0].isascii()  # the short English lead line
+
+
+def test_an_english_by_when_after_an_endorsement_date_asks_the_deadline(ask):
+    result = asked(ask, "I got my permit endorsed on March 3rd. By when do I need to renew my points?", mentioned=True)
+    assert result.intent == "points.deadline_after_permit" and "2026-05-02" in result.reply  # 2026-03-03 + 60 days
