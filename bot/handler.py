@@ -180,6 +180,8 @@ class Bot:
                 resolution = self._resolve(self.index.match(parts[0]), found, remembered, topic=found.topic)
             else:
                 resolution = Resolution(self.entries.get(OUT_OF_SCOPE), 1.0, outside=True)
+        elif follow_up := self._points_follow_up(found, state):  # "那积分呢" right after a permit answer
+            resolution = self._settle(follow_up, found, remembered, score=self.thresholds.group)
         else:
             match, topic = self._match(found, state, quoted)
             resolution = self._resolve(match, found, remembered, topic=topic)
@@ -242,7 +244,11 @@ class Bot:
             words = self.scope.follow_up(context, own) if quoted is None or self.scope.topic(context) else [
                 *context, *own]  # "「受理中心：请携带相关材料」相关材料是指啥": the quote is what is asked about
             topic = self.scope.topic(words) or (self._previous_topic(state) if quoted is None else None)
-            return self.index.match(" ".join(words)), topic
+            match = self.index.match(" ".join(words))
+            if set(own) & self.scope.home:  # "那上海呢" after another city's permit: asked of Shanghai, in scope
+                match = Match.of([pair for pair in match.ranked if self.entries[pair[0]].catalog_id != OUT_OF_SCOPE],
+                                 match.likelihood)
+            return match, topic
         if found.topic is None and state and state.last_text:  # "要带哪些材料" after a points question: its topic
             return match, self._previous_topic(state)
         return match, found.topic
@@ -251,6 +257,15 @@ class Bot:
         """The topic of the sender's previous question: its words', else its answer's ("是我自己去交吗" was about the
         points)."""
         return self.scope.topic(self.index.words(state.last_text)) or topic_of(state.last_intent)
+
+    def _points_follow_up(self, found: Understanding, state: ChatState | None) -> str | None:
+        """What a short follow-up naming only the points ("那积分呢", "那积分呢 还作数吗") asks after the sender's
+        previous permit question: the catalog's `points_follow_up` of its intent; None otherwise."""
+        if state is None or state.last_intent is None or len(found.words) > 4 or found.topic != "points":
+            return None
+        follow_up = self.store.catalog.get(state.last_intent, {}).get("points_follow_up")
+        asks_on = _FOLLOW_UP.match(found.text) or found.text.rstrip("?？!！。 ").endswith("呢")
+        return follow_up if follow_up in self.entries and asks_on else None
 
     def _unread_follow_up(self, resolution: Resolution, found: Understanding, state: ChatState | None) -> bool:
         """A question right after an answer that nothing else reads (no intent, or only a weak out-of-scope

@@ -69,8 +69,15 @@ def load_sources(path: Path = SOURCES_FILE) -> dict[str, dict]:
 
 
 def load_catalog(path: Path = CATALOG_FILE) -> dict[str, dict]:
+    """The intents of the catalog file by id, each a dict (`what`, and for some `points_follow_up`: an id of the
+    catalog); FaqError names the file and the intent when a follow-up names no catalog intent."""
     with open(path, "rb") as handle:
-        return tomllib.load(handle)["intents"]
+        intents = tomllib.load(handle)["intents"]
+    for intent_id, intent in intents.items():
+        if intent.get("points_follow_up", intent_id) not in intents:
+            raise FaqError(f"{path}: intent {intent_id}: points_follow_up {intent['points_follow_up']!r} is not in "
+                           "the catalog")
+    return intents
 
 
 def validate(entry: Entry, catalog: dict[str, dict], *, where: str) -> None:

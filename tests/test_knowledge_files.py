@@ -102,3 +102,10 @@ def test_shipped_files_are_valid_toml_named_by_id():
     for path in FAQ_DIR.glob("*.toml"):
         with open(path, "rb") as handle:
             assert tomllib.load(handle)["id"] == path.stem
+
+
+def test_a_catalog_follow_up_naming_no_catalog_intent_is_refused_with_the_file_and_intent(tmp_path):
+    path = tmp_path / "catalog.toml"
+    path.write_text('[intents."permit.materials"]\nwhat = "x"\npoints_follow_up = "points.nope"\n', encoding="utf-8")
+    with pytest.raises(FaqError, match=r"catalog\.toml: intent permit\.materials: points_follow_up 'points\.nope'"):
+        load_catalog(path)

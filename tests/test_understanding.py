@@ -604,3 +604,23 @@ def test_english_questions_of_the_same_topics_reach_their_intents(ask, text, int
 def test_an_english_by_when_after_an_endorsement_date_asks_the_deadline(ask):
     result = asked(ask, "I got my permit endorsed on March 3rd. By when do I need to renew my points?", mentioned=True)
     assert result.intent == "points.deadline_after_permit" and "2026-05-02" in result.reply  # 2026-03-03 + 60 days
+
+
+@pytest.mark.parametrize("first, follow, intent", [
+    # knowledge/catalog.toml's points_follow_up: after a lapse, whether the points survive (why points fail)
+    ("我的居住证上个月20号就过期了 现在还能签不", "那积分呢 还作数吗", "points.failure_reasons"),
+    ("收到自动签注成功的短信了 这样就算签好了吧", "那积分呢", "points.when_to_renew"),
+    ("签注居住证得准备哪些东西", "@小助手 积分的呢", "points.materials"),
+])
+def test_a_short_follow_up_naming_the_points_asks_the_points_side_of_the_permit_answer(ask, first, follow, intent):
+    room = "points-follow-up@chatroom"
+    ask(first, room=room, mentioned=True)
+    result = ask(follow, room=room, mentioned=True, time=NOW + timedelta(minutes=2))
+    assert result.intent == intent and result.replied
+
+
+def test_a_follow_up_naming_shanghai_after_another_citys_permit_is_not_out_of_scope(ask):
+    room = "shanghai-follow-up@chatroom"
+    assert ask("杭州居住证怎么续 我在杭州也有个房子", room=room, mentioned=True).intent == "out_of_scope"
+    result = ask("那上海呢", room=room, mentioned=True, time=NOW + timedelta(minutes=2))
+    assert result.intent.startswith("permit.") and result.replied
