@@ -88,8 +88,9 @@ def _permit(intent: str, mention: DateMention, today: date, p: Policy) -> Dated:
     low, high = mention.day_range(today) or (0, 0)  # days to expiry, least and most
     statuses = list(dict.fromkeys(rules.permit_status(days, rules=p) for days in range(high, low - 1, -1)))
     if len(statuses) > 1:
-        if mention.cue is None:  # "12月到期" said in November: which day matters
-            return Dated(intent, PERMIT_UNSETTLED, EXPIRY, today, p, mention=mention)
+        if mention.cue is None:  # "12月到期" said in November: which day matters; "上上个月到期的": overdue, but how long
+            settled = _permit_intent(intent, high) if high < 0 or low >= 0 else intent
+            return Dated(settled, PERMIT_UNSETTLED, EXPIRY, today, p, mention=mention)
         # "过期快两个月" (55–61 days): both sides of the 60-day line, so both answers, and ask for the day.
         return Dated(_permit_intent(intent, high), PERMIT_STRADDLES, EXPIRY, today, p, mention=mention,
                      span=(low, high), statuses=statuses)
@@ -206,7 +207,7 @@ def settle(entry: Entry, score: float, entries: dict[str, Entry], slots: list[Da
     dated = resolve_dates(entry.catalog_id, slots, today, remembered, policy=policy)
     if dated is not None and hypothetical and entry.catalog_id == OVERDUE_INTENT:
         dated.intent = OVERDUE_INTENT
-    if dated is not None and dated.facts:
+    if dated is not None and (dated.facts or dated.intent != entry.catalog_id):
         entry = entries.get(dated.intent, entry)
     return Resolution(entry, score, candidates or [], dated=dated)
 

@@ -289,7 +289,7 @@ _NOT_A_DAY_AFTER = re.compile(r"\s*(?:内|以内|之内|线|楼|门|窗|房|室|
 _PAST_AFTER = re.compile(
     r"\s*(?:的时候|那天|当天)?\s*(?:就|才|刚刚|刚|已经|已|都)?\s*"
     r"(?:签注|续签|签|提交|递交|交|审核|审|办理|办|续办|过期|逾期|确认|申请|弄|做|打印|拿到|收到|通过|批)\s*"
-    r"(?:完|好|过|掉|上|下来)?\s*(?:了|的)|\s*(?:就|已经|已)?\s*到期了|\s*(?:endorsed|renewed|submitted|expired)\b")
+    r"(?:完|好|过|掉|上|下来)?\s*(?:了|的)|\s*(?:已经|已)?\s*到期了|\s*(?:endorsed|renewed|submitted|expired)\b")
 _EVENT_AFTER = re.compile(r"\s*(?:就|已经|已)?\s*(?:到期|过期|签注|签|提交|递交|交|审核|办)")
 _PAST_BEFORE = re.compile(r"(?:已经|已于|已|刚刚|刚)\s*$")
 # What an English verb names before its date: "endorsed my permit on Mar 3", "renewed it on …".

@@ -12,6 +12,7 @@ from intents.dates import (
 # Roles a date can play; they are also the keys of a sender's remembered dates. PLANNED: an endorsement still to
 # come ("下周一去签注"), which a points answer uses as a plan, never remembered as done.
 EXPIRY, ENDORSED, REVIEW, SUBMITTED, PLANNED = "expiry", "endorsed", "review", "submitted", "planned"
+OTHER = "other"  # a date of something else (when an SMS came): left out of the slots
 
 _ROLE_OF_CUE = {OVERDUE: EXPIRY, UNTIL_EXPIRY: EXPIRY, SINCE_ENDORSED: ENDORSED, SINCE_REVIEWED: REVIEW,
                 SINCE_SUBMITTED: SUBMITTED}
@@ -26,6 +27,8 @@ _ROLE_AFTER = {
     REVIEW: re.compile(r"\s*(?:单位)?\s*" + _MODIFIERS + r"\s*(?:审核|审)"),
     SUBMITTED: re.compile(r"\s*" + _MODIFIERS + r"\s*(?:提交|递交|交|申请|submitted)"),
 }
+# A date right before one of these is when a message or notice came, not a date of the rules.
+_OTHER_AFTER = re.compile(r"\s*(?:就|已经|已|才|刚刚|刚)?\s*(?:收到|接到|看到|通知|发了|发来)")
 # Further into the clause ("今天上午已经在随申办签好了") the verb counts when the clause says it is done.
 _CLAUSE = re.compile(r"[^，。,.!?！？;；\s]{0,14}")
 _CLAUSE_ROLE = {
@@ -52,9 +55,12 @@ class DateSlot:
 
 
 def role_of(mention: DateMention, text: str) -> str | None:
-    """The role of one mention in normalised `text`, or None when no word marks it."""
+    """The role of one mention in normalised `text`, OTHER when it is when something else happened (a message
+    came: "上个月底收到短信说…快到期了"), or None when no word marks it."""
     if mention.cue is not None:
         return _ROLE_OF_CUE.get(mention.cue)
+    if _OTHER_AFTER.match(text, mention.end_index):
+        return OTHER
     for role, pattern in _ROLE_AFTER.items():
         if pattern.match(text, mention.end_index):
             return role
@@ -81,6 +87,8 @@ def date_slots(text: str, now: datetime, today: date) -> list[DateSlot]:
     slots: list[DateSlot] = []
     for mention in find_dates(text, now):
         role = role_of(mention, text)
+        if role == OTHER:
+            continue
         if role == ENDORSED and mention.date is not None and mention.date > today:
             role = PLANNED  # "下周一去签注": not done yet
         if role is not None:

@@ -63,3 +63,27 @@ def test_a_time_of_day_between_a_planned_date_and_its_endorsement(ask):
                             "points_confirm_typical_by": "2026-12-03", "points_deadline": "2027-01-23",
                             "workday_calendar": "official"}
     assert result.reply.startswith("如果 2026-11-24 签注")
+
+
+def test_just_expiring_on_a_day_ahead_is_that_days_next_occurrence(ask):
+    # "3.10就到期了" asked 2026-02-16 does not say it already happened (domain.md): the nearest 10 March, 2026-03-10;
+    # window 2026-02-08 … 2026-05-09, 22 days ahead.
+    result = ask("@小助手 居住证3.10就到期了 还在过年 社区那边开门了冇 能不能去签", room="g@chatroom", mentioned=True,
+                 time=NOW.replace(month=2, day=16))
+    assert result.intent == "permit.renew_window" and result.facts == {
+        "expiry_date": "2026-03-10", "window_start": "2026-02-08", "window_end": "2026-05-09",
+        "days_to_expiry": 22, "status": "in_window"}
+
+
+def test_the_day_a_message_came_is_not_the_expiry(ask):
+    # "上个月底收到短信": when the SMS came; the expiry is 3月5号 = 2026-03-05 (asked 2026-02-03): window from 2026-02-03
+    result = ask("上个月底收到短信说居住证快到期了 具体是3月5号 现在可以办了吗", room=None,
+                 time=NOW.replace(month=2, day=3))
+    assert result.intent == "permit.renew_window" and result.facts["expiry_date"] == "2026-03-05"
+    assert result.facts["window_start"] == "2026-02-03" and result.facts["status"] == "in_window"
+
+
+def test_an_expiry_month_wholly_past_is_overdue_though_how_long_is_unsettled(ask):
+    # 上上个月 from 2026-05-30 is March: 60 to 90 days overdue, grace or recalculated by the day; overdue either way
+    result = ask("上上个月到期的 一直拖着 现在签还来得及吗", room=None, time=NOW.replace(month=5, day=30))
+    assert result.intent == "permit.overdue" and "expiry_date" not in result.facts
