@@ -178,7 +178,11 @@ class Scope:
                      if t not in _LINKS and t not in self.places and t not in self.districts and t not in _AREAS]
             if after and after[0] in self.subject_after:
                 return Verdict(PLACE, token)
-            context = (i and tokens[i - 1] in self.context_before) or (after and after[0] in self.context_after)
+            before = i - 1  # over the larger places naming it: "老家江西赣州的"
+            while before >= 0 and (tokens[before] in self.places or tokens[before] in _AREAS):
+                before -= 1
+            context = (before >= 0 and tokens[before] in self.context_before) or (
+                after and after[0] in self.context_after)
             if named_home or (context and asks_in_scope):
                 continue
             return Verdict(PLACE, token)

@@ -624,3 +624,14 @@ def test_a_follow_up_naming_shanghai_after_another_citys_permit_is_not_out_of_sc
     assert ask("杭州居住证怎么续 我在杭州也有个房子", room=room, mentioned=True).intent == "out_of_scope"
     result = ask("那上海呢", room=room, mentioned=True, time=NOW + timedelta(minutes=2))
     assert result.intent.startswith("permit.") and result.replied
+
+
+def test_a_home_town_named_with_its_province_after_laojia_is_where_the_asker_is_from(ask):
+    result = asked(ask, "@小助手 我老家江西赣州的 积分续办要不要回老家开什么证明", mentioned=True)
+    assert result.intent.startswith("points.") and result.replied
+
+
+def test_automatic_endorsement_said_short_reads_as_the_automatic_endorsement(ask):
+    from intents.segment import Segmenter
+
+    assert "自动签注" in Segmenter().words("过年期间到期的话 会自动签吗")  # 自动签 / 自动续签: synonyms
