@@ -29,7 +29,7 @@ _STATUS_WORDS = frozenset({"到期", "过期"})  # a permit's state, said of one
 _LATIN = re.compile(r"[a-z]{2,}")
 # Where the asker is from, said in passing: "鄱阳的 4月10号签注的…" (a place opening the message, then a pause),
 # "…我们是运城临猗的", "我是盐城人，…".
-_ORIGIN = re.compile(r"(?:^|我是|我们是|俺是|本人是)([\u4e00-\u9fff]{2,12}?)(?:的|人)(?:[\s,.!?;，。！？；]|$)")
+_ORIGIN = re.compile(r"(?:我是|我们是|俺是|本人是|^)([\u4e00-\u9fff]{2,12}?)(?:的|人)(?:[\s,.!?;，。！？；]|$)")
 _PUNCTUATION = re.compile(r"[\W_]*")
 
 
@@ -178,8 +178,8 @@ class Scope:
                      if t not in _LINKS and t not in self.places and t not in self.districts and t not in _AREAS]
             if after and after[0] in self.subject_after:
                 return Verdict(PLACE, token)
-            before = i - 1  # over the larger places naming it: "老家江西赣州的"
-            while before >= 0 and (tokens[before] in self.places or tokens[before] in _AREAS):
+            before = i - 1  # over the larger places naming it and 在: "老家江西赣州的", "户口在安徽滁州"
+            while before >= 0 and (tokens[before] in self.places or tokens[before] in _AREAS or tokens[before] == "在"):
                 before -= 1
             context = (before >= 0 and tokens[before] in self.context_before) or (
                 after and after[0] in self.context_after)

@@ -578,7 +578,8 @@ def test_a_layoff_or_a_work_site_elsewhere_beside_a_permit_question_stays_in_sco
 
 
 @pytest.mark.parametrize("text", ["新员工入职 就业登记在哪做", "离职证明公司不给开怎么办", "技能证书补贴怎么申请",
-                                  "社保断缴了怎么补缴", "补缴社保在哪弄 断了两个月",
+                                  "社保断缴了怎么补缴", "补缴社保在哪弄 断了两个月", "户口迁上海要积分多少",
+                                  "南充交的社保能转到上海接着交不", "今天会不会下大雨啊 要不要带伞",
                                   "when does the annual IIT reconciliation start this year? want my refund asap"])
 def test_employment_registration_subsidies_back_payments_and_the_tax_refund_are_other_policies(ask, text):
     # how to make a back payment is social security's own procedure; whether it affects the points stays in scope
@@ -641,3 +642,12 @@ def test_automatic_endorsement_said_short_reads_as_the_automatic_endorsement(ask
     from intents.segment import Segmenter
 
     assert "自动签注" in Segmenter().words("过年期间到期的话 会自动签吗")  # 自动签 / 自动续签: synonyms
+
+
+@pytest.mark.parametrize("text", [
+    "@小助手 俺是河南商丘的 在安亭厂里干了五年了 居住证今年10月12号到期 签注要去哪签",  # 俺是 … 的: the asker's home
+    "我户口在安徽滁州 现在住松江 居住证签注去哪里办",  # 户口在 …: the asker's hukou
+])
+def test_where_the_asker_is_from_said_with_an_or_hukou_zai_keeps_a_shanghai_question_in_scope(ask, text):
+    result = asked(ask, text, mentioned=True)
+    assert result.intent.startswith("permit.") and result.replied
