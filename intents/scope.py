@@ -102,12 +102,16 @@ class Scope:
             synonyms = load_synonyms(path.with_name(SYNONYMS_FILE.name))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ScopeError(f"{path.with_name(SYNONYMS_FILE.name)}: cannot be read ({exc})") from None
-        in_scope = frozenset(data["in_scope"])
-        self.in_scope = in_scope | {variant for variant, words in synonyms.items() if in_scope.issuperset(words)}
+
+        def widened(name: str) -> frozenset[str]:
+            words = frozenset(data[name])
+            return words | {variant for variant, meant in synonyms.items() if not words.isdisjoint(meant)}
+
+        self.in_scope = widened("in_scope")
         self.typos = frozenset(data["typos_of_permit_words"])
         self.materials = frozenset(data["materials"])
         self.material_context = frozenset(data["material_context"])
-        self.renewal = frozenset(data["renewal"])
+        self.renewal = widened("renewal")  # "积分续签" is 积分 续办
         places, home, districts = gazetteer()
         self.home = home | frozenset(data["home"])
         self.places = (places | frozenset(data["foreign"])) - frozenset(data["not_places"])

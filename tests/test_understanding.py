@@ -651,3 +651,14 @@ def test_automatic_endorsement_said_short_reads_as_the_automatic_endorsement(ask
 def test_where_the_asker_is_from_said_with_an_or_hukou_zai_keeps_a_shanghai_question_in_scope(ask, text):
     result = asked(ask, text, mentioned=True)
     assert result.intent.startswith("permit.") and result.replied
+
+
+@pytest.mark.parametrize("text", ["第一次来上海 怎么办居住证", "打零工的能在上海办居住证不", "刚来上海 办居住证要什么条件"])
+def test_applying_for_a_first_permit_is_another_policy(ask, text):
+    # the bot is for keeping a permit valid (endorsement) and its points, not the first application
+    assert asked(ask, text, mentioned=True).intent == "out_of_scope"
+
+
+def test_a_synonym_of_a_renewal_word_asks_about_renewal_beside_a_policy_word(ask):
+    # 积分续签 reads as 积分 续办 (synonyms.toml): the hukou move is the background of a points question
+    assert asked(ask, "户口迁了 积分续签要补交什么材料", mentioned=True).intent == "points.materials"
