@@ -14,11 +14,10 @@ from bot.config import Config
 from bot.conversation import ChatState, Conversations
 from bot.events import PAT, Incoming, Result
 from bot.preview import Judge, Outcome
-from bot.resolve import RENEW_WINDOW, Resolution, on_topic, resolve, settle, topic_of
+from bot.resolve import INTENT_OF_ROLE, Resolution, on_topic, resolve, settle, topic_of
 from bot.transports.quotes import quoted_words
 from intents.matcher import IntentIndex, Match, load_utterances
 from intents.dates import SHANGHAI
-from intents.roles import EXPIRY
 from intents.scope import USE, Scope
 from intents.segment import Segmenter
 from intents.understand import MAX_QUESTION_CHARS, Understanding, joined, two_parts, understand
@@ -185,9 +184,9 @@ class Bot:
         else:
             match, topic = self._match(found, state, quoted)
             resolution = self._resolve(match, found, remembered, topic=topic)
-            if resolution.entry is None and RENEW_WINDOW in self.entries and any(
-                    slot.role == EXPIRY for slot in found.slots):  # "三月的最后一天到期": the date says what is asked
-                resolution = self._settle(RENEW_WINDOW, found, remembered)
+            if resolution.entry is None and (dated := next((INTENT_OF_ROLE[slot.role] for slot in found.slots
+                                                            if slot.role in INTENT_OF_ROLE), None)) in self.entries:
+                resolution = self._settle(dated, found, remembered)  # "三月的最后一天到期": the date says what is asked
             elif self._unread_follow_up(resolution, found, state):  # "要收费吗" just after a points answer
                 # as sure as the least recognised answer: said when asked, not unasked in a group
                 resolution = self._settle(state.last_entry, found, remembered, score=self.thresholds.minimum)

@@ -28,6 +28,9 @@ DATED_INTENTS = frozenset({RENEW_WINDOW, OVERDUE_INTENT, WHEN_TO_RENEW, DEADLINE
                            PROCESSING_TIME})
 _ROLE_OF_INTENT = {RENEW_WINDOW: EXPIRY, OVERDUE_INTENT: EXPIRY, WHEN_TO_RENEW: ENDORSED,
                    DEADLINE_AFTER_PERMIT: ENDORSED, PAPER_MATERIALS: REVIEW, PROCESSING_TIME: SUBMITTED}
+# A question nothing else reads whose date says what happened on it asks what follows from that date ("三月的最后一天
+# 到期", "9.28提交的 碰上国庆 是不是要等到10月中"): the first intent of the date's role.
+INTENT_OF_ROLE = {EXPIRY: RENEW_WINDOW, ENDORSED: WHEN_TO_RENEW, REVIEW: PAPER_MATERIALS, SUBMITTED: PROCESSING_TIME}
 
 # A best scored at most BELOW_MINIMUM under min_confidence is recognised when the naive Bayes likelihood (trained on
 # members' questions) makes it CLEARLY (natural log: e²⁰ times) likelier than every other candidate: the blind

@@ -87,3 +87,9 @@ def test_an_expiry_month_wholly_past_is_overdue_though_how_long_is_unsettled(ask
     # 上上个月 from 2026-05-30 is March: 60 to 90 days overdue, grace or recalculated by the day; overdue either way
     result = ask("上上个月到期的 一直拖着 现在签还来得及吗", room=None, time=NOW.replace(month=5, day=30))
     assert result.intent == "permit.overdue" and "expiry_date" not in result.facts
+
+
+def test_a_submission_date_says_what_is_asked_when_the_words_do_not(ask):
+    # "9.28提交的": a submission date (asked 2026-10-02: 2026-09-28), so how long the review takes is asked
+    result = ask("9.28提交的 碰上国庆 是不是要等到10月中", room=None, time=NOW.replace(month=10, day=2))
+    assert result.intent == "points.processing_time" and result.facts["submitted_date"] == "2026-09-28"
