@@ -19,8 +19,9 @@ SHANGHAI_CODE = "31"
 # Longest first: "广西壮族自治区" → 广西, "浦东新区" → 浦东.
 _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州", "自治县", "林区", "地区",
              "新区", "省", "市", "县", "区", "盟", "旗")
-_LISTS = ("documents", "typos_of_permit_words", "materials", "material_context", "policies", "uses", "school", "about_itself", "in_scope", "unrelated", "thanks",
-          "renewal", "home", "foreign_en", "context_before", "context_after", "subject_after", "not_places", "foreign")
+_LISTS = ("documents", "typos_of_permit_words", "materials", "material_context", "policies", "uses", "school",
+          "about_itself", "in_scope", "unrelated", "thanks", "renewal", "home", "foreign_en", "context_before",
+          "context_after", "subject_after", "used_there", "moved_to", "not_places", "foreign")
 _PERMIT_WORDS = frozenset({"居住证", "积分", "居住证积分"})
 _LINKS = frozenset({"的", "办", "办的", "市", "那边", "这边"})
 _PERMIT_WORDS_EN = frozenset({"residence", "permit", "points", "juzhuzheng"})
@@ -123,6 +124,7 @@ class Scope:
         self.context_before = frozenset(data["context_before"])
         self.context_after = frozenset(data["context_after"])
         self.subject_after = frozenset(data["subject_after"])
+        self.used_there, self.moved_to = frozenset(data["used_there"]), frozenset(data["moved_to"])
         topics = data.get("topics")
         names = ("points", "permit", "permit_weak")
         if not isinstance(topics, dict) or not all(isinstance(topics.get(k), list) for k in names):
@@ -181,6 +183,9 @@ class Scope:
             after = [t for t in tokens[i + 1:i + 6]
                      if t not in _LINKS and t not in self.places and t not in self.districts and t not in _AREAS]
             if after and after[0] in self.subject_after:
+                return Verdict(PLACE, token)
+            # "上海的居住证能在苏州用吗", "能转成北京的": the Shanghai permit used or moved there, another city's rules
+            if (after and after[0] in self.used_there) or (i and tokens[i - 1] in self.moved_to):
                 return Verdict(PLACE, token)
             before = i - 1  # over the larger places naming it and 在: "老家江西赣州的", "户口在安徽滁州"
             while before >= 0 and (tokens[before] in self.places or tokens[before] in _AREAS or tokens[before] == "在"):

@@ -580,6 +580,10 @@ def test_a_layoff_or_a_work_site_elsewhere_beside_a_permit_question_stays_in_sco
 @pytest.mark.parametrize("text", ["新员工入职 就业登记在哪做", "离职证明公司不给开怎么办", "技能证书补贴怎么申请",
                                   "社保断缴了怎么补缴", "补缴社保在哪弄 断了两个月", "户口迁上海要积分多少",
                                   "南充交的社保能转到上海接着交不", "今天会不会下大雨啊 要不要带伞",
+                                  "上海的居住证能在苏州用吗", "上海居住证能不能转成北京的", "上海居住证积分能带到杭州用吗",
+                                  "监理工程师证书到期 延续注册怎么弄", "个体户交社保在哪交", "个税app提示我要补税 怎么回事",
+                                  "老人随迁户口能迁过来吗", "招行积分年底要清零了 能换什么", "老板拖欠工资去哪告",
+                                  "HK and Macau travel permit renewal in shanghai, non-local hukou ok?",
                                   "when does the annual IIT reconciliation start this year? want my refund asap"])
 def test_employment_registration_subsidies_back_payments_and_the_tax_refund_are_other_policies(ask, text):
     # how to make a back payment is social security's own procedure; whether it affects the points stays in scope
