@@ -666,3 +666,10 @@ def test_applying_for_a_first_permit_is_another_policy(ask, text):
 def test_a_synonym_of_a_renewal_word_asks_about_renewal_beside_a_policy_word(ask):
     # 积分续签 reads as 积分 续办 (synonyms.toml): the hukou move is the background of a points question
     assert asked(ask, "户口迁了 积分续签要补交什么材料", mentioned=True).intent == "points.materials"
+
+
+@pytest.mark.parametrize("text", ["@小助手 自动签注是不是要实际住的和登记地址一样才行 我一直没搬过",
+                                  "自动签注是不是社保正常交的才有 我社保停了两个月"])
+def test_the_automatic_endorsements_conditions_ask_about_the_automatic_endorsement(ask, text):
+    # domain.md: automatic when the registered address is the actual one and the holder still qualifies (employed)
+    assert asked(ask, text, mentioned=True).intent == "permit.auto_endorse"
