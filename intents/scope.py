@@ -23,7 +23,7 @@ _LISTS = ("documents", "typos_of_permit_words", "materials", "material_context",
           "about_itself", "in_scope", "unrelated", "thanks", "renewal", "home", "foreign_en", "context_before",
           "context_after", "subject_after", "used_there", "moved_to", "not_places", "foreign")
 _PERMIT_WORDS = frozenset({"居住证", "积分", "居住证积分"})
-_LINKS = frozenset({"的", "办", "办的", "市", "那边", "这边"})
+_LINKS = frozenset({"的", "办", "办的", "市", "那边", "这边", "还有", "也有", "一张"})
 _PERMIT_WORDS_EN = frozenset({"residence", "permit", "points", "juzhuzheng"})
 _AREAS = frozenset({"园区", "新区", "开发区", "高新区", "区", "县", "市区"})
 _STATUS_WORDS = frozenset({"到期", "过期"})  # a permit's state, said of one place's permit in a follow-up
@@ -182,7 +182,10 @@ class Scope:
             # "苏州园区办的居住证", "佛山顺德的居住证": links and smaller places between a place and its permit.
             after = [t for t in tokens[i + 1:i + 6]
                      if t not in _LINKS and t not in self.places and t not in self.districts and t not in _AREAS]
-            if after and after[0] in self.subject_after:
+            # "居住证是昆山办的": the permit said to be the place's
+            said_of = [t for t in tokens[max(0, i - 3):i] if t not in ("是", "在")]
+            if (after and after[0] in self.subject_after) or (said_of and said_of[-1] in _PERMIT_WORDS and
+                                                               tokens[i - 1] == "是"):
                 return Verdict(PLACE, token)
             # "上海的居住证能在苏州用吗", "能转成北京的": the Shanghai permit used or moved there, another city's rules
             if (after and after[0] in self.used_there) or (i and tokens[i - 1] in self.moved_to):

@@ -584,6 +584,9 @@ def test_a_layoff_or_a_work_site_elsewhere_beside_a_permit_question_stays_in_sco
                                   "监理工程师证书到期 延续注册怎么弄", "个体户交社保在哪交", "个税app提示我要补税 怎么回事",
                                   "老人随迁户口能迁过来吗", "招行积分年底要清零了 能换什么", "老板拖欠工资去哪告",
                                   "HK and Macau travel permit renewal in shanghai, non-local hukou ok?",
+                                  "@小助手 我居住证是昆山办的 在上海能用不", "@小助手 我在赣州还有一张居住证 怎么签注",
+                                  "@小助手 我老家的身份证明年到期 能在上海换吗", "外籍员工的工作许可下个月到期 延期要提前多久办",
+                                  "社区今天停水吗", "试用期员工要不要交社保 老板说转正再交",
                                   "when does the annual IIT reconciliation start this year? want my refund asap"])
 def test_employment_registration_subsidies_back_payments_and_the_tax_refund_are_other_policies(ask, text):
     # how to make a back payment is social security's own procedure; whether it affects the points stays in scope
