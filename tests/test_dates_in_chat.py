@@ -93,3 +93,12 @@ def test_a_submission_date_says_what_is_asked_when_the_words_do_not(ask):
     # "9.28提交的": a submission date (asked 2026-10-02: 2026-09-28), so how long the review takes is asked
     result = ask("9.28提交的 碰上国庆 是不是要等到10月中", room=None, time=NOW.replace(month=10, day=2))
     assert result.intent == "points.processing_time" and result.facts["submitted_date"] == "2026-09-28"
+
+
+def test_an_english_endorsement_done_on_a_date_gives_the_points_dates(ask):
+    # S = 2026-08-14 (a Friday): 3rd working day after it 2026-08-19, 7th 2026-08-25, S + 60 = 2026-10-13
+    result = ask("@小助手 got my endorsement done on 2026-08-14. when should I start the points renewal?",
+                 room="g@chatroom", mentioned=True, time=NOW.replace(month=8, day=20))
+    assert result.intent == "points.when_to_renew"
+    assert result.facts["points_confirm_from"] == "2026-08-19" and result.facts["points_confirm_typical_by"] == \
+        "2026-08-25" and result.facts["points_deadline"] == "2026-10-13"
