@@ -151,11 +151,12 @@ def test_no_value_reaches_the_queue_aliases_audit_rows_or_exported_files(store, 
 
 def test_the_queue_keeps_the_dates_it_needs(store, tmp_path):
     bot = build(Config(db_path=tmp_path / "k.db"), store=store)
-    # No expiry date in it: an expiry date would make it a renew-window question, answered, not queued.
-    bot.handle(Incoming(text=f"@小助手 {NONSENSE} 2026年12月10日 交了40天 12.10 电话 138 1234 5678", time=NOW,
+    # No date said to be an expiry, an endorsement, a review or a submission: such a date says what is asked
+    # (a renew-window or processing-time question), answered, not queued.
+    bot.handle(Incoming(text=f"@小助手 {NONSENSE} 2026年12月10日 等了40天 12.10 电话 138 1234 5678", time=NOW,
                         sender="wxid_a", room="room@chatroom", mentioned=True))
     (group,) = store.unanswered(5)
-    assert group.question == f"{NONSENSE} 2026年12月10日 交了40天 12.10 电话 [手机号]"
+    assert group.question == f"{NONSENSE} 2026年12月10日 等了40天 12.10 电话 [手机号]"
     assert "138" not in group.key
 
 
