@@ -422,6 +422,7 @@ def test_other_documents_and_the_first_registration_are_out_of_scope(ask, text):
     ("签注要带身份证吗", {"permit.materials"}),  # domain.md: the permit and the ID card
     ("疫情期间身份证可以在任意派出所办吗", {"pandemic.measures"}),  # the 2022 measures covered ID cards
     ("住的是转租的房子 签注要房东配合吗", {"permit.auto_endorse", "permit.materials"}),  # a sublet, for the permit
+    ("我是做家政的 住雇主家里 签注要啥证明", {"permit.materials", "permit.address_change"}),  # the asker's job
 ])
 def test_an_id_card_or_a_sublet_asked_about_for_the_permit_stays_in_scope(ask, text, intents):
     assert asked(ask, text, mentioned=True).intent in intents
