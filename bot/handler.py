@@ -14,7 +14,7 @@ from bot.config import Config
 from bot.conversation import ChatState, Conversations
 from bot.events import PAT, Incoming, Result
 from bot.preview import Judge, Outcome
-from bot.resolve import INTENT_OF_ROLE, Resolution, on_topic, resolve, settle, topic_of
+from bot.resolve import INTENT_OF_ROLE, PERMIT_VS_POINTS, Resolution, on_topic, resolve, ruled_out, settle, topic_of
 from bot.transports.quotes import quoted_words
 from intents.matcher import IntentIndex, Match, load_utterances
 from intents.dates import SHANGHAI
@@ -243,14 +243,23 @@ class Bot:
             words = self.scope.follow_up(context, own) if quoted is None or self.scope.topic(context) else [
                 *context, *own]  # "「受理中心：请携带相关材料」相关材料是指啥": the quote is what is asked about
             topic = self.scope.topic(words) or (self._previous_topic(state) if quoted is None else None)
-            match = self.index.match(" ".join(words))
+            match = self._naming_both(self.index.match(" ".join(words)), words)
             if set(own) & self.scope.home:  # "那上海呢" after another city's permit: asked of Shanghai, in scope
                 match = Match.of([pair for pair in match.ranked if self.entries[pair[0]].catalog_id != OUT_OF_SCOPE],
                                  match.likelihood)
             return match, topic
+        match = self._naming_both(match, found.words)
         if found.topic is None and state and state.last_text:  # "要带哪些材料" after a points question: its topic
             return match, self._previous_topic(state)
         return match, found.topic
+
+    def _naming_both(self, match: Match, words: Sequence[str]) -> Match:
+        """The ranking with the permit-versus-points intent ruled out when the words name no permit:
+        "积分确认和积分续办是一回事吗" asks about two steps of the points, not the permit and the points."""
+        if set(words) & (self.scope.topic_words["permit"] | self.scope.topic_words["permit_weak"]):
+            return match
+        return ruled_out(match, {entry_id for entry_id, _ in match.ranked
+                                 if self.entries[entry_id].catalog_id == PERMIT_VS_POINTS})
 
     def _previous_topic(self, state: ChatState) -> str | None:
         """The topic of the sender's previous question: its words', else its answer's ("是我自己去交吗" was about the

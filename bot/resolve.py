@@ -20,6 +20,7 @@ WHEN_TO_RENEW = "points.when_to_renew"
 DEADLINE_AFTER_PERMIT = "points.deadline_after_permit"
 PAPER_MATERIALS = "points.paper_materials"
 PROCESSING_TIME = "points.processing_time"
+PERMIT_VS_POINTS = "points.permit_vs_points"
 PERMIT_SIBLINGS = frozenset({RENEW_WINDOW, OVERDUE_INTENT})  # told apart by the sign of days to expiry
 # Both worked out from the endorsement date, each dated answer saying what to do by when (the confirm answer adds the
 # deadline): with the date a menu between them is pointless ("签注完积分有时间限制吗 我6月10号签的").
@@ -216,13 +217,19 @@ def settle(entry: Entry, score: float, entries: dict[str, Entry], slots: list[Da
 
 
 def on_topic(match: Match, entries: dict[str, Entry], topic: str | None) -> Match:
-    """The ranking with intents of the other topic (a permit intent for a points question) scored OFF_TOPIC lower."""
+    """The ranking with intents of the other topic (a permit intent for a points question) ruled out (`ruled_out`)."""
     if topic is None:
         return match
-    off = {entry_id for entry_id, _ in match.ranked if topic_of(entries[entry_id].catalog_id) not in (topic, None)}
+    return ruled_out(match, {entry_id for entry_id, _ in match.ranked
+                             if topic_of(entries[entry_id].catalog_id) not in (topic, None)})
+
+
+def ruled_out(match: Match, off: set[str]) -> Match:
+    """The ranking with the entries `off` scored OFF_TOPIC lower: the words said they are not what is asked, so they
+    are never likelier either (never put first by the likelihood nor a menu rival)."""
+    if not off:
+        return match
     ranked = [(entry_id, score * OFF_TOPIC if entry_id in off else score) for entry_id, score in match.ranked]
-    # the words said which topic is asked: an intent of the other one is never likelier, so never put first by the
-    # likelihood nor a menu rival
     return Match.of(ranked, {entry_id: -math.inf if entry_id in off else value
                              for entry_id, value in match.likelihood.items()})
 

@@ -677,3 +677,9 @@ def test_a_synonym_of_a_renewal_word_asks_about_renewal_beside_a_policy_word(ask
 def test_the_automatic_endorsements_conditions_ask_about_the_automatic_endorsement(ask, text):
     # domain.md: automatic when the registered address is the actual one and the holder still qualifies (employed)
     assert asked(ask, text, mentioned=True).intent == "permit.auto_endorse"
+
+
+@pytest.mark.parametrize("text", ["积分确认和积分续办是一回事吗 都要做？", "过期60多天跟过期90多天到底有啥区别"])
+def test_a_difference_that_names_no_permit_is_not_the_permit_versus_points_question(ask, text):
+    # intents.md: permit_vs_points is the difference between the permit and the points
+    assert asked(ask, text, mentioned=True).intent != "points.permit_vs_points"
