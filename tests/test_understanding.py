@@ -683,3 +683,9 @@ def test_the_automatic_endorsements_conditions_ask_about_the_automatic_endorseme
 def test_a_difference_that_names_no_permit_is_not_the_permit_versus_points_question(ask, text):
     # intents.md: permit_vs_points is the difference between the permit and the points
     assert asked(ask, text, mentioned=True).intent != "points.permit_vs_points"
+
+
+@pytest.mark.parametrize("text", ["签注完第二天就去刷新 显示不能办 为啥", "签住完了 刷新有效期要等几个工作日啊"])
+def test_refreshing_the_validity_after_endorsing_is_the_points_confirmation(ask, text):
+    # 刷新有效期 is the points' confirmation step (domain.md: from the 3rd working day after the endorsement)
+    assert asked(ask, text, mentioned=True).intent == "points.when_to_renew"
