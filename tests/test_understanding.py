@@ -588,6 +588,8 @@ def test_a_layoff_or_a_work_site_elsewhere_beside_a_permit_question_stays_in_sco
                                   "@小助手 我居住证是昆山办的 在上海能用不", "@小助手 我在赣州还有一张居住证 怎么签注",
                                   "@小助手 我老家的身份证明年到期 能在上海换吗", "外籍员工的工作许可下个月到期 延期要提前多久办",
                                   "社区今天停水吗", "试用期员工要不要交社保 老板说转正再交",
+                                  "居住证卡丢了 补办要多久", "@小助手 第一次办上海居住证要什么材料",
+                                  "@小助手 居住证卡面信息错了怎么改", "新生儿报户口去哪",
                                   "when does the annual IIT reconciliation start this year? want my refund asap"])
 def test_employment_registration_subsidies_back_payments_and_the_tax_refund_are_other_policies(ask, text):
     # how to make a back payment is social security's own procedure; whether it affects the points stays in scope
@@ -689,3 +691,8 @@ def test_a_difference_that_names_no_permit_is_not_the_permit_versus_points_quest
 def test_refreshing_the_validity_after_endorsing_is_the_points_confirmation(ask, text):
     # 刷新有效期 is the points' confirmation step (domain.md: from the 3rd working day after the endorsement)
     assert asked(ask, text, mentioned=True).intent == "points.when_to_renew"
+
+
+def test_a_lost_card_beside_the_endorsement_asks_about_the_endorsement(ask):
+    # replacing the card is another procedure; whether the endorsement can go on without it is ours
+    assert asked(ask, "居住证卡丢了还没补 今年的签注会不会受影响", mentioned=True).intent.startswith("permit.")
