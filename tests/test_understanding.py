@@ -696,3 +696,25 @@ def test_refreshing_the_validity_after_endorsing_is_the_points_confirmation(ask,
 def test_a_lost_card_beside_the_endorsement_asks_about_the_endorsement(ask):
     # replacing the card is another procedure; whether the endorsement can go on without it is ours
     assert asked(ask, "居住证卡丢了还没补 今年的签注会不会受影响", mentioned=True).intent.startswith("permit.")
+
+
+def test_whether_the_points_last_after_the_permit_lapsed_asks_about_the_lapse(ask):
+    # knowledge/catalog.toml: the points side of an overdue permit is why points fail (the lapse voids them)
+    assert asked(ask, "居住证过期了 积分还能续办吗", mentioned=True).intent == "points.failure_reasons"
+    assert asked(ask, "@小助手 居住证没签注 积分还能续吗", mentioned=True,
+                 sender="other").intent == "points.failure_reasons"
+
+
+def test_with_the_expiry_given_the_lapse_is_answered_with_the_askers_dates(ask):
+    # E = 2026-07-01 asked 2026-09-05: 66 days overdue (61–90: recalculated), window 2026-06-01 … 2026-08-30
+    result = asked(ask, "@小助手 居住正7.1到期 已经过期两个月了 积分还能保住吗", mentioned=True,
+                   time=NOW.replace(month=9, day=5))
+    assert result.intent == "permit.overdue" and result.facts["days_to_expiry"] == -66
+    assert result.facts["status"] == "recalculated" and "积分" in result.reply
+
+
+def test_points_expired_while_the_permit_is_valid_is_not_a_lapse_of_the_permit():
+    from bot.handler import _permit_lapsed
+
+    assert _permit_lapsed(("居住证", "过期", "积分", "能", "续办"))
+    assert not _permit_lapsed(("积分", "过期", "怎么办", "居住证", "签注"))  # the points lapsed, not the permit
