@@ -718,3 +718,9 @@ def test_points_expired_while_the_permit_is_valid_is_not_a_lapse_of_the_permit()
 
     assert _permit_lapsed(("居住证", "过期", "积分", "能", "续办"))
     assert not _permit_lapsed(("积分", "过期", "怎么办", "居住证", "签注"))  # the points lapsed, not the permit
+
+
+@pytest.mark.parametrize("text", ["换租了 新房东不给备案 签注咋办", "@小助手 二房东转租的 没有备案 我刚搬过去 能签吗"])
+def test_a_move_into_a_lease_without_its_filing_asks_what_the_move_changes(ask, text):
+    # domain.md: a moved holder endorses in person with proof of the new address (the filed lease among them)
+    assert asked(ask, text, mentioned=True).intent in {"permit.address_change", "permit.materials"}
