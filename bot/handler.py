@@ -14,7 +14,8 @@ from bot.config import Config
 from bot.conversation import ChatState, Conversations
 from bot.events import PAT, Incoming, Result
 from bot.preview import Judge, Outcome
-from bot.resolve import INTENT_OF_ROLE, PERMIT_VS_POINTS, Resolution, on_topic, resolve, ruled_out, settle, topic_of
+from bot.resolve import (DEADLINE_AFTER_PERMIT, INTENT_OF_ROLE, OVERDUE_INTENT, PERMIT_VS_POINTS, WHEN_TO_RENEW,
+                          Resolution, on_topic, resolve, ruled_out, settle, topic_of)
 from bot.transports.quotes import quoted_words
 from intents.matcher import IntentIndex, Match, load_utterances
 from intents.dates import SHANGHAI
@@ -29,10 +30,9 @@ from knowledge.store import KnowledgeStore
 logger = logging.getLogger(__name__)
 
 _CHOICE = re.compile(r"^\s*([1-9])\s*$")
-OVERDUE = "permit.overdue"
 # Whether the points still hold, asked after the permit lapsed, is asked of the lapse (catalog points_follow_up of
 # the overdue intent): the tuning sets' labels name failure_reasons for 50 of 60 such questions.
-_WHETHER_POINTS_LAST = frozenset({"points.validity", "points.deadline_after_permit", "points.when_to_renew"})
+_WHETHER_POINTS_LAST = frozenset({"points.validity", DEADLINE_AFTER_PERMIT, WHEN_TO_RENEW})
 _NOT_DONE = frozenset({"没", "没有", "忘", "忘了", "没去"})
 _FOLLOW_UP = re.compile(r"^(那|那么|还有|另外|然后|那如果|如果|上海的|在上海|and\b|or\b|what about|how about)")
 _SAME_QUESTION = re.compile(r"同问|同求|我也是|我也一样|我也想问|一样的问题|\+1|me too|same here")
@@ -278,7 +278,7 @@ class Bot:
     def _naming_both(self, match: Match, words: Sequence[str]) -> Match:
         """The ranking with the permit-versus-points intent ruled out when the words name no permit:
         "积分确认和积分续办是一回事吗" asks about two steps of the points, not the permit and the points."""
-        if set(words) & (self.scope.topic_words["permit"] | self.scope.topic_words["permit_weak"]):
+        if not self.scope.permit_words.isdisjoint(words):
             return match
         return ruled_out(match, {entry_id for entry_id, _ in match.ranked
                                  if self.entries[entry_id].catalog_id == PERMIT_VS_POINTS})
@@ -293,17 +293,21 @@ class Bot:
         previous permit question: the catalog's `points_follow_up` of its intent; None otherwise."""
         if state is None or state.last_intent is None or len(found.words) > 4 or found.topic != "points":
             return None
-        follow_up = self.store.catalog.get(state.last_intent, {}).get("points_follow_up")
         asks_on = _FOLLOW_UP.match(found.text) or found.text.rstrip("?？!！。 ").endswith("呢")
-        return follow_up if follow_up in self.entries and asks_on else None
+        return self._points_side(state.last_intent) if asks_on else None
+
+    def _points_side(self, intent: str) -> str | None:
+        """The catalog's `points_follow_up` of a permit intent, when it is an entry here; else None."""
+        follow_up = self.store.catalog.get(intent, {}).get("points_follow_up")
+        return follow_up if follow_up in self.entries else None
 
     def _lapse(self, found: Understanding) -> str | None:
         """What is asked of the points after the permit lapsed: the overdue answer, worked out from the asker's
         expiry when they give it ("7.1到期 已经过期两个月了 积分还能保住吗"), else the points side of the overdue
         intent (the catalog's points_follow_up: why points fail)."""
         if any(slot.role == EXPIRY for slot in found.slots):
-            return OVERDUE
-        return self.store.catalog.get(OVERDUE, {}).get("points_follow_up")
+            return OVERDUE_INTENT
+        return self._points_side(OVERDUE_INTENT)
 
     def _unread_follow_up(self, resolution: Resolution, found: Understanding, state: ChatState | None) -> bool:
         """A question right after an answer that nothing else reads (no intent, or only a weak out-of-scope

@@ -130,6 +130,7 @@ class Scope:
         if not isinstance(topics, dict) or not all(isinstance(topics.get(k), list) for k in names):
             raise ScopeError(f"{path}: [topics] needs `points`, `permit` and `permit_weak` lists of words")
         self.topic_words = {name: frozenset(topics[name]) for name in names}
+        self.permit_words = self.topic_words["permit"] | self.topic_words["permit_weak"]  # words that name the permit
         self.thanks = frozenset(data["thanks"])
 
     def topic(self, words: Sequence[str]) -> str | None:
