@@ -14,8 +14,8 @@ from bot.config import Config
 from bot.conversation import ChatState, Conversations
 from bot.events import PAT, Incoming, Result
 from bot.preview import Judge, Outcome
-from bot.resolve import (DEADLINE_AFTER_PERMIT, INTENT_OF_ROLE, OVERDUE_INTENT, PERMIT_VS_POINTS, WHEN_TO_RENEW,
-                          Resolution, on_topic, resolve, ruled_out, settle, topic_of)
+from bot.resolve import (DEADLINE_AFTER_PERMIT, INTENT_OF_ROLE, OVERDUE_INTENT, PERMIT_VS_POINTS, ROLE_OF_INTENT,
+                          WHEN_TO_RENEW, Resolution, on_topic, resolve, ruled_out, settle, topic_of)
 from bot.transports.quotes import quoted_words
 from intents.matcher import IntentIndex, Match, load_utterances
 from intents.dates import SHANGHAI
@@ -36,6 +36,7 @@ _WHETHER_POINTS_LAST = frozenset({"points.validity", DEADLINE_AFTER_PERMIT, WHEN
 _NOT_DONE = frozenset({"没", "没有", "忘", "忘了", "没去"})
 _FOLLOW_UP = re.compile(r"^(那|那么|还有|另外|然后|那如果|如果|上海的|在上海|and\b|or\b|what about|how about)")
 _SAME_QUESTION = re.compile(r"同问|同求|我也是|我也一样|我也想问|一样的问题|\+1|me too|same here")
+MAX_WORDS_BESIDE_DATE = 3  # "我居住证2月20签好了": 居住证, 签好
 _SAME_DAY = re.compile(r"这天|那天|同一天|一样的日子|同一个日子|也是这个日子|也是那个日子")
 
 
@@ -185,6 +186,8 @@ class Bot:
         second: Resolution | None = None
         if found.thanks:
             resolution = Resolution(None, 1.0, outside=True)
+        elif found.outside is None and (asked := self._date_for_last_question(found, state)):
+            resolution = self._settle(asked, found, remembered, score=self.thresholds.minimum)  # "3月16号交的"
         elif not found.words and quoted is None:  # "@小助手 在吗", "小助手在吗", an emoji: nothing to match
             if (msg.addressed or self._names_bot(found.text)) and HELP in self.entries:
                 chosen = True
@@ -300,6 +303,19 @@ class Bot:
         """The catalog's `points_follow_up` of a permit intent, when it is an entry here; else None."""
         follow_up = self.store.catalog.get(intent, {}).get("points_follow_up")
         return follow_up if follow_up in self.entries else None
+
+    def _date_for_last_question(self, found: Understanding, state: ChatState | None) -> str | None:
+        """The entry of the sender's previous dated answer when this message only gives a date for it ("3月16号交的"
+        after how long the review takes, "我是11月28号签的" after when to confirm the points): a date of that
+        intent's role or of none, no question, at most MAX_WORDS_BESIDE_DATE other words; None otherwise."""
+        if (state is None or state.last_intent not in ROLE_OF_INTENT or state.last_entry not in self.entries
+                or not found.slots or speak.looks_like_question(found.text)
+                or any(slot.role not in (None, ROLE_OF_INTENT[state.last_intent]) for slot in found.slots)):
+            return None
+        rest = found.text
+        for slot in sorted(found.slots, key=lambda slot: -slot.mention.start_index):
+            rest = f"{rest[:slot.mention.start_index]} {rest[slot.mention.end_index:]}"
+        return state.last_entry if len(self.index.words(rest)) <= MAX_WORDS_BESIDE_DATE else None
 
     def _lapse(self, found: Understanding) -> str | None:
         """What is asked of the points after the permit lapsed: the overdue answer, worked out from the asker's

@@ -27,7 +27,7 @@ PERMIT_SIBLINGS = frozenset({RENEW_WINDOW, OVERDUE_INTENT})  # told apart by the
 POINTS_SIBLINGS = frozenset({WHEN_TO_RENEW, DEADLINE_AFTER_PERMIT})
 DATED_INTENTS = frozenset({RENEW_WINDOW, OVERDUE_INTENT, WHEN_TO_RENEW, DEADLINE_AFTER_PERMIT, PAPER_MATERIALS,
                            PROCESSING_TIME})
-_ROLE_OF_INTENT = {RENEW_WINDOW: EXPIRY, OVERDUE_INTENT: EXPIRY, WHEN_TO_RENEW: ENDORSED,
+ROLE_OF_INTENT = {RENEW_WINDOW: EXPIRY, OVERDUE_INTENT: EXPIRY, WHEN_TO_RENEW: ENDORSED,
                    DEADLINE_AFTER_PERMIT: ENDORSED, PAPER_MATERIALS: REVIEW, PROCESSING_TIME: SUBMITTED}
 # A question nothing else reads whose date says what happened on it asks what follows from that date ("三月的最后一天
 # 到期", "9.28提交的 碰上国庆 是不是要等到10月中"): the first intent of the date's role.
@@ -129,7 +129,7 @@ def _for_role(intent: str, role: str, mention: DateMention, today: date, p: Poli
             earliest, latest = mention.period
             return Dated(intent, ENDORSED_PERIOD, role, today, p, mention=mention,
                          span=((today - latest).days, (today - earliest).days))
-        return Dated(intent, ASK, _ROLE_OF_INTENT[intent], today, p)
+        return Dated(intent, ASK, ROLE_OF_INTENT[intent], today, p)
     if role == ENDORSED:
         return _endorsed(intent, mention, today, p)
     if role == REVIEW:
@@ -154,7 +154,7 @@ def resolve_dates(intent: str, slots: list[DateSlot], today: date, remembered: d
     """
     if intent not in DATED_INTENTS:
         return None
-    role = _ROLE_OF_INTENT[intent]
+    role = ROLE_OF_INTENT[intent]
     mention = pick(slots, role)
     if mention is not None:
         return _for_role(intent, role, mention, today, policy)

@@ -724,3 +724,19 @@ def test_points_expired_while_the_permit_is_valid_is_not_a_lapse_of_the_permit()
 def test_a_move_into_a_lease_without_its_filing_asks_what_the_move_changes(ask, text):
     # domain.md: a moved holder endorses in person with proof of the new address (the filed lease among them)
     assert asked(ask, text, mentioned=True).intent in {"permit.address_change", "permit.materials"}
+
+
+def test_a_message_giving_only_a_date_answers_the_previous_dated_question_with_it(ask):
+    # domain.md: the result typically by the 7th working day after submission; 2026-11-16 is a Monday, so
+    # 17, 18, 19, 20, 23, 24, 25 → 2026-11-25
+    assert ask("积分续办交了 要多久出结果", room=GROUP, mentioned=True).intent == "points.processing_time"
+    follow = ask("11月16号交的", room=GROUP, mentioned=True, time=NOW + timedelta(minutes=1))
+    assert follow.intent == "points.processing_time" and follow.facts["result_typical_by"] == "2026-11-25"
+    # the points can be confirmed from the 3rd working day after the endorsement: 17, 18, 19 → 2026-11-19
+    assert ask("签注好了之后积分那个确认要等几天才能弄", room=GROUP, sender="b", mentioned=True).intent == \
+        "points.when_to_renew"
+    follow = ask("我是11月16号签的", room=GROUP, sender="b", mentioned=True, time=NOW + timedelta(minutes=1))
+    assert follow.intent == "points.when_to_renew" and "2026-11-19" in follow.facts.values()
+    # a date of another role is not an answer to the previous question
+    assert ask("我是11月16号交的", room=GROUP, sender="b", mentioned=True,
+               time=NOW + timedelta(minutes=2)).intent != "points.when_to_renew"
