@@ -16,6 +16,14 @@ _SPACES = re.compile(r"\s+")
 _SPLIT_ENDORSE = re.compile(r"签(了|的|好了|好|完了|完|过)注")
 # "过了" said of a date line ("要是过了呢", "是不是已经过了", "拖过了会怎样"), not of a step done ("审核过了", "调过了").
 _PAST_THE_LINE = re.compile(r"(?:^|(?<=[\s那是经果一真拖]))过了(?=[呢吗会怎咋还的\s]|$)")
+# Shanghainese as the groups' older members type it, read as Mandarin (dates and question words included): the
+# particle 伐 ending a clause is 吗, "哪能办" is 怎么办 ("在哪能查" is not), 今朝 today, 辰光 time.
+_SHANGHAINESE = {"伐": "吗", "哪能": "怎么", "今朝": "今天", "明朝": "明天", "昨日": "昨天", "啥辰光": "什么时候",
+                 "啥时光": "什么时候", "辰光": "时候", "阿拉": "我们", "侬": "你", "屋里厢": "家里", "亲眷": "亲戚",
+                 "小囡": "孩子", "覅": "不要"}
+_SHANGHAINESE_WORDS = re.compile(r"(?<![采砍征讨步杀])伐(?=[\s?？!！,，。~～]|$)|(?<![在去从到])哪能(?=[办弄续签搞做])|"
+                                 + "|".join(sorted((w for w in _SHANGHAINESE if w not in ("伐", "哪能")), key=len,
+                                                   reverse=True)))
 # WeChat ends a mention with U+2005; people typing by hand use a space, or end the message.
 _MENTION = re.compile(r"@[^\s@]{1,20}(?:[\u2005 ]|$)")
 
@@ -57,12 +65,13 @@ def strip_mentions(text: str, aliases: tuple[str, ...] = ()) -> str:
 
 def normalize(text: str, aliases: tuple[str, ...] = ()) -> str:
     """Canonical form of a chat message: simplified, half-width, lower-case, mentions and control characters gone,
-    the split verb 签…注 ("11号签的注", "签好了注") joined again (签注的, 签注好了), and a date line passed
-    ("要是过了呢") said as 过期了."""
+    the split verb 签…注 ("11号签的注", "签好了注") joined again (签注的, 签注好了), Shanghainese in Mandarin words
+    ("今朝到期 哪能办伐"), and a date line passed ("要是过了呢") said as 过期了."""
     text = unicodedata.normalize("NFC", clean_text(text))
     text = _CONTROL.sub("", text)
     text = to_halfwidth(text)
     text = strip_mentions(text, aliases)
     text = _SPACES.sub(" ", text).strip().lower()
     text = _SPLIT_ENDORSE.sub(r"签注\1", to_simplified(text))
+    text = _SHANGHAINESE_WORDS.sub(lambda found: _SHANGHAINESE[found.group()], text)
     return _PAST_THE_LINE.sub("过期了", text)
