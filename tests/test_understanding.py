@@ -779,3 +779,12 @@ def test_shanghainese_words_are_replaced_only_where_they_are_shanghainese():
 
     assert normalize("积分确认是啥辰光弄 阿拉屋里小囡明年读初中") == "积分确认是什么时候弄 我们屋里孩子明年读初中"
     assert normalize("在哪能查进度") == "在哪能查进度" and normalize("砍伐") == "砍伐"
+
+
+@pytest.mark.parametrize("text", [
+    "老家新农合今年交多少钱", "食品经营许可证到期了怎么延续", "老家宅基地证怎么办 村里让交材料", "违章罚款在哪交",
+    "上海居住证拿到苏州去办事能用吗 比如在苏州买车上牌", "孩子学籍在老家 明年来上海上一年级要办啥手续",
+    "徐家汇附近哪里可以打印复印 便宜点的", "离职证明丢了 公司都倒闭了怎么补", "第一次来上海 居住证怎么申领 要先登记住址吗"])
+def test_other_insurances_licences_fines_schools_and_first_applications_are_out_of_scope(ask, text):
+    assert asked(ask, text, mentioned=True).intent == "out_of_scope"
+    assert asked(ask, text, room="unasked@chatroom").reply is None
