@@ -19,7 +19,7 @@ from bot.resolve import (DEADLINE_AFTER_PERMIT, INTENT_OF_ROLE, OVERDUE_INTENT, 
 from bot.transports.quotes import quoted_words
 from intents.matcher import IntentIndex, Match, load_utterances
 from intents.dates import SHANGHAI
-from intents.roles import EXPIRY
+from intents.roles import ENDORSED, EXPIRY, REVIEW, SUBMITTED
 from intents.scope import USE, Scope
 from intents.segment import Segmenter
 from intents.understand import MAX_QUESTION_CHARS, Understanding, joined, two_parts, understand
@@ -36,6 +36,8 @@ _WHETHER_POINTS_LAST = frozenset({"points.validity", DEADLINE_AFTER_PERMIT, WHEN
 _NOT_DONE = frozenset({"没", "没有", "忘", "忘了", "没去"})
 _FOLLOW_UP = re.compile(r"^(那|那么|还有|另外|然后|那如果|如果|上海的|在上海|and\b|or\b|what about|how about)")
 _SAME_QUESTION = re.compile(r"同问|同求|我也是|我也一样|我也想问|一样的问题|\+1|me too|same here")
+# The step a date is of: an expiry and an endorsement answer each other's questions (resolve.resolve_dates).
+_STEP_OF_ROLE = {EXPIRY: EXPIRY, ENDORSED: EXPIRY, SUBMITTED: SUBMITTED, REVIEW: REVIEW}
 MAX_WORDS_BESIDE_DATE = 3  # "我居住证2月20签好了": 居住证, 签好
 _SAME_DAY = re.compile(r"这天|那天|同一天|一样的日子|同一个日子|也是这个日子|也是那个日子")
 
@@ -206,8 +208,7 @@ class Bot:
         else:
             match, topic = self._match(found, state, quoted)
             resolution = self._resolve(match, found, remembered, topic=topic)
-            if resolution.entry is None and (dated := next((INTENT_OF_ROLE[slot.role] for slot in found.slots
-                                                            if slot.role in INTENT_OF_ROLE), None)) in self.entries:
+            if (dated := self._asked_by_date(found, resolution, state)) in self.entries:
                 resolution = self._settle(dated, found, remembered)  # "三月的最后一天到期": the date says what is asked
             elif self._unread_follow_up(resolution, found, state):  # "要收费吗" just after a points answer
                 # as sure as the least recognised answer: said when asked, not unasked in a group
@@ -316,6 +317,26 @@ class Bot:
         for slot in sorted(found.slots, key=lambda slot: -slot.mention.start_index):
             rest = f"{rest[:slot.mention.start_index]} {rest[slot.mention.end_index:]}"
         return state.last_entry if len(self.index.words(rest)) <= MAX_WORDS_BESIDE_DATE else None
+
+    def _asked_by_date(self, found: Understanding, resolution: Resolution, state: ChatState | None) -> str | None:
+        """The intent a date's role asks (resolve.INTENT_OF_ROLE) when the words do not say it: nothing recognised
+        ("三月的最后一天到期"), a dated intent no date of the message fits, of a day and a topic the words allow
+        ("1月20号交的 过年前能出来吗" is not the permit's window), or "那上海呢" after another place's permit with the asker's own expiry ("那上海呢 我的下个月
+        到期": the window); None otherwise."""
+        roles = [slot.role for slot in found.slots if slot.role in INTENT_OF_ROLE]
+        if not roles:
+            return None
+        intent = resolution.intent if resolution.entry is not None else None
+        if intent is None:
+            return INTENT_OF_ROLE[roles[0]]
+        days = [slot.role for slot in found.slots if slot.role in INTENT_OF_ROLE and slot.mention.date is not None]
+        if days and intent in ROLE_OF_INTENT and found.topic in (None, topic_of(INTENT_OF_ROLE[days[0]])) and not any(
+                _STEP_OF_ROLE[role] == _STEP_OF_ROLE[ROLE_OF_INTENT[intent]] for role in roles):
+            return INTENT_OF_ROLE[days[0]]
+        if (EXPIRY in roles and intent not in ROLE_OF_INTENT and topic_of(intent) == "permit" and state is not None
+                and state.last_intent == OUT_OF_SCOPE and not self.scope.home.isdisjoint(found.words)):
+            return INTENT_OF_ROLE[EXPIRY]
+        return None
 
     def _lapse(self, found: Understanding) -> str | None:
         """What is asked of the points after the permit lapsed: the overdue answer, worked out from the asker's

@@ -788,3 +788,17 @@ def test_shanghainese_words_are_replaced_only_where_they_are_shanghainese():
 def test_other_insurances_licences_fines_schools_and_first_applications_are_out_of_scope(ask, text):
     assert asked(ask, text, mentioned=True).intent == "out_of_scope"
     assert asked(ask, text, room="unasked@chatroom").reply is None
+
+
+def test_a_date_of_another_step_than_the_matched_one_says_what_is_asked(ask):
+    # a submission date asks how long the review takes (domain.md), not the permit's window nor a menu
+    result = asked(ask, "@小助手 1月20号交的 过年前能出来吗", mentioned=True)
+    assert result.intent == "points.processing_time" and not result.menu
+    # the points' own expiry is not the permit's: the words name the points
+    assert asked(ask, "孩子要用积分报名 积分刚好这个月到期 来得及续不", mentioned=True).intent != "permit.renew_window"
+
+
+def test_shanghai_after_another_places_permit_with_the_askers_own_expiry_asks_the_window(ask):
+    assert ask("杭州居住证怎么续啊 我妹妹在那边", room=GROUP, mentioned=True).intent == "out_of_scope"
+    follow = ask("那上海呢 我自己的下个月到期", room=GROUP, mentioned=True, time=NOW + timedelta(minutes=1))
+    assert follow.intent == "permit.renew_window"
