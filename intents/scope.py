@@ -28,6 +28,10 @@ _PERMIT_WORDS_EN = frozenset({"residence", "permit", "points", "juzhuzheng"})
 _AREAS = frozenset({"园区", "新区", "开发区", "高新区", "区", "县", "市区"})
 _STATUS_WORDS = frozenset({"到期", "过期"})  # a permit's state, said of one place's permit in a follow-up
 _LATIN = re.compile(r"[a-z]{2,}")
+_CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
+# Words before a lone 证 that make it any card, the permit too: verbs and measure words ("办 证", "拿 个 证").
+_BEFORE_ANY_CARD = frozenset({"居住", "办理", "领取", "一张", "这张", "那张", "两张", "新的", "旧的", "原来", "这个",
+                              "那个", "哪个"})
 # Where the asker is from, said in passing: "鄱阳的 4月10号签注的…" (a place opening the message, then a pause),
 # "…我们是运城临猗的", "我是盐城人，…".
 _ORIGIN = re.compile(r"(?:我是|我们是|俺是|本人是|^)([\u4e00-\u9fff]{2,12}?)(?:的|人)(?:[\s,.!?;，。！？；]|$)")
@@ -113,6 +117,8 @@ class Scope:
         self.materials = frozenset(data["materials"])
         self.material_context = frozenset(data["material_context"])
         self.renewal = widened("renewal")  # "积分续签" is 积分 续办
+        self.permit_names = frozenset(
+            {variant for variant, meant in synonyms.items() if "居住证" in meant} | _PERMIT_WORDS)
         places, home, districts = gazetteer()
         self.home = home | frozenset(data["home"])
         self.places = (places | frozenset(data["foreign"])) - frozenset(data["not_places"])
@@ -132,6 +138,10 @@ class Scope:
         self.topic_words = {name: frozenset(topics[name]) for name in names}
         self.permit_words = self.topic_words["permit"] | self.topic_words["permit_weak"]  # words that name the permit
         self.thanks = frozenset(data["thanks"])
+        # the words that name the permit or the points, and the endorsement as such ("年审" may be any card's)
+        self.names_of_ours = frozenset({variant for variant, meant in synonyms.items()
+                                        if not _PERMIT_WORDS.isdisjoint(meant)}) | _PERMIT_WORDS | frozenset(
+            self.topic_words["points"] | self.topic_words["permit"])
 
     def topic(self, words: Sequence[str]) -> str | None:
         """"points" when the words name the points and not the endorsement, "permit" when they name the permit
@@ -155,6 +165,8 @@ class Scope:
             if not (document in self.typos and found & _PERMIT_WORDS
                     or document in self.materials and found & (self.in_scope | self.material_context)):
                 return Verdict(DOCUMENT, document)
+        if not found & (self.names_of_ours | self.material_context) and (certificate := self._certificate(tokens)):
+            return Verdict(DOCUMENT, certificate)
         if unrelated := _first_marker(tokens, self.unrelated):
             return Verdict(UNRELATED, unrelated)
         if not found & self.renewal and (policy := _first_marker(tokens, self.policies)):
@@ -199,6 +211,17 @@ class Scope:
             if named_home or (context and asks_in_scope):
                 continue
             return Verdict(PLACE, token)
+        return None
+
+    def _certificate(self, tokens: Sequence[str]) -> str | None:
+        """A certificate of a kind the lists do not name, as jieba cuts it: a word ending in 证 ("上岗证", "电工证")
+        or 证 after the word of its kind ("电焊 证", "船员 证"); the permit's names and 证 after a verb or a
+        measure word ("办 证", "一张 证") are not. None when there is none."""
+        for i, token in enumerate(tokens):
+            if len(token) >= 3 and token.endswith("证") and token not in self.permit_names | self.materials:
+                return token
+            if token == "证" and i and _CJK_WORD.fullmatch(tokens[i - 1]) and tokens[i - 1] not in _BEFORE_ANY_CARD:
+                return tokens[i - 1] + token
         return None
 
     def _typos_joined(self, tokens: list[str]) -> list[str]:

@@ -802,3 +802,17 @@ def test_shanghai_after_another_places_permit_with_the_askers_own_expiry_asks_th
     assert ask("杭州居住证怎么续啊 我妹妹在那边", room=GROUP, mentioned=True).intent == "out_of_scope"
     follow = ask("那上海呢 我自己的下个月到期", room=GROUP, mentioned=True, time=NOW + timedelta(minutes=1))
     assert follow.intent == "permit.renew_window"
+
+
+@pytest.mark.parametrize("text", ["电工证年审在哪弄 快到期了", "电焊证过期了还能用吗", "船员证换证要去哪里", "渔船证年检今年什么时候"])
+def test_a_certificate_of_any_other_kind_is_out_of_scope(ask, text):
+    # no list names these: a word ending in 证 (or 证 after its kind) that is not the permit
+    assert asked(ask, text, mentioned=True).intent == "out_of_scope"
+    assert asked(ask, text, room="unasked@chatroom").reply is None
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("积分续办要带毕业证吗", "points.materials"), ("技师证能加多少分 够不够120", "points.score_check"),
+    ("居住证年审要带啥证", "permit.materials")])
+def test_a_certificate_asked_as_a_material_or_for_the_score_is_in_scope(ask, text, intent):
+    assert asked(ask, text, mentioned=True).intent == intent
