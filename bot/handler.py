@@ -271,13 +271,21 @@ class Bot:
             topic = self.scope.topic(words) or (self._previous_topic(state) if quoted is None else None)
             match = self._naming_both(self.index.match(" ".join(words)), words)
             if set(own) & self.scope.home:  # "那上海呢" after another city's permit: asked of Shanghai, in scope
-                match = Match.of([pair for pair in match.ranked if self.entries[pair[0]].catalog_id != OUT_OF_SCOPE],
-                                 match.likelihood)
+                match = self._in_shanghai(match)
             return match, topic
         match = self._naming_both(match, found.words)
+        if found.topic and not self.scope.home.isdisjoint(found.words) and not self.scope.renewal.isdisjoint(
+                found.words):  # "上海居住证到期是怎么弄的": the renewal of Shanghai's permit
+            match = self._in_shanghai(match)
         if found.topic is None and state and state.last_text:  # "要带哪些材料" after a points question: its topic
             return match, self._previous_topic(state)
         return match, found.topic
+
+    def _in_shanghai(self, match: Match) -> Match:
+        """The ranking without the out-of-scope entry, for a question the scope passed about Shanghai's permit: its
+        phrasings are other places' permits ("深圳居住证到期了怎么弄"), which a question about Shanghai's is not."""
+        return Match.of([pair for pair in match.ranked if self.entries[pair[0]].catalog_id != OUT_OF_SCOPE],
+                        match.likelihood)
 
     def _naming_both(self, match: Match, words: Sequence[str]) -> Match:
         """The ranking with the permit-versus-points intent ruled out when the words name no permit:

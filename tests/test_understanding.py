@@ -816,3 +816,11 @@ def test_a_certificate_of_any_other_kind_is_out_of_scope(ask, text):
     ("居住证年审要带啥证", "permit.materials")])
 def test_a_certificate_asked_as_a_material_or_for_the_score_is_in_scope(ask, text, intent):
     assert asked(ask, text, mentioned=True).intent == intent
+
+
+def test_the_renewal_of_shanghais_permit_is_never_the_other_places_entry(ask):
+    # the out-of-scope entry's phrasings are other places' permits ("深圳居住证到期了怎么弄")
+    assert asked(ask, "上海居住证到期是怎么弄的", mentioned=True).intent in {"permit.process", "permit.renew_window"}
+    assert ask("昆山的居住证到期了怎么续签 人在上海回不去", room=GROUP, mentioned=True).intent == "out_of_scope"
+    follow = ask("那上海的呢 上海居住证到期是怎么弄的", room=GROUP, mentioned=True, time=NOW + timedelta(minutes=1))
+    assert follow.intent in {"permit.process", "permit.renew_window"}
