@@ -200,6 +200,8 @@ class Scope:
             if (after and after[0] in self.subject_after) or (said_of and said_of[-1] in _PERMIT_WORDS and
                                                                tokens[i - 1] == "是"):
                 return Verdict(PLACE, token)
+            if found & _PERMIT_WORDS and "".join(tokens[i + 1:]) in ("办", "办的"):
+                return Verdict(PLACE, token)  # "老家的居住证在上海能签注吗 我是在温州办的": the permit is that place's
             # "上海的居住证能在苏州用吗", "能转成北京的": the Shanghai permit used or moved there, another city's rules
             if (after and after[0] in self.used_there) or (i and tokens[i - 1] in self.moved_to):
                 return Verdict(PLACE, token)
