@@ -27,6 +27,7 @@ _LINKS = frozenset({"的", "办", "办的", "市", "那边", "这边", "还有",
 _PERMIT_WORDS_EN = frozenset({"residence", "permit", "points", "juzhuzheng"})
 _AREAS = frozenset({"园区", "新区", "开发区", "高新区", "区", "县", "市区"})
 _STATUS_WORDS = frozenset({"到期", "过期"})  # a permit's state, said of one place's permit in a follow-up
+_THERE = frozenset({"那边", "这边", "那里", "当地"})  # the other place, said again in its question
 _LATIN = re.compile(r"[a-z]{2,}")
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
 # Words before a lone 证 that make it any card, the permit too: verbs and measure words ("办 证", "拿 个 证").
@@ -268,7 +269,8 @@ class Scope:
             kept = [w for w in previous if w not in topic_words and w not in places]
         elif set(current) & places or not current:  # the same question, asked of this place, of whose permit the
             # other place's expiry says nothing ("杭州的居住证到期了要咋续签" → "那上海的呢": how, in Shanghai)
-            return [*(w for w in previous if w not in places and w not in _STATUS_WORDS),
+            return [*(w for w in previous if w not in places and w not in _STATUS_WORDS and w not in self.context_before
+                      and w not in _THERE),
                     *(w for w in current if w in places or w in _STATUS_WORDS)]  # "上海的过期了呢"
         else:
             kept = [w for w in previous if w in topic_words]

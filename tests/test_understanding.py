@@ -827,3 +827,9 @@ def test_the_renewal_of_shanghais_permit_is_never_the_other_places_entry(ask):
     assert ask("昆山的居住证到期了怎么续签 人在上海回不去", room=GROUP, mentioned=True).intent == "out_of_scope"
     follow = ask("那上海的呢 上海居住证到期是怎么弄的", room=GROUP, mentioned=True, time=NOW + timedelta(minutes=1))
     assert follow.intent in {"permit.process", "permit.renew_window"}
+
+
+def test_shanghai_asked_after_another_places_permit_leaves_out_what_was_said_of_that_place(ask):
+    # "老家那边" was the other place: asked of Shanghai, it is how to endorse there, not a proxy for someone away
+    assert ask("苏州的居住证怎么签注 有人知道吗 老家那边的", room=GROUP, mentioned=True).intent == "out_of_scope"
+    assert ask("那上海呢", room=GROUP, mentioned=True, time=NOW + timedelta(minutes=1)).intent == "permit.process"
