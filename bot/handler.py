@@ -38,7 +38,8 @@ _FOLLOW_UP = re.compile(r"^(那|那么|还有|另外|然后|那如果|如果|上
 _SAME_QUESTION = re.compile(r"同问|同求|我也是|我也一样|我也想问|一样的问题|\+1|me too|same here")
 # The step a date is of: an expiry and an endorsement answer each other's questions (resolve.resolve_dates).
 _STEP_OF_ROLE = {EXPIRY: EXPIRY, ENDORSED: EXPIRY, SUBMITTED: SUBMITTED, REVIEW: REVIEW}
-MAX_WORDS_BESIDE_DATE = 3  # "我居住证2月20签好了": 居住证, 签好
+MAX_WORDS_BESIDE_DATE = 3
+MAX_WORDS_ON = 4  # "居住证要满几年啊" after a school question asks on about the school  # "我居住证2月20签好了": 居住证, 签好
 _SAME_DAY = re.compile(r"这天|那天|同一天|一样的日子|同一个日子|也是这个日子|也是那个日子")
 
 
@@ -196,8 +197,8 @@ class Bot:
                 resolution = self._settle(HELP, found, remembered)
             else:
                 resolution = Resolution(None)
-        elif found.outside:
-            parts = two_parts(found.text, self.index)
+        elif found.outside or self._on_about_elsewhere(found, state, quoted):
+            parts = two_parts(found.text, self.index) if found.outside else None
             if parts and not self.scope.outside(self.index.segmenter.tokens(parts[0]), parts[0]):
                 # "签注在哪办？另外港澳通行证能一起办吗": the first part is ours, the rest is not
                 resolution = self._resolve(self.index.match(parts[0]), found, remembered, topic=found.topic)
@@ -280,6 +281,17 @@ class Bot:
         if found.topic is None and state and state.last_text:  # "要带哪些材料" after a points question: its topic
             return match, self._previous_topic(state)
         return match, found.topic
+
+    def _on_about_elsewhere(self, found: Understanding, state: ChatState | None, quoted: Understanding | None) -> bool:
+        """A short follow-up, right after the sender's question about another place, document or policy, that
+        asks on about it ("港澳通行证签注…" → "要带居住证吗", "公租房申请要积分吗" → "需要多少分"): at most
+        MAX_WORDS_ON words, no date, no Shanghai, not the permit or points asked with 那 or of their renewal ("那积分要
+        每年续吗", "居住证那个签注是在哪个窗口")."""
+        if (quoted is not None or state is None or state.last_intent != OUT_OF_SCOPE or not state.last_text
+                or found.slots or len(found.words) > MAX_WORDS_ON or not self.scope.home.isdisjoint(found.words)
+                or found.topic and (_FOLLOW_UP.match(found.text) or not self.scope.renewal.isdisjoint(found.words))):
+            return False
+        return self.scope.outside(self.index.segmenter.tokens(state.last_text), state.last_text) is not None
 
     def _in_shanghai(self, match: Match) -> Match:
         """The ranking without the out-of-scope entry, for a question the scope passed about Shanghai's permit: its

@@ -833,3 +833,17 @@ def test_shanghai_asked_after_another_places_permit_leaves_out_what_was_said_of_
     # "老家那边" was the other place: asked of Shanghai, it is how to endorse there, not a proxy for someone away
     assert ask("苏州的居住证怎么签注 有人知道吗 老家那边的", room=GROUP, mentioned=True).intent == "out_of_scope"
     assert ask("那上海呢", room=GROUP, mentioned=True, time=NOW + timedelta(minutes=1)).intent == "permit.process"
+
+
+@pytest.mark.parametrize("first, follow", [("有上海居住证可以在上海办港澳通行证签注吗", "@小助手 要带居住证原件吗"),
+                                           ("@小助手 上海公租房申请要居住证积分吗", "@小助手 需要多少分"),
+                                           ("外地户口孩子在上海上小学要什么条件", "居住证要满几年啊")])
+def test_a_short_follow_up_to_an_out_of_scope_question_asks_on_about_that_question(ask, first, follow):
+    assert ask(first, room=GROUP, mentioned=True).intent == "out_of_scope"
+    assert ask(follow, room=GROUP, mentioned=True, time=NOW + timedelta(minutes=1)).intent == "out_of_scope"
+
+
+def test_the_permit_or_points_asked_with_na_after_an_out_of_scope_question_are_answered(ask):
+    assert ask("上海公租房申请要居住证积分吗", room=GROUP, mentioned=True).intent == "out_of_scope"
+    assert ask("那积分要每年续吗", room=GROUP, mentioned=True, time=NOW + timedelta(minutes=1)).intent == \
+        "points.validity"
