@@ -847,3 +847,9 @@ def test_the_permit_or_points_asked_with_na_after_an_out_of_scope_question_are_a
     assert ask("上海公租房申请要居住证积分吗", room=GROUP, mentioned=True).intent == "out_of_scope"
     assert ask("那积分要每年续吗", room=GROUP, mentioned=True, time=NOW + timedelta(minutes=1)).intent == \
         "points.validity"
+
+
+def test_everyday_words_that_are_also_county_names_are_not_places(ask):
+    # 同仁 (a county-level city in Qinghai) in "各位HR同仁好": the colleagues, not the place
+    result = asked(ask, "各位HR同仁好 想问下居住证签注的时间窗口到底怎么算的 到期前30天还是到期前一个月", mentioned=True)
+    assert result.intent == "permit.renew_window"
