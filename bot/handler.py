@@ -38,8 +38,8 @@ _FOLLOW_UP = re.compile(r"^(那|那么|还有|另外|然后|那如果|如果|上
 _SAME_QUESTION = re.compile(r"同问|同求|我也是|我也一样|我也想问|一样的问题|\+1|me too|same here")
 # The step a date is of: an expiry and an endorsement answer each other's questions (resolve.resolve_dates).
 _STEP_OF_ROLE = {EXPIRY: EXPIRY, ENDORSED: EXPIRY, SUBMITTED: SUBMITTED, REVIEW: REVIEW}
-MAX_WORDS_BESIDE_DATE = 3
-MAX_WORDS_ON = 4  # "居住证要满几年啊" after a school question asks on about the school  # "我居住证2月20签好了": 居住证, 签好
+MAX_WORDS_BESIDE_DATE = 3  # "我居住证2月20签好了": 居住证, 签好
+MAX_WORDS_ON = 4  # "居住证要满几年啊" after a school question asks on about the school
 _SAME_DAY = re.compile(r"这天|那天|同一天|一样的日子|同一个日子|也是这个日子|也是那个日子")
 
 
@@ -341,8 +341,8 @@ class Bot:
     def _asked_by_date(self, found: Understanding, resolution: Resolution, state: ChatState | None) -> str | None:
         """The intent a date's role asks (resolve.INTENT_OF_ROLE) when the words do not say it: nothing recognised
         ("三月的最后一天到期"), a dated intent no date of the message fits, of a day and a topic the words allow
-        ("1月20号交的 过年前能出来吗" is not the permit's window), or "那上海呢" after another place's permit with the asker's own expiry ("那上海呢 我的下个月
-        到期": the window); None otherwise."""
+        ("1月20号交的 过年前能出来吗" is not the permit's window), or "那上海呢" after another place's permit with
+        the asker's own expiry ("那上海呢 我的下个月到期": the window); None otherwise."""
         roles = [slot.role for slot in found.slots if slot.role in INTENT_OF_ROLE]
         if not roles:
             return None
