@@ -40,6 +40,10 @@ _SAME_QUESTION = re.compile(r"同问|同求|我也是|我也一样|我也想问|
 _STEP_OF_ROLE = {EXPIRY: EXPIRY, ENDORSED: EXPIRY, SUBMITTED: SUBMITTED, REVIEW: REVIEW}
 MAX_WORDS_BESIDE_DATE = 3  # "我居住证2月20签好了": 居住证, 签好
 MAX_WORDS_ON = 4  # "居住证要满几年啊" after a school question asks on about the school
+# Whether the bot can be asked about something, not the something: "能问积分的事吗", "积分续办的事能问你吗",
+# "你是管居住证的还是管积分的", "你都能查什么"; a person to ask is the handoff ("有没有真人可以问").
+_ASKS_WHAT_TO_ASK = re.compile(r"(?<!人)(?:能|可以)(?:不能)?问(?:你|小助手)?\s*(?:吗|不|嘛|么)?\s*$|的事情?\s*(?:能|可以)(?:不能)?问"
+                               r"|(?:能|可以)问.{0,10}的事|你(?:是|只)管.{1,8}的|你都?能(?:查|回答|答)(?:什么|哪些|啥)")
 _SAME_DAY = re.compile(r"这天|那天|同一天|一样的日子|同一个日子|也是这个日子|也是那个日子")
 
 
@@ -191,6 +195,8 @@ class Bot:
             resolution = Resolution(None, 1.0, outside=True)
         elif found.outside is None and (asked := self._date_for_last_question(found, state)):
             resolution = self._settle(asked, found, remembered, score=self.thresholds.minimum)  # "3月16号交的"
+        elif _ASKS_WHAT_TO_ASK.search(found.text) and not found.slots and found.outside is None and HELP in self.entries:
+            resolution = self._settle(HELP, found, remembered)  # "能问积分的事吗": what the bot answers
         elif not found.words and quoted is None:  # "@小助手 在吗", "小助手在吗", an emoji: nothing to match
             if (msg.addressed or self._names_bot(found.text)) and HELP in self.entries:
                 chosen = True

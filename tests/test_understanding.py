@@ -853,3 +853,15 @@ def test_everyday_words_that_are_also_county_names_are_not_places(ask):
     # 同仁 (a county-level city in Qinghai) in "各位HR同仁好": the colleagues, not the place
     result = asked(ask, "各位HR同仁好 想问下居住证签注的时间窗口到底怎么算的 到期前30天还是到期前一个月", mentioned=True)
     assert result.intent == "permit.renew_window"
+
+
+@pytest.mark.parametrize("text", ["@小助手 能问积分的事吗", "@小助手 你好 积分续办的事能问你吗", "@小助手 你是管居住证的还是管积分的",
+                                  "@小助手 你都能查什么 积分的也能问吗"])
+def test_whether_the_bot_can_be_asked_about_something_gets_the_help_line(ask, text):
+    assert asked(ask, text, mentioned=True).intent == "bot.help"
+
+
+@pytest.mark.parametrize("text, intent", [("能问一下居住证到期怎么办吗", "permit.overdue"),
+                                          ("@小助手 有没有真人可以问", "bot.handoff")])
+def test_a_question_asked_politely_or_for_a_person_is_not_about_what_the_bot_answers(ask, text, intent):
+    assert asked(ask, text, mentioned=True).intent == intent
