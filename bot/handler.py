@@ -20,7 +20,7 @@ from bot.transports.quotes import quoted_words
 from intents.matcher import IntentIndex, Match, load_utterances
 from intents.dates import SHANGHAI
 from intents.roles import ENDORSED, EXPIRY, REVIEW, SUBMITTED
-from intents.scope import USE, Scope
+from intents.scope import UNRELATED, USE, Scope, Verdict
 from intents.segment import Segmenter
 from intents.understand import MAX_QUESTION_CHARS, Understanding, joined, two_parts, understand
 from knowledge.faqfile import HELP, OUT_OF_SCOPE, Entry
@@ -44,6 +44,7 @@ MAX_WORDS_ON = 4  # "居住证要满几年啊" after a school question asks on a
 # "你是管居住证的还是管积分的", "你都能查什么"; a person to ask is the handoff ("有没有真人可以问").
 _ASKS_WHAT_TO_ASK = re.compile(r"(?<!人)(?:能|可以)(?:不能)?问(?:你|小助手)?\s*(?:吗|不|嘛|么)?\s*$|的事情?\s*(?:能|可以)(?:不能)?问"
                                r"|(?:能|可以)问.{0,10}的事|你(?:是|只)管.{1,8}的|你都?能(?:查|回答|答)(?:什么|哪些|啥)")
+_STILL_ASKING = re.compile(r"是不是|是吧|对吧|吧$|那")  # "哦哦 那积分是网上弄是吧" asks on
 _SAME_DAY = re.compile(r"这天|那天|同一天|一样的日子|同一个日子|也是这个日子|也是那个日子")
 
 
@@ -182,6 +183,11 @@ class Bot:
                 found.outside = quoted.outside
             elif found.outside is not None and found.outside.kind == USE and quoted.topic and quoted.outside is None:
                 found.outside = None  # "「…积分续办审核了快一个月」一般要多久 怕赶不上入学": the quote says what is asked
+        if found.text.startswith(self.scope.acknowledgements) and not (
+                found.thanks or found.outside or found.slots or speak.looks_like_question(found.text)
+                or _STILL_ASKING.search(found.text)):  # "好的谢谢老师 我先去排队了": chatter, or a thank-you
+            found.thanks = not self.scope.thanks.isdisjoint(found.tokens)
+            found.outside = None if found.thanks else Verdict(UNRELATED, found.text[:2])
         remembered = dict(state.dates) if state else {}
         # resolve
         if state and state.choices and (choice := _CHOICE.match(found.text)):

@@ -20,7 +20,7 @@ SHANGHAI_CODE = "31"
 _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州", "自治县", "林区", "地区",
              "新区", "省", "市", "县", "区", "盟", "旗")
 _LISTS = ("documents", "typos_of_permit_words", "materials", "material_context", "policies", "uses", "school",
-          "about_itself", "in_scope", "unrelated", "thanks", "renewal", "home", "foreign_en", "context_before",
+          "about_itself", "in_scope", "unrelated", "acknowledgements", "thanks", "renewal", "home", "foreign_en", "context_before",
           "context_after", "subject_after", "used_there", "moved_to", "not_places", "foreign")
 _PERMIT_WORDS = frozenset({"居住证", "积分", "居住证积分"})
 _LINKS = frozenset({"的", "办", "办的", "市", "那边", "这边", "还有", "也有", "一张"})
@@ -139,6 +139,7 @@ class Scope:
         self.topic_words = {name: frozenset(topics[name]) for name in names}
         self.permit_words = self.topic_words["permit"] | self.topic_words["permit_weak"]  # words that name the permit
         self.thanks = frozenset(data["thanks"])
+        self.acknowledgements = tuple(data["acknowledgements"])  # the text's opening, as written
         # the words that name the permit or the points, and the endorsement as such ("年审" may be any card's)
         self.names_of_ours = frozenset({variant for variant, meant in synonyms.items()
                                         if not _PERMIT_WORDS.isdisjoint(meant)}) | _PERMIT_WORDS | frozenset(

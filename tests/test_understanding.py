@@ -865,3 +865,15 @@ def test_whether_the_bot_can_be_asked_about_something_gets_the_help_line(ask, te
                                           ("@小助手 有没有真人可以问", "bot.handoff")])
 def test_a_question_asked_politely_or_for_a_person_is_not_about_what_the_bot_answers(ask, text, intent):
     assert asked(ask, text, mentioned=True).intent == intent
+
+
+def test_an_acknowledgement_without_a_question_is_chatter_or_thanks(ask):
+    from bot.render import THANKS
+
+    thanked = asked(ask, "@小助手 好的谢谢老师 我先去排队了", mentioned=True)
+    assert thanked.intent == "out_of_scope" and thanked.reply == THANKS
+    sighed = asked(ask, "@小助手 哦哦 好吧 白白浪费一年", mentioned=True)
+    assert sighed.intent == "out_of_scope" and sighed.reply and "积分" in sighed.reply  # what the bot can help with
+    assert asked(ask, "唉 早知道就听顾问的了", room="unasked@chatroom").reply is None
+    # still asking: answered
+    assert asked(ask, "@小助手 哦哦 那积分是网上弄是吧", mentioned=True).intent.startswith("points.")
