@@ -743,6 +743,7 @@ def test_a_message_giving_only_a_date_answers_the_previous_dated_question_with_i
 
 
 @pytest.mark.parametrize("text, intent", [
+    ("个税是按年报的 中间有几个月没有收入 算零申报伐 影响积分伐", "points.tax"),  # not a firm's annual report
     ("灵活就业社保 会不会影响积分", "points.social_security"),
     ("刚入职新公司还在试用期 积分变更单位要等转正吗", "points.job_change"),
     ("保洁公司说给我们报的个税是0 这样积分会不会过不了", "points.tax"),
