@@ -210,7 +210,9 @@ class Scope:
             before = i - 1  # over the larger places naming it and 在: "老家江西赣州的", "户口在安徽滁州"
             while before >= 0 and (tokens[before] in self.places or tokens[before] in _AREAS or tokens[before] == "在"):
                 before -= 1
-            context = (before >= 0 and tokens[before] in self.context_before) or (
+            # "老婆是遂宁射洪的": where a person is from; "我的是南通的" says whose the permit is
+            said_whose = before > 0 and tokens[before] == "是" and tokens[before - 1] == "的"
+            context = (before >= 0 and tokens[before] in self.context_before and not said_whose) or (
                 after and after[0] in self.context_after)
             if named_home or (context and asks_in_scope):
                 continue

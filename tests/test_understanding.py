@@ -879,3 +879,13 @@ def test_an_acknowledgement_without_a_question_is_chatter_or_thanks(ask):
     assert asked(ask, "唉 早知道就听顾问的了", room="unasked@chatroom").reply is None
     # still asking: answered
     assert asked(ask, "@小助手 哦哦 那积分是网上弄是吧", mentioned=True).intent.startswith("points.")
+
+
+@pytest.mark.parametrize("text, intent", [("我刚从宿州回来 身份证落在萧县老家了 签注只带居住证行不行", "permit.materials"),
+                                          ("今年刚结婚 老婆是遂宁射洪的 积分续办要多交啥", "points.materials")])
+def test_where_someone_comes_from_said_in_passing_leaves_a_permit_question_in_scope(ask, text, intent):
+    assert asked(ask, text, mentioned=True).intent == intent
+
+
+def test_whose_permit_it_is_said_with_shi_is_still_that_places_permit(ask):
+    assert asked(ask, "外地的居住证签注能在随申办上弄吗 我的是南通的", mentioned=True).intent == "out_of_scope"
