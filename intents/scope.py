@@ -26,6 +26,7 @@ _PERMIT_WORDS = frozenset({"居住证", "积分", "居住证积分"})
 _LINKS = frozenset({"的", "办", "办的", "市", "那边", "这边", "还有", "也有", "一张"})
 _PERMIT_WORDS_EN = frozenset({"residence", "permit", "points", "juzhuzheng"})
 _AREAS = frozenset({"园区", "新区", "开发区", "高新区", "区", "县", "市区"})
+_HUKOU = frozenset({"户口", "户籍"})
 _STATUS_WORDS = frozenset({"到期", "过期"})  # a permit's state, said of one place's permit in a follow-up
 _THERE = frozenset({"那边", "这边", "那里", "当地"})  # the other place, said again in its question
 _LATIN = re.compile(r"[a-z]{2,}")
@@ -194,6 +195,11 @@ class Scope:
                 return Verdict(PLACE, token)  # "顺德居住证签注要房东一起去吗", "赣县的居住证", "苏州工业园区的居住证"
             if token not in self.places:
                 continue
+            before = i - 1  # over the larger places naming it and 在: "老家江西赣州的", "户口在安徽滁州"
+            while before >= 0 and (tokens[before] in self.places or tokens[before] in _AREAS or tokens[before] == "在"):
+                before -= 1
+            if asks_in_scope and before >= 0 and tokens[before] in _HUKOU:
+                continue  # "户口在驻马店上蔡 签注能在一网通办上弄不": the hukou's place, the endorsement is Shanghai's
             # "苏州园区办的居住证", "佛山顺德的居住证": links and smaller places between a place and its permit.
             after = [t for t in tokens[i + 1:i + 6]
                      if t not in _LINKS and t not in self.places and t not in self.districts and t not in _AREAS]
@@ -207,9 +213,6 @@ class Scope:
             # "上海的居住证能在苏州用吗", "能转成北京的": the Shanghai permit used or moved there, another city's rules
             if (after and after[0] in self.used_there) or (i and tokens[i - 1] in self.moved_to):
                 return Verdict(PLACE, token)
-            before = i - 1  # over the larger places naming it and 在: "老家江西赣州的", "户口在安徽滁州"
-            while before >= 0 and (tokens[before] in self.places or tokens[before] in _AREAS or tokens[before] == "在"):
-                before -= 1
             # "老婆是遂宁射洪的": where a person is from; "我的是南通的" says whose the permit is
             said_whose = before > 0 and tokens[before] == "是" and tokens[before - 1] == "的"
             context = (before >= 0 and tokens[before] in self.context_before and not said_whose) or (
