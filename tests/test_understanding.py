@@ -890,3 +890,16 @@ def test_where_someone_comes_from_said_in_passing_leaves_a_permit_question_in_sc
 
 def test_whose_permit_it_is_said_with_shi_is_still_that_places_permit(ask):
     assert asked(ask, "外地的居住证签注能在随申办上弄吗 我的是南通的", mentioned=True).intent == "out_of_scope"
+
+
+@pytest.mark.parametrize("text, intent", [("我们江西那边居住证是自动续的 上海这边是不是也会自动签", "permit.auto_endorse"),
+                                          ("@小助手 四川那边居住证过期了补一下就行 上海好像管得严 过期40天了还能签不",
+                                           "permit.overdue")])
+def test_another_places_rule_compared_with_a_question_about_shanghais_permit_is_in_scope(ask, text, intent):
+    assert asked(ask, text, mentioned=True).intent == intent
+
+
+@pytest.mark.parametrize("text", ["北京居住证和上海居住证能同时有吗", "苏州居住证怎么签注 上海的是不是一样",
+                                  "@小助手 员工是苏州户口 之前在昆山办的居住证 现在来我们嘉定上班 昆山那个居住证还要去签注吗"])
+def test_both_places_or_the_other_places_permit_asked_of_stay_out_of_scope(ask, text):
+    assert asked(ask, text, mentioned=True).intent == "out_of_scope"
