@@ -45,6 +45,7 @@ MAX_WORDS_ON = 4  # "居住证要满几年啊" after a school question asks on a
 _ASKS_WHAT_TO_ASK = re.compile(r"(?<!人)(?:能|可以)(?:不能)?问(?:你|小助手)?\s*(?:吗|不|嘛|么)?\s*$|的事情?\s*(?:能|可以)(?:不能)?问"
                                r"|(?:能|可以)问.{0,10}的事|你(?:是|只)管.{1,8}的|你都?能(?:查|回答|答)(?:什么|哪些|啥)")
 _STILL_ASKING = re.compile(r"是不是|是吧|对吧|吧$|那")  # "哦哦 那积分是网上弄是吧" asks on
+_AFTER_ENDORSING = re.compile(r"签好|签完|补签|签注(?:后|以后|之后|完)|签了以后|after (?:the )?endors")
 _SAME_DAY = re.compile(r"这天|那天|同一天|一样的日子|同一个日子|也是这个日子|也是那个日子")
 
 
@@ -226,8 +227,8 @@ class Bot:
             elif self._unread_follow_up(resolution, found, state):  # "要收费吗" just after a points answer
                 # as sure as the least recognised answer: said when asked, not unasked in a group
                 resolution = self._settle(state.last_entry, found, remembered, score=self.thresholds.minimum)
-            if resolution.intent in _WHETHER_POINTS_LAST and _permit_lapsed(found.words) and (
-                    lapse := self._lapse(found)) in self.entries:  # "居住证过期了 积分还能续办吗"
+            if (resolution.intent in _WHETHER_POINTS_LAST and _permit_lapsed(found.words)  # "居住证过期了 积分还能续办吗"
+                    or self._points_after_lapse(found, state)) and (lapse := self._lapse(found)) in self.entries:
                 resolution = self._settle(lapse, found, remembered, score=resolution.score)
             if (resolution.rivals or resolution.score < self.thresholds.group or joined(found.text)) and (
                     parts := two_parts(found.text, self.index)):  # two questions, each clear on its own: two answers
@@ -369,6 +370,13 @@ class Bot:
                 and state.last_intent == OUT_OF_SCOPE and not self.scope.home.isdisjoint(found.words)):
             return INTENT_OF_ROLE[EXPIRY]
         return None
+
+    def _points_after_lapse(self, found: Understanding, state: ChatState | None) -> bool:
+        """A question about the points alone, right after the sender's question about an overdue permit, without a
+        date or the endorsement done ("那我积分会不会受影响啊", "ok what about my points then?"): what the lapse does
+        to them (46 of 55 such tuning labels name why points fail; "补签以后积分…" asks when to renew them)."""
+        return (state is not None and state.last_intent == OVERDUE_INTENT and found.topic == "points"
+                and not found.slots and not _AFTER_ENDORSING.search(found.text))
 
     def _lapse(self, found: Understanding) -> str | None:
         """What is asked of the points after the permit lapsed: the overdue answer, worked out from the asker's

@@ -903,3 +903,18 @@ def test_another_places_rule_compared_with_a_question_about_shanghais_permit_is_
                                   "@小助手 员工是苏州户口 之前在昆山办的居住证 现在来我们嘉定上班 昆山那个居住证还要去签注吗"])
 def test_both_places_or_the_other_places_permit_asked_of_stay_out_of_scope(ask, text):
     assert asked(ask, text, mentioned=True).intent == "out_of_scope"
+
+
+def test_a_points_question_right_after_an_overdue_permit_asks_what_the_lapse_does_to_them(ask):
+    # domain.md: a lapsed permit voids the points; the catalog's points side of the overdue intent is why points fail
+    # asked 2026-02-20: 1月底 is 2026-01-31, 20 days past
+    asked_on = NOW.replace(year=2026, month=2, day=20)
+    assert ask("居住证1月底就到期了 过年回老家忘了签 现在还能补签吗", room=GROUP, mentioned=True,
+               time=asked_on).intent == "permit.overdue"
+    follow = ask("那我积分会不会受影响啊 去年刚续的", room=GROUP, mentioned=True, time=asked_on + timedelta(minutes=1))
+    assert follow.intent == "points.failure_reasons"
+    english = ask("ok what about my points then?", room=GROUP, mentioned=True, time=asked_on + timedelta(minutes=2))
+    assert english.intent == "points.failure_reasons"
+    # once endorsed again, the points are renewed as usual
+    after = ask("补签以后积分也要马上弄吗", room=GROUP, sender="b", mentioned=True)
+    assert after.intent != "points.failure_reasons"
