@@ -913,7 +913,10 @@ def test_a_points_question_right_after_an_overdue_permit_asks_what_the_lapse_doe
                time=asked_on).intent == "permit.overdue"
     follow = ask("那我积分会不会受影响啊 去年刚续的", room=GROUP, mentioned=True, time=asked_on + timedelta(minutes=1))
     assert follow.intent == "points.failure_reasons"
-    english = ask("ok what about my points then?", room=GROUP, mentioned=True, time=asked_on + timedelta(minutes=2))
+    assert ask("@小助手 My 居住证 expired on Jan 31 and I forgot, is it too late?", room=GROUP, sender="c",
+               mentioned=True, time=asked_on).intent == "permit.overdue"
+    english = ask("ok what about my points then?", room=GROUP, sender="c", mentioned=True,
+                  time=asked_on + timedelta(minutes=1))
     assert english.intent == "points.failure_reasons"
     # once endorsed again, the points are renewed as usual
     after = ask("补签以后积分也要马上弄吗", room=GROUP, sender="b", mentioned=True)
