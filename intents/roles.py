@@ -39,7 +39,7 @@ _CLAUSE_ROLE = {
 }
 _ROLE_BEFORE = {
     EXPIRY: re.compile(r"(?:(?:到期|过期|有效期|有效期至|截止|失效)(?:日|日期|时间)?(?:是|为|在|至|到)?"
-                       r"|expir(?:es|ed|ing|y)(?: date)?(?: is| was)?(?: on)?|valid (?:until|till|to))\s*$"),
+                       r"|expir(?:es|ed|ing|y)(?: date)?(?: is| was)?(?: on| since)?|valid (?:until|till|to))\s*$"),
     ENDORSED: re.compile(r"(?:(?:签注|签)(?:日|日期|时间)?(?:是|为|在)?|(?:endorsed|renewed)" + EN_OBJECT
                          + r"|endorsement(?: was| got)?(?: done| made)?(?: on)?)\s*$"),
     REVIEW: re.compile(r"(?:审核(?:日|日期|时间)?(?:是|为|在)|reviewed(?: it)?(?: on)?)\s*$"),

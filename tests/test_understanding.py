@@ -921,3 +921,10 @@ def test_a_points_question_right_after_an_overdue_permit_asks_what_the_lapse_doe
     # once endorsed again, the points are renewed as usual
     after = ask("补签以后积分也要马上弄吗", room=GROUP, sender="b", mentioned=True)
     assert after.intent != "points.failure_reasons"
+
+
+def test_online_and_an_english_expired_since_date_are_read(ask):
+    # "expired since Jan 20" asked 2026-02-20: 31 days overdue (domain.md: within 60 days, endorse as usual)
+    result = asked(ask, "expired since Jan 20, 今天能补签吗 急", mentioned=True, time=NOW.replace(month=2, day=20))
+    assert result.intent == "permit.overdue" and result.facts["days_to_expiry"] == -31
+    assert asked(ask, "人在成都出差 能不能线上签注 要刷脸吗", mentioned=True).intent == "permit.process"
