@@ -883,7 +883,8 @@ def test_an_acknowledgement_without_a_question_is_chatter_or_thanks(ask):
 
 @pytest.mark.parametrize("text, intent", [("我刚从宿州回来 身份证落在萧县老家了 签注只带居住证行不行", "permit.materials"),
                                           ("今年刚结婚 老婆是遂宁射洪的 积分续办要多交啥", "points.materials"),
-                                          ("俺住松江 户口在驻马店上蔡 签注能在一网通办上弄不 不想请假", "permit.process")])
+                                          ("俺住松江 户口在驻马店上蔡 签注能在一网通办上弄不 不想请假", "permit.process"),
+                                          ("在苏州交过两年社保 这个月份算不算积分续办的", "points.social_security")])
 def test_where_someone_comes_from_said_in_passing_leaves_a_permit_question_in_scope(ask, text, intent):
     assert asked(ask, text, mentioned=True).intent == intent
 
