@@ -41,9 +41,11 @@ _STEP_OF_ROLE = {EXPIRY: EXPIRY, ENDORSED: EXPIRY, SUBMITTED: SUBMITTED, REVIEW:
 MAX_WORDS_BESIDE_DATE = 3  # "我居住证2月20签好了": 居住证, 签好
 MAX_WORDS_ON = 4  # "居住证要满几年啊" after a school question asks on about the school
 # Whether the bot can be asked about something, not the something: "能问积分的事吗", "积分续办的事能问你吗",
-# "你是管居住证的还是管积分的", "你都能查什么"; a person to ask is the handoff ("有没有真人可以问").
+# "你是管居住证的还是管积分的", "你都能查什么", "小助手会不会算工作日" (without a date: with one, it is the sum
+# asked); a person to ask is the handoff ("有没有真人可以问").
 _ASKS_WHAT_TO_ASK = re.compile(r"(?<!人)(?:能|可以)(?:不能)?问(?:你|小助手)?\s*(?:吗|不|嘛|么)?\s*$|的事情?\s*(?:能|可以)(?:不能)?问"
-                               r"|(?:能|可以)问.{0,10}的事|你(?:是|只)管.{1,8}的|你都?能(?:查|回答|答)(?:什么|哪些|啥)")
+                               r"|(?:能|可以)问.{0,10}的事|你(?:是|只)管.{1,8}的|你都?能(?:查|回答|答)(?:什么|哪些|啥)"
+                               r"|(?:小助手|你)(?:会不会|能不能|会|能)(?:帮我)?算")
 _STILL_ASKING = re.compile(r"是不是|是吧|对吧|吧$|那")  # "哦哦 那积分是网上弄是吧" asks on
 _AFTER_ENDORSING = re.compile(r"签好|签完|补签|签注(?:后|以后|之后|完)|签了以后|after (?:the )?endors")
 _SAME_DAY = re.compile(r"这天|那天|同一天|一样的日子|同一个日子|也是这个日子|也是那个日子")

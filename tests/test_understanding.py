@@ -858,7 +858,7 @@ def test_everyday_words_that_are_also_county_names_are_not_places(ask):
 
 
 @pytest.mark.parametrize("text", ["@小助手 能问积分的事吗", "@小助手 你好 积分续办的事能问你吗", "@小助手 你是管居住证的还是管积分的",
-                                  "@小助手 你都能查什么 积分的也能问吗"])
+                                  "@小助手 你都能查什么 积分的也能问吗", "@小助手 你会算签注日期吗"])
 def test_whether_the_bot_can_be_asked_about_something_gets_the_help_line(ask, text):
     assert asked(ask, text, mentioned=True).intent == "bot.help"
 
