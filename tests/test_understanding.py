@@ -929,3 +929,13 @@ def test_online_and_an_english_expired_since_date_are_read(ask):
     result = asked(ask, "expired since Jan 20, 今天能补签吗 急", mentioned=True, time=NOW.replace(month=2, day=20))
     assert result.intent == "permit.overdue" and result.facts["days_to_expiry"] == -31
     assert asked(ask, "人在成都出差 能不能线上签注 要刷脸吗", mentioned=True).intent == "permit.process"
+
+
+@pytest.mark.parametrize("text, intent", [("可以請朋友幫忙代辦簽注嗎 我這段時間在香港", "permit.proxy"),
+                                          ("去美国待了大半年 社保停了 积分是不是作废了", "points.failure_reasons")])
+def test_where_the_asker_is_staying_for_now_is_not_whose_permit_is_asked(ask, text, intent):
+    assert asked(ask, text, mentioned=True).intent == intent
+
+
+def test_the_permit_endorsed_elsewhere_is_still_another_places(ask):
+    assert asked(ask, "能去苏州签注吗", mentioned=True).intent == "out_of_scope"
