@@ -48,6 +48,8 @@ _ASKS_WHAT_TO_ASK = re.compile(r"(?<!人)(?:能|可以)(?:不能)?问(?:你|小�
                                r"|(?:小助手|你)(?:会不会|能不能|会|能)(?:帮我)?算")
 _STILL_ASKING = re.compile(r"是不是|是吧|对吧|吧$|那")  # "哦哦 那积分是网上弄是吧" asks on
 _AFTER_ENDORSING = re.compile(r"签好|签完|补签|签注(?:后|以后|之后|完)|签了以后|after (?:the )?endors")
+# English words that only carry a follow-up ("and the points? same stuff?"), not counted as its content
+_EN_FILLERS = frozenset({"and", "the", "a", "so", "ok", "what", "about", "then", "my", "her", "his", "our", "their"})
 _SAME_DAY = re.compile(r"这天|那天|同一天|一样的日子|同一个日子|也是这个日子|也是那个日子")
 
 
@@ -330,7 +332,8 @@ class Bot:
     def _points_follow_up(self, found: Understanding, state: ChatState | None) -> str | None:
         """What a short follow-up naming only the points ("那积分呢", "那积分呢 还作数吗") asks after the sender's
         previous permit question: the catalog's `points_follow_up` of its intent; None otherwise."""
-        if state is None or state.last_intent is None or len(found.words) > 4 or found.topic != "points":
+        if state is None or state.last_intent is None or found.topic != "points" or len(
+                [word for word in found.words if word not in _EN_FILLERS]) > 4:
             return None
         asks_on = _FOLLOW_UP.match(found.text) or found.text.rstrip("?？!！。 ").endswith("呢")
         return self._points_side(state.last_intent) if asks_on else None

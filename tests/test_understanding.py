@@ -939,3 +939,10 @@ def test_where_the_asker_is_staying_for_now_is_not_whose_permit_is_asked(ask, te
 
 def test_the_permit_endorsed_elsewhere_is_still_another_places(ask):
     assert asked(ask, "能去苏州签注吗", mentioned=True).intent == "out_of_scope"
+
+
+def test_an_english_follow_up_naming_the_points_with_filler_words_asks_their_side(ask):
+    assert ask("@小助手 what do I need to bring for the permit endorsement?", room=GROUP,
+               mentioned=True).intent == "permit.materials"
+    follow = ask("@小助手 and the points? same stuff?", room=GROUP, mentioned=True, time=NOW + timedelta(minutes=1))
+    assert follow.intent == "points.materials"
