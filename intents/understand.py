@@ -23,6 +23,7 @@ _SECOND_QUESTION = re.compile(_JOINER + r"|[?？。；;!！]")
 _JOINED = re.compile(_JOINER)
 _LATIN_WORD = re.compile(r"[a-z]{2,}")
 # A question about what would happen: "要是拖到过期了会怎样", "万一忘了签注", "what if it expires".
+_AFTER_ENDORSEMENT = re.compile(r"签注(?:以后|之后|后)(?:那个|的)?\s*\d+\s*(?:天|个工作日)")  # days counted from it
 _HYPOTHETICAL = re.compile(r"如果|万一|要是|假如|假设|拖到|拖过|\bif\b")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -55,9 +56,10 @@ def understand(raw: str, now: datetime, *, index: IntentIndex, scope: Scope,
     if not words:
         return Understanding(raw, text, words, today, tokens, english=english)
     slots = date_slots(text, now, today)
-    # "11号签注的 积分截止哪天", "endorsed it on Mar 3, …the points": the endorsement is when the date happened;
-    # what is asked about is the points.
-    dated_endorsement = any(slot.role in (ENDORSED, PLANNED) for slot in slots)
+    # "11号签注的 积分截止哪天", "endorsed it on Mar 3, …the points", "签注后那个60天 是自然日还是工作日": the
+    # endorsement is when the date happened or what the days count from; what is asked about is the points.
+    dated_endorsement = any(slot.role in (ENDORSED, PLANNED) for slot in slots) or bool(
+        _AFTER_ENDORSEMENT.search(text))
     topic = scope.topic([w for w in words if not (dated_endorsement and w in scope.topic_words["permit"])])
     return Understanding(raw, text, words, today, tokens, scope.outside(tokens, text), topic, slots, english,
                          scope.is_thanks([t for t in tokens if t not in aliases]),  # "感谢小助手 问题解决了"

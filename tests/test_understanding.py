@@ -946,3 +946,9 @@ def test_an_english_follow_up_naming_the_points_with_filler_words_asks_their_sid
                mentioned=True).intent == "permit.materials"
     follow = ask("@小助手 and the points? same stuff?", room=GROUP, mentioned=True, time=NOW + timedelta(minutes=1))
     assert follow.intent == "points.materials"
+
+
+@pytest.mark.parametrize("text", ["签注后60天是自然日还是工作日", "@小助手 签注后那个60天 是自然日还是工作日"])
+def test_days_counted_from_the_endorsement_ask_about_the_points(ask, text):
+    # domain.md: the points are renewed within 60 days after the endorsement
+    assert asked(ask, text, mentioned=True).intent == "points.deadline_after_permit"
