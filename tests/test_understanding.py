@@ -789,7 +789,10 @@ def test_shanghainese_words_are_replaced_only_where_they_are_shanghainese():
     "员工入职体检报告在哪里打", "员工想办上海户口 居住证积分满7年能转户吗", "产假津贴怎么申请 单位要做什么",
     "上海户口迁入要准备什么", "员工社保是外地交的 在上海能报销医药费吗", "个税APP怎么下载收入纳税明细 银行贷款要用",
     "老家的居住证在上海能签注吗 我是在温州办的", "那上海能不能办一个", "家庭医生签约在哪签 签约要带啥",
-    "犬只免疫证明到期了怎么续", "户口本丢了补办要带什么", "电费怎么在随申办上交"])
+    "犬只免疫证明到期了怎么续", "户口本丢了补办要带什么", "电费怎么在随申办上交", "澳門居民來上海工作 要辦咩證件",
+    "@小助手 Canada PR card renewal can be done in Shanghai?",
+    "@小助手 My husband's residence permit expires in May (he's German), where does he renew it?",
+    "夜班费个税怎么算的 工资条看不懂", "海外收入回国了还要交个税吗"])
 def test_other_insurances_licences_fines_schools_and_first_applications_are_out_of_scope(ask, text):
     assert asked(ask, text, mentioned=True).intent == "out_of_scope"
     assert asked(ask, text, room="unasked@chatroom").reply is None
