@@ -780,6 +780,9 @@ def test_shanghainese_words_are_replaced_only_where_they_are_shanghainese():
 
     assert normalize("积分确认是啥辰光弄 阿拉屋里小囡明年读初中") == "积分确认是什么时候弄 我们屋里孩子明年读初中"
     assert normalize("在哪能查进度") == "在哪能查进度" and normalize("砍伐") == "砍伐"
+    # Cantonese too: 咗, 喺, 仲 (not in 仲裁), 唔, 冇, 点计
+    assert normalize("過期咗兩個月 我哋喺香港 仲可唔可以補簽") == "过期了两个月 我们在香港 还可不可以补签"
+    assert normalize("120分點計 有冇官方計分器") == "120分怎么算 有没有官方计分器" and normalize("劳动仲裁") == "劳动仲裁"
 
 
 @pytest.mark.parametrize("text", [
