@@ -26,6 +26,7 @@ _LISTS = ("documents", "typos_of_permit_words", "materials", "material_context",
 _PERMIT_WORDS = frozenset({"居住证", "积分", "居住证积分"})
 _LINKS = frozenset({"的", "办", "办的", "市", "那边", "这边", "还有", "也有", "一张"})
 _PERMIT_WORDS_EN = frozenset({"residence", "permit", "points", "juzhuzheng"})
+_PERMIT_NAMES_EN = _PERMIT_WORDS_EN | _PERMIT_WORDS
 _AREAS = frozenset({"园区", "新区", "开发区", "高新区", "区", "县", "市区"})
 _HUKOU = frozenset({"户口", "户籍"})
 # "在上海能用吗", "北京居住证和上海居住证能同时有吗": where the other place's permit would be used, or both asked of
@@ -186,9 +187,13 @@ class Scope:
         named_home = bool(found & self.home)
         # where the asker is from matters only for a permit or points question that names a place
         origin = self.origin(text) if asks_in_scope and (found & self.places or found & self.districts) else frozenset()
-        if _LATIN.search(" ".join(tokens)) and (place := found & self.places_en) and (not named_home or any(
-                tokens[i + 1:i + 2] and tokens[i + 1] in _PERMIT_WORDS_EN for i, t in enumerate(tokens) if t in place)):
-            return Verdict(PLACE, min(place))  # "a suzhou residence permit … in shanghai": Suzhou's permit
+        if _LATIN.search(" ".join(tokens)) and (place := found & self.places_en) and any(
+                tokens[i + 1:i + 2] and tokens[i + 1] in _PERMIT_NAMES_EN
+                or not named_home and not _PERMIT_NAMES_EN.isdisjoint(tokens[max(0, i - 3):i])
+                for i, t in enumerate(tokens) if t in place):
+            # "a suzhou residence permit … in shanghai", "renew my residence permit in hangzhou": that place's permit;
+            # "we were back in canada for xmas, my 居住证 expired": where the asker was
+            return Verdict(PLACE, min(place))
         for i, token in enumerate(tokens):
             if token in origin:
                 continue  # "平江的 居住证6月19号签注的": the asker's home town, not the permit's
