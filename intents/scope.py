@@ -29,6 +29,7 @@ _PERMIT_WORDS_EN = frozenset({"residence", "permit", "points", "juzhuzheng"})
 _PERMIT_NAMES_EN = _PERMIT_WORDS_EN | _PERMIT_WORDS
 _AREAS = frozenset({"园区", "新区", "开发区", "高新区", "区", "县", "市区"})
 _HUKOU = frozenset({"户口", "户籍"})
+_NEGATIONS = frozenset({"not", "nothing", "不是", "不说", "不问"})
 # "在上海能用吗", "北京居住证和上海居住证能同时有吗": where the other place's permit would be used, or both asked of
 _AT = frozenset({"在", "到", "来", "去", "和", "跟", "与", "及"})
 _STATUS_WORDS = frozenset({"到期", "过期"})  # a permit's state, said of one place's permit in a follow-up
@@ -168,7 +169,9 @@ class Scope:
         # a word (isalnum) is never punctuation: the pattern is tried only on the rest
         tokens = self._typos_joined([t for t in tokens if t.isalnum() or not _PUNCTUATION.fullmatch(t)])
         found = set(tokens)
-        for document in _markers(tokens, self.documents):
+        for at, document in _markers(tokens, self.documents):
+            if not _NEGATIONS.isdisjoint(tokens[max(0, at - 4):at]):
+                continue  # "my residence permit (居住证, not the sticker in my passport)": said it is not asked
             if not (document in self.typos and found & _PERMIT_WORDS
                     or document in self.materials and found & (self.in_scope | self.material_context)):
                 return Verdict(DOCUMENT, document)
@@ -310,17 +313,18 @@ def _by_first(markers: tuple[tuple[str, ...], ...]) -> dict[str, list[tuple[str,
     return table
 
 
-def _markers(tokens: Sequence[str], markers: dict[str, list[tuple[str, ...]]]) -> Iterator[str]:
-    """The markers whose tokens stand in a row in `tokens`, in the order they stand, each written as one string."""
+def _markers(tokens: Sequence[str], markers: dict[str, list[tuple[str, ...]]]) -> Iterator[tuple[int, str]]:
+    """The markers whose tokens stand in a row in `tokens`, in the order they stand: (index of the first token, the
+    marker written as one string)."""
     for i, token in enumerate(tokens):
         for words in markers.get(token, ()):
             if len(words) == 1 or tuple(tokens[i:i + len(words)]) == words:
-                yield "".join(words)
+                yield i, "".join(words)
 
 
 def _first_marker(tokens: Sequence[str], markers: dict[str, list[tuple[str, ...]]]) -> str | None:
     """The first marker whose tokens stand in a row in `tokens`, written as one string; None when none does."""
-    return next(_markers(tokens, markers), None)
+    return next((marker for _, marker in _markers(tokens, markers)), None)
 
 
 def pinyin_places(cache_dir: Path | None = None) -> frozenset[str]:

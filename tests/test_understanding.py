@@ -973,3 +973,10 @@ def test_a_country_said_in_passing_in_english_leaves_the_permit_question_in_scop
                                   "Anyone renewed a Singapore EP recently? How long did it take?"])
 def test_another_places_permit_in_english_stays_out_of_scope(ask, text):
     assert asked(ask, text, mentioned=True).intent == "out_of_scope"
+
+
+def test_a_document_said_not_to_be_asked_about_leaves_the_question_in_scope(ask):
+    result = asked(ask, "my wife's Shanghai 居住证 expires Dec 2, when can she renew it? she's from Anhui. "
+                        "not talking about my visa lol", mentioned=True)
+    assert result.intent == "permit.renew_window" and result.facts["expiry_date"] == "2026-12-02"
+    assert asked(ask, "my visa expires Dec 2, when can I renew it?", mentioned=True).intent == "out_of_scope"
