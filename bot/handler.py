@@ -206,7 +206,8 @@ class Bot:
             resolution = Resolution(None, 1.0, outside=True)
         elif found.outside is None and (asked := self._date_for_last_question(found, state)):
             resolution = self._settle(asked, found, remembered, score=self.thresholds.minimum)  # "3月16号交的"
-        elif _ASKS_WHAT_TO_ASK.search(found.text) and not found.slots and found.outside is None and HELP in self.entries:
+        elif (_ASKS_WHAT_TO_ASK.search(found.text) and not found.slots and found.outside is None
+              and HELP in self.entries):
             resolution = self._settle(HELP, found, remembered)  # "能问积分的事吗": what the bot answers
         elif not found.words and quoted is None:  # "@小助手 在吗", "小助手在吗", an emoji: nothing to match
             if (msg.addressed or self._names_bot(found.text)) and HELP in self.entries:

@@ -21,8 +21,8 @@ SHANGHAI_CODE = "31"
 _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州", "自治县", "林区", "地区",
              "新区", "省", "市", "县", "区", "盟", "旗")
 _LISTS = ("documents", "typos_of_permit_words", "materials", "material_context", "policies", "uses", "school",
-          "about_itself", "in_scope", "unrelated", "acknowledgements", "thanks", "renewal", "home", "foreign_en", "context_before",
-          "context_after", "subject_after", "used_there", "moved_to", "not_places", "foreign")
+          "about_itself", "in_scope", "unrelated", "acknowledgements", "thanks", "renewal", "home", "foreign_en",
+          "context_before", "context_after", "subject_after", "used_there", "moved_to", "not_places", "foreign")
 _PERMIT_WORDS = frozenset({"居住证", "积分", "居住证积分"})
 _LINKS = frozenset({"的", "办", "办的", "市", "那边", "这边", "还有", "也有", "一张"})
 _PERMIT_WORDS_EN = frozenset({"residence", "permit", "points", "juzhuzheng"})
@@ -124,8 +124,6 @@ class Scope:
         self.materials = frozenset(data["materials"])
         self.material_context = frozenset(data["material_context"])
         self.renewal = widened("renewal")  # "积分续签" is 积分 续办
-        self.permit_names = frozenset(
-            {variant for variant, meant in synonyms.items() if "居住证" in meant} | _PERMIT_WORDS)
         places, home, districts = gazetteer()
         self.home = home | frozenset(data["home"])
         self.places = (places | frozenset(data["foreign"])) - frozenset(data["not_places"])
@@ -150,6 +148,8 @@ class Scope:
         self.names_of_ours = frozenset({variant for variant, meant in synonyms.items()
                                         if not _PERMIT_WORDS.isdisjoint(meant)}) | _PERMIT_WORDS | frozenset(
             self.topic_words["points"] | self.topic_words["permit"])
+        # a question with one of these asks about ours or a material: a certificate in it is asked as such
+        self._certificate_excused = self.names_of_ours | self.material_context
 
     def topic(self, words: Sequence[str]) -> str | None:
         """"points" when the words name the points and not the endorsement, "permit" when they name the permit
@@ -175,7 +175,7 @@ class Scope:
             if not (document in self.typos and found & _PERMIT_WORDS
                     or document in self.materials and found & (self.in_scope | self.material_context)):
                 return Verdict(DOCUMENT, document)
-        if not found & (self.names_of_ours | self.material_context) and (certificate := self._certificate(tokens)):
+        if found.isdisjoint(self._certificate_excused) and (certificate := self._certificate(tokens)):
             return Verdict(DOCUMENT, certificate)
         if unrelated := _first_marker(tokens, self.unrelated):
             return Verdict(UNRELATED, unrelated)
@@ -237,7 +237,8 @@ class Scope:
 
     def _turns_to_shanghai(self, tokens: Sequence[str], i: int) -> bool:
         """Whether, after the place at `i`, the question names Shanghai and, within five words and before any other
-        place, its permit, points or their renewal ("上海这边是不是也会自动签"); not "在上海能用吗", "和上海居住证能同时有吗", "上海的是不是一样"."""
+        place, its permit, points or their renewal ("上海这边是不是也会自动签"); not "在上海能用吗",
+        "和上海居住证能同时有吗", "上海的是不是一样"."""
         for j in range(i + 1, len(tokens)):
             if tokens[j] in self.home and tokens[j - 1] not in _AT:
                 rest = list(itertools.takewhile(lambda t: t not in self.places, tokens[j + 1:j + 6]))
@@ -249,7 +250,8 @@ class Scope:
         or 证 after the word of its kind ("电焊 证", "船员 证"); the permit's names and 证 after a verb or a
         measure word ("办 证", "一张 证") are not. None when there is none."""
         for i, token in enumerate(tokens):
-            if len(token) >= 3 and token.endswith("证") and token not in self.permit_names | self.materials:
+            if len(token) >= 3 and token.endswith("证") and token not in self.names_of_ours and \
+                    token not in self.materials:
                 return token
             if token == "证" and i and _CJK_WORD.fullmatch(tokens[i - 1]) and tokens[i - 1] not in _BEFORE_ANY_CARD:
                 return tokens[i - 1] + token

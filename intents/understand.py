@@ -22,8 +22,8 @@ _JOINER = r"另外|还有就是|还想问|顺便问一下|顺便问|再问一下
 _SECOND_QUESTION = re.compile(_JOINER + r"|[?？。；;!！]")
 _JOINED = re.compile(_JOINER)
 _LATIN_WORD = re.compile(r"[a-z]{2,}")
-# A question about what would happen: "要是拖到过期了会怎样", "万一忘了签注", "what if it expires".
 _AFTER_ENDORSEMENT = re.compile(r"签注(?:以后|之后|后)(?:那个|的)?\s*\d+\s*(?:天|个工作日)")  # days counted from it
+# A question about what would happen: "要是拖到过期了会怎样", "万一忘了签注", "what if it expires".
 _HYPOTHETICAL = re.compile(r"如果|万一|要是|假如|假设|拖到|拖过|\bif\b")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
