@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench fuzz
+.PHONY: run test bench fuzz classifier
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	@$(BIN)/pip install -q -e '.[test]'
+	@touch $@ $(VENV)/.installed
+
+$(VENV)/.installed-train: pyproject.toml | $(BIN)/python
+	@$(BIN)/pip install -q -e '.[train]'
 	@touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed
@@ -44,3 +48,8 @@ bench: $(VENV)/.installed
 # JSON line (exceptions, tracebacks, apologies, latency, RSS, personal values leaked by kind), exit 1 on a finding.
 fuzz: $(VENV)/.installed
 	@$(BIN)/python bench/fuzz.py
+
+# The members' classifier (intents/classifier.py) trained again from the tuning sets, the FAQ and the members'
+# questions: after changing any of them (a test fails while the file is stale). About ten seconds.
+classifier: $(VENV)/.installed-train
+	@$(BIN)/python -m intents.classifier

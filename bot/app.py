@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from bot.config import Config, ConfigError, load_config
 from bot.errors import StartupError
+from intents.classifier import CLASSIFIER_FILE, ClassifierError, IntentClassifier
 from intents.dates import SHANGHAI
 from intents.matcher import UTTERANCES_FILE, UtterancesError, load_utterances
 from intents.scope import SCOPE_FILE, Scope, ScopeError
@@ -44,11 +45,12 @@ def data_files(segment: Callable[[str], Any] | None = None) -> list[tuple[str, P
         ("synonyms", SYNONYMS_FILE, load_synonyms),
         ("scope markers", SCOPE_FILE, lambda path: Scope(path, segment=segment)),
         ("members' questions", UTTERANCES_FILE, load_utterances),
+        ("members' classifier", CLASSIFIER_FILE, IntentClassifier),
         *(("holidays", path, load_year_file) for path in sorted(HOLIDAYS_DIR.glob("*.toml"))),
     ]
 
 
-def load_data(config: Config, segmenter: Segmenter | None = None) -> tuple[Policy, Scope, Segmenter]:
+def load_data(config: Config, segmenter: Segmenter | None = None) -> tuple[Policy, Scope, Segmenter, IntentClassifier]:
     """Read and check every data file (data_files()); StartupError names the file and what is wrong.
     Returns what the handler keeps."""
     made: list[Segmenter] = [segmenter] if segmenter else []
@@ -59,14 +61,15 @@ def load_data(config: Config, segmenter: Segmenter | None = None) -> tuple[Polic
         return made[0].tokens(text)
 
     loaded = {subject: checked(path, load) for subject, path, load in data_files(segment)}
-    return loaded["policy figures"], loaded["scope markers"], made[0] if made else Segmenter()
+    return (loaded["policy figures"], loaded["scope markers"], made[0] if made else Segmenter(),
+            loaded["members' classifier"])
 
 
 def checked(path: Path, load: Callable[[Path], Any]) -> Any:
     """load(path), with any problem turned into one StartupError line that names the file."""
     try:
         return load(path)
-    except (FaqError, PolicyError, ScopeError, UtterancesError, HolidayFileError) as exc:  # these name the file
+    except (FaqError, PolicyError, ScopeError, UtterancesError, ClassifierError, HolidayFileError) as exc:  # these name the file
         raise StartupError(str(exc)) from None
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise StartupError(f"{path}: cannot be used ({exc})") from None
@@ -150,9 +153,9 @@ def build(config: Config, *, store: KnowledgeStore | None = None, segmenter: Seg
     (one line) otherwise."""
     from bot.handler import Bot  # the handler pulls in the matcher; `faq` and `dates` do not need it
 
-    policy, scope, segmenter = load_data(config, segmenter)
+    policy, scope, segmenter, classifier = load_data(config, segmenter)
     return Bot(store or open_store(config), config=config, policy=policy, scope=scope, segmenter=segmenter,
-               utterances=utterances)
+               utterances=utterances, classifier=classifier)
 
 
 def open_bot(config_file: str | Path | None = None, **overrides: Any):

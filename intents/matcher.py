@@ -199,6 +199,10 @@ class IntentIndex:
     def words(self, text: str) -> tuple[str, ...]:
         return self.segmenter.words(text)
 
+    def worded_as_phrasing(self, text: str) -> bool:
+        """Whether a normalised question has the very words of a phrasing (in their order, each once)."""
+        return tuple(dict.fromkeys(self.words(text))) in self._exact
+
     def match(self, text: str, *, limit: int = 5) -> Match:
         """Rank intents for a normalised question."""
         segmented = self.words(text)

@@ -507,6 +507,12 @@ class KnowledgeStore:
                  for row in self.db.query("select text, origin from phrasings where entry_id = ?", [entry_id])}
         return rows[0]["origin"], texts
 
+    def taught(self) -> frozenset[str]:
+        """The ids of the entries an operator added or gave a phrasing."""
+        rows = self.db.execute("select id from entries where origin = ? union select entry_id from phrasings "
+                               "where origin = ?", [OPERATOR, OPERATOR]).fetchall()
+        return frozenset(row[0] for row in rows)
+
     def search(self, text: str = "") -> list[Entry]:
         """Entries (disabled too) whose id, question or a phrasing contains `text`, case-insensitively."""
         needle = text.strip().casefold()

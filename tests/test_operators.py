@@ -176,8 +176,8 @@ def test_one_step_alias_to_another_intent_than_suggested(bot, op, ask, confirmed
 
 
 def test_the_unanswered_log_is_redacted(bot, ask):
-    ask("积分卡丢了 身份证310101199001011234 手机 138-1234-5678 怎么补办", mentioned=True)
-    ask("积分卡丢了 座机 021-61234567 能补办吗？", mentioned=True)
+    ask("积分卡掉了 身份证310101199001011234 手机 138-1234-5678 怎么补办", mentioned=True)
+    ask("积分卡掉了 座机 021-61234567 能补办吗？", mentioned=True)
     dump = "\n".join(bot.store.db.conn.iterdump())
     for secret in ("310101199001011234", "1234-5678", "12345678", "61234567"):
         assert secret not in dump

@@ -980,3 +980,22 @@ def test_a_document_said_not_to_be_asked_about_leaves_the_question_in_scope(ask)
                         "not talking about my visa lol", mentioned=True)
     assert result.intent == "permit.renew_window" and result.facts["expiry_date"] == "2026-12-02"
     assert asked(ask, "my visa expires Dec 2, when can I renew it?", mentioned=True).intent == "out_of_scope"
+
+
+# The members' classifier (intents/classifier.py) where it is sure: the steps asked with a story around them, a
+# neighbouring policy's figure, another city's use of the permit.
+@pytest.mark.parametrize("text, intent", [
+    ("签注流程是啥 头一回自己去办 以前公司统一弄的", "permit.process"),
+    ("一网通半签注的步骤是啥 电脑我不太会", "permit.process"),  # 半 typed for 办
+    ("今年社保缴费基数的下限是多少", "out_of_scope"),  # social security itself, not the points' condition
+    ("上海办的居住证到苏州能用吗 想去那边看病", "out_of_scope"),  # using it elsewhere, not keeping it valid
+])
+def test_questions_the_members_classifier_is_sure_of(ask, text, intent):
+    result = asked(ask, text, mentioned=True)
+    assert result.intent == intent and result.replied and not result.menu
+
+
+def test_the_classifier_puts_no_question_out_that_shares_words_with_other_cities_permits(ask):
+    # "居住证今天到期怎么办" names no place: today's expiry, in the window (domain.md: window E − 30 … E + 60)
+    result = asked(ask, "居住证今天到期怎么办", mentioned=True)
+    assert result.intent == "permit.renew_window" and result.facts["expiry_date"] == "2026-11-23"

@@ -1,0 +1,110 @@
+"""The members' classifier: a logistic regression over catalog intents (out_of_scope included), trained with
+scikit-learn on the labelled members' questions of the tuning sets and the FAQ phrasings, read with numpy alone.
+
+It reads a message's words and character bigrams (intents.matcher.features) as present or absent, as the matcher's
+likelihood does, but learns them discriminatively from about 20,000 questions people wrote without seeing the FAQ.
+The handler defers to it where it is sure and the knowledge has no phrasing worded as the question (bot/handler.py).
+Training needs the `train` extra (`make classifier`); answering needs only the arrays in CLASSIFIER_FILE.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from intents.matcher import features
+from intents.normalize import normalize
+from intents.segment import DATA_DIR, Segmenter
+
+CLASSIFIER_FILE = DATA_DIR / "classifier.npz"
+REPO = Path(__file__).resolve().parent.parent
+# The labelled questions it learns from: every set written to find faults, never a fresh set (eval/fresh_*).
+TRAINING_SETS = ("eval/tuning_*_questions.jsonl", "eval/holdout_questions.jsonl", "tests/data/dev_questions.jsonl")
+MIN_COUNT = 2  # a feature seen in fewer training questions is left out (half the features, the same accuracy)
+REGULARISATION = 1.0  # scikit-learn's C: chosen on the tuning sets BD…BY left out of training (1 and 3 alike)
+
+
+class ClassifierError(ValueError):
+    """The classifier file is missing or not the arrays this module writes; the message names the file."""
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The classifier's likeliest catalog id for a message and its probability (0–1)."""
+
+    intent: str
+    probability: float
+
+
+class IntentClassifier:
+    """The trained arrays: `columns` maps a feature to its row of `weights` (features × intents, float32)."""
+
+    def __init__(self, path: Path = CLASSIFIER_FILE):
+        """Load the arrays written by `train`. Raises ClassifierError."""
+        try:
+            with np.load(path, allow_pickle=False) as arrays:
+                names, self.weights, self.bias = arrays["features"], arrays["weights"], arrays["bias"]
+                self.intents = [str(intent) for intent in arrays["intents"]]
+                self.digest = str(arrays["digest"])
+        except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+            raise ClassifierError(f"{path}: cannot be read ({exc}); rebuild it with `make classifier`") from None
+        if self.weights.shape != (len(names), len(self.intents)) or self.bias.shape != (len(self.intents),):
+            raise ClassifierError(f"{path}: arrays of mismatched shapes; rebuild it with `make classifier`")
+        self.columns = {str(name): row for row, name in enumerate(names)}
+
+    def read(self, text: str, words: Sequence[str]) -> Reading:
+        """The likeliest intent of a normalised text with its matcher words, and its softmax probability."""
+        rows = list({self.columns[f] for f in features(text, tuple(words)) if f in self.columns})
+        logits = self.bias + self.weights[rows].sum(axis=0, dtype=np.float64)
+        best = int(logits.argmax())
+        probability = 1.0 / float(np.exp(logits - logits[best]).sum())
+        return Reading(self.intents[best], probability)
+
+
+def training_questions(repo: Path = REPO) -> list[tuple[str, str]]:
+    """(normalised text, catalog id) of every training set's message (its first label) and every FAQ phrasing and
+    members' question (intents/data/utterances.toml). Raises OSError, ValueError on an unreadable set."""
+    from intents.matcher import load_utterances
+    from knowledge.faqfile import load_faq_dir
+
+    questions = []
+    for path in sorted(p for pattern in TRAINING_SETS for p in repo.glob(pattern)):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                message = json.loads(line)
+                labels = message["expect"]["intent"]
+                questions.append((normalize(message["text"]), labels if isinstance(labels, str) else labels[0]))
+    for entry in load_faq_dir():
+        questions.extend((normalize(text), entry.catalog_id) for text in [entry.question, *entry.phrasings])
+    for intent, texts in load_utterances().items():
+        questions.extend((text, intent) for text in texts)
+    return questions
+
+
+def digest(questions: Iterable[tuple[str, str]]) -> str:
+    """A SHA-256 of the training questions, kept with the arrays to tell a stale file."""
+    return hashlib.sha256(json.dumps(list(questions), ensure_ascii=False).encode()).hexdigest()
+
+
+def train(questions: list[tuple[str, str]], segmenter: Segmenter, path: Path = CLASSIFIER_FILE) -> None:
+    """Fit the logistic regression (scikit-learn, the `train` extra) and write its arrays to `path`."""
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vectorizer = CountVectorizer(analyzer=lambda text: features(text, segmenter.words(text)), binary=True,
+                                 min_df=MIN_COUNT)
+    matrix = vectorizer.fit_transform([text for text, _ in questions])
+    model = LogisticRegression(C=REGULARISATION, max_iter=3000).fit(matrix, [intent for _, intent in questions])
+    np.savez_compressed(path, features=vectorizer.get_feature_names_out().astype(str),
+                        weights=model.coef_.T.astype(np.float32), bias=model.intercept_.astype(np.float32),
+                        intents=model.classes_.astype(str), digest=np.array(digest(questions)))
+
+
+if __name__ == "__main__":
+    train(training_questions(), Segmenter())
+    print(f"wrote {CLASSIFIER_FILE}")

@@ -1,0 +1,77 @@
+"""The members' classifier: its arrays read as scikit-learn's model reads, a broken file stops start-up, the shipped
+file is trained on today's data, and the handler defers to it where it is sure (intents.md ids, by hand)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from bot.app import checked
+from bot.errors import StartupError
+from intents.classifier import (CLASSIFIER_FILE, MIN_COUNT, REGULARISATION, ClassifierError, IntentClassifier, digest,
+                                train, training_questions)
+from intents.matcher import features
+from intents.normalize import normalize
+from intents.segment import Segmenter
+
+TINY = [(normalize(text), intent) for text, intent in [
+    ("签注要带什么材料", "permit.materials"), ("签注要带啥", "permit.materials"), ("签注带什么证件", "permit.materials"),
+    ("积分续办要多久", "points.processing_time"), ("积分审核要几天", "points.processing_time"),
+    ("积分多久能批下来", "points.processing_time"), ("杭州居住证怎么办", "out_of_scope"),
+    ("苏州居住证怎么续", "out_of_scope"), ("护照怎么办", "out_of_scope"),
+]]
+
+
+def test_the_arrays_read_a_question_as_scikit_learn_does(tmp_path):
+    segmenter = Segmenter()
+    path = tmp_path / "tiny.npz"
+    train(TINY, segmenter, path)
+    classifier = IntentClassifier(path)
+    # The same model fitted here, read by scikit-learn itself.
+    vectorizer = CountVectorizer(analyzer=lambda text: features(text, segmenter.words(text)), binary=True,
+                                 min_df=MIN_COUNT)
+    model = LogisticRegression(C=REGULARISATION, max_iter=3000).fit(
+        vectorizer.fit_transform([text for text, _ in TINY]), [intent for _, intent in TINY])
+    for text in ["签注要带什么", "积分要多久", "广州居住证怎么续", "完全无关的话"]:
+        text = normalize(text)
+        expected = model.predict_proba(vectorizer.transform([text]))[0]
+        reading = classifier.read(text, segmenter.words(text))
+        assert reading.intent == model.classes_[expected.argmax()]
+        assert reading.probability == pytest.approx(expected.max(), abs=1e-5)
+    assert classifier.read(normalize("签注要带什么"), segmenter.words("签注要带什么")).intent == "permit.materials"
+
+
+def test_the_shipped_classifier_is_trained_on_todays_questions():
+    assert IntentClassifier().digest == digest(training_questions()), (
+        "the tuning sets, FAQ or members' questions changed since intents/data/classifier.npz was trained: "
+        "run `make classifier`")
+
+
+def test_no_fresh_set_is_trained_on():
+    from intents.classifier import TRAINING_SETS
+    assert not any("fresh" in pattern for pattern in TRAINING_SETS)
+
+
+@pytest.mark.parametrize("content", [b"", b"not a numpy file", None])
+def test_a_missing_or_broken_classifier_file_stops_start_up_naming_it(tmp_path, content):
+    path = tmp_path / "classifier.npz"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(ClassifierError, match="classifier.npz"):
+        IntentClassifier(path)
+    with pytest.raises(StartupError, match="classifier.npz.*make classifier"):
+        checked(path, IntentClassifier)
+
+
+def test_arrays_of_the_wrong_shape_are_refused(tmp_path):
+    path = tmp_path / "classifier.npz"
+    np.savez(path, features=np.array(["签注"]), weights=np.zeros((2, 3), np.float32), bias=np.zeros(3, np.float32),
+             intents=np.array(["a", "b", "c"]), digest=np.array("x"))
+    with pytest.raises(ClassifierError, match="shapes"):
+        IntentClassifier(path)
+
+
+def test_the_shipped_file_loads():
+    classifier = IntentClassifier(CLASSIFIER_FILE)
+    assert "out_of_scope" in classifier.intents and "permit.materials" in classifier.intents
