@@ -20,8 +20,8 @@ SHANGHAI_CODE = "31"
 # Longest first: "广西壮族自治区" → 广西, "浦东新区" → 浦东.
 _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州", "自治县", "林区", "地区",
              "新区", "省", "市", "县", "区", "盟", "旗")
-_LISTS = ("documents", "typos_of_permit_words", "materials", "material_context", "policies", "uses", "school",
-          "about_itself", "in_scope", "unrelated", "acknowledgements", "thanks", "renewal", "home", "foreign_en",
+_LISTS = ("documents", "typos_of_permit_words", "materials", "material_context", "document_renewal", "policies", "uses",
+          "school", "about_itself", "in_scope", "unrelated", "acknowledgements", "thanks", "renewal", "home", "foreign_en",
           "context_before", "context_after", "subject_after", "used_there", "moved_to", "not_places", "foreign")
 _PERMIT_WORDS = frozenset({"居住证", "积分", "居住证积分"})
 _LINKS = frozenset({"的", "办", "办的", "市", "那边", "这边", "还有", "也有", "一张"})
@@ -123,6 +123,7 @@ class Scope:
         self.typos = frozenset(data["typos_of_permit_words"])
         self.materials = frozenset(data["materials"])
         self.material_context = frozenset(data["material_context"])
+        self.document_renewal = frozenset(data["document_renewal"])
         self.renewal = widened("renewal")  # "积分续签" is 积分 续办
         places, home, districts = gazetteer()
         self.home = home | frozenset(data["home"])
@@ -172,8 +173,9 @@ class Scope:
         for at, document in _markers(tokens, self.documents):
             if not _NEGATIONS.isdisjoint(tokens[max(0, at - 4):at]):
                 continue  # "my residence permit (居住证, not the sticker in my passport)": said it is not asked
+            as_material = self.in_scope if found & self.document_renewal else self.in_scope | self.material_context
             if not (document in self.typos and found & _PERMIT_WORDS
-                    or document in self.materials and found & (self.in_scope | self.material_context)):
+                    or document in self.materials and found & as_material):
                 return Verdict(DOCUMENT, document)
         if found.isdisjoint(self._certificate_excused) and (certificate := self._certificate(tokens)):
             return Verdict(DOCUMENT, certificate)

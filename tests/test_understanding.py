@@ -52,6 +52,7 @@ def test_in_scope_questions_with_tricky_words_are_answered(ask, text, intent):
     "花桥的居住证在哪签注",
     "苏洲居住证怎么签注", "杭州居住證積分和上海的算法一樣嗎",  # 洲 typed for 州; the points' full name after a city
     "社保基数今年什么时候调整",  # a neighbouring topic, nothing of the permit or points asked
+    "身份证快到期了 在上海换证要带什么",  # what to bring to renew the ID card itself, not as a permit material
 ])
 def test_near_misses_are_out_of_scope_and_unmentioned_they_get_silence(ask, text):
     assert asked(ask, text).reply is None
