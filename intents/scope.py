@@ -27,6 +27,7 @@ _PERMIT_WORDS = frozenset({"居住证", "积分", "居住证积分"})
 _LINKS = frozenset({"的", "办", "办的", "市", "那边", "这边", "还有", "也有", "一张"})
 _PERMIT_WORDS_EN = frozenset({"residence", "permit", "points", "juzhuzheng"})
 _PERMIT_NAMES_EN = _PERMIT_WORDS_EN | _PERMIT_WORDS
+_ROADS = frozenset({"路", "东路", "西路", "南路", "北路", "中路", "大道", "大街", "路上"})
 _AREAS = frozenset({"园区", "新区", "开发区", "高新区", "区", "县", "市区"})
 _HUKOU = frozenset({"户口", "户籍"})
 _NEGATIONS = frozenset({"not", "nothing", "不是", "不说", "不问"})
@@ -206,8 +207,8 @@ class Scope:
             if district and (linked := [t for t in tokens[i + 1:i + 3] if t not in _LINKS]) and \
                     linked[0] in self.subject_after:
                 return Verdict(PLACE, token)  # "顺德居住证签注要房东一起去吗", "赣县的居住证", "苏州工业园区的居住证"
-            if token not in self.places:
-                continue
+            if token not in self.places or tokens[i + 1:i + 2] and tokens[i + 1] in _ROADS:
+                continue  # "在南京西路上班": a Shanghai road named after the place
             before = i - 1  # over the larger places naming it and 在: "老家江西赣州的", "户口在安徽滁州"
             while before >= 0 and (tokens[before] in self.places or tokens[before] in _AREAS or tokens[before] == "在"):
                 before -= 1

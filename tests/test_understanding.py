@@ -1000,3 +1000,8 @@ def test_the_classifier_puts_no_question_out_that_shares_words_with_other_cities
     # "居住证今天到期怎么办" names no place: today's expiry, in the window (domain.md: window E − 30 … E + 60)
     result = asked(ask, "居住证今天到期怎么办", mentioned=True)
     assert result.intent == "permit.renew_window" and result.facts["expiry_date"] == "2026-11-23"
+
+
+def test_a_shanghai_road_named_after_another_city_is_not_that_city(ask):
+    result = asked(ask, "我女儿在南京西路上班 天天加班 她的居住证签注我当妈的能代办吗", mentioned=True)
+    assert result.intent == "permit.proxy"
