@@ -1005,3 +1005,8 @@ def test_the_classifier_puts_no_question_out_that_shares_words_with_other_cities
 def test_a_shanghai_road_named_after_another_city_is_not_that_city(ask):
     result = asked(ask, "我女儿在南京西路上班 天天加班 她的居住证签注我当妈的能代办吗", mentioned=True)
     assert result.intent == "permit.proxy"
+
+
+def test_cantonese_that_one_and_where_are_read(ask):
+    # 嗰 is 那, 邊度 is 哪里: where to endorse the wife's Shanghai permit
+    assert asked(ask, "咁上海居住證續簽我太太嗰張要去邊度", mentioned=True).intent == "permit.process"
