@@ -275,7 +275,8 @@ class Bot:
         for a question the matcher could not read that names the permit or points), knows the intent read, and the
         reading found no entry an operator added or taught (their fix stands, as does a phrasing worded as the
         question): out of scope, or that intent's entry, as confident as the reading when that found one of ours, else
-        just recognised (answered when asked, silent unasked in a group)."""
+        just recognised (answered when asked, silent unasked in a group); read as the reading's own intent, the reading
+        without its menu of close rivals."""
         if resolution.entry is not None and resolution.entry.id in self.taught:
             return resolution
         reading = self.classifier.read(found.text, found.words)
@@ -285,9 +286,11 @@ class Bot:
             needed = LIKELIER_THAN_NOT
         else:
             needed = SURE
-        if (reading.probability < needed or reading.intent == resolution.intent
-                or resolution.intent not in self.classifier.intents or self.index.worded_as_phrasing(found.text)):
+        if (reading.probability < needed or resolution.intent not in self.classifier.intents
+                or self.index.worded_as_phrasing(found.text)):
             return resolution
+        if reading.intent == resolution.intent:  # agreed: a menu of close rivals is no longer needed
+            return replace(resolution, rivals=[])
         if reading.intent == OUT_OF_SCOPE:
             return resolution if self._renews_shanghai(found) else Resolution(self.entries.get(OUT_OF_SCOPE), 1.0,
                                                                               outside=True)

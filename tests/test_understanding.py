@@ -1010,3 +1010,9 @@ def test_a_shanghai_road_named_after_another_city_is_not_that_city(ask):
 def test_cantonese_that_one_and_where_are_read(ask):
     # 嗰 is 那, 邊度 is 哪里: where to endorse the wife's Shanghai permit
     assert asked(ask, "咁上海居住證續簽我太太嗰張要去邊度", mentioned=True).intent == "permit.process"
+
+
+def test_a_close_call_the_classifier_is_sure_of_gets_its_answer_not_a_menu(ask):
+    # moved within the school's dormitories: the address changed, asked of the endorsement (intents.md address_change)
+    result = asked(ask, "学校换了宿舍楼 住址变了 签注要学校开证明吗", mentioned=True)
+    assert result.intent == "permit.address_change" and not result.menu
