@@ -86,13 +86,13 @@ def test_the_queued_question_and_reply_are_redacted(bot, answered):
 
 def test_operators_see_reported_errors_first(bot, answered, ask):
     for sender in ("a", "b", "c"):
-        ask("积分卡丢了需要补办吗", mentioned=True, sender=sender)  # a more frequent unanswered question
+        ask("积分卡掉了需要补办吗", mentioned=True, sender=sender)  # a more frequent unanswered question
     _report(bot, answered, "答错了")
     lines = bot.handle(Incoming(text="#faq unanswered", time=NOW, sender="wxid_operator", room=None)).reply.splitlines()
     assert lines[0] == "群友指出答错的（1 个问题）："
     assert lines[1].startswith("u") and f"×1「居住证到期前多久可以签注?」当时答 {answered.intent}：" in lines[1]
     assert lines[2] == "改正：#faq alias <u编号> <正确的 id>"
-    assert lines[3].startswith("最常见的未答或低分问题") and "「积分卡丢了需要补办吗」" in lines[4]
+    assert lines[3].startswith("最常见的未答或低分问题") and "「积分卡掉了需要补办吗」" in lines[4]
     handle = lines[1].split()[0]
     reply = bot.handle(Incoming(text=f"#faq alias {handle}", time=NOW, sender="wxid_operator", room=None)).reply
     assert reply == f"{handle} 没有建议的意图，请指定：#faq alias {handle} <id>"  # never the intent reported wrong

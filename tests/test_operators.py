@@ -151,7 +151,7 @@ def test_edits_leave_an_audit_trail_shown_by_history(op, confirmed):
 
 
 def test_unanswered_queue_lists_the_most_frequent_and_one_step_alias_takes_the_suggestion(bot, op, ask, confirmed):
-    question = "积分卡丢了需要补办吗"
+    question = "积分卡掉了需要补办吗"
     for minute in range(3):
         ask(question, mentioned=True, sender=f"wxid_{minute}")
     ask(NONSENSE + "?", mentioned=True)

@@ -109,12 +109,12 @@ def test_a_held_change_expires_after_ten_minutes_and_belongs_to_its_operator():
 
 def test_an_alias_preview_lists_a_question_from_the_unanswered_log():
     bot = _bot(OPERATOR)
-    question = "积分卡丢了需要补办吗"
+    question = "积分卡掉了需要补办吗"
     _say(bot, question, sender="wxid_member", mentioned=True)  # logged as unanswered
     assert phrasing_key(question) in {phrasing_key(q) for q in bot.store.logged_questions()}
-    reply = _say(bot, "#faq alias points.archive 积分卡丢了要补办吗 --force").reply
+    reply = _say(bot, "#faq alias points.archive 积分卡掉了要补办吗 --force").reply
     assert f"「{question}」" in reply and "→ 答 points.archive" in reply
-    assert reply.splitlines()[0] == "将为 points.archive 添加问法「积分卡丢了要补办吗」"
+    assert reply.splitlines()[0] == "将为 points.archive 添加问法「积分卡掉了要补办吗」"
 
 
 # -- the command line ------------------------------------------------------------------------------

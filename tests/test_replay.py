@@ -500,9 +500,9 @@ def test_report_renders_offline_in_headless_chromium(tmp_path, db, capsys, chrom
 UNLABELLED = [  # a group's history nobody labelled; the first time is UTC (10:00 in Shanghai)
     message("居住证签注要带什么材料", "2026-11-23T02:00:00Z", sender="wxid_a"),
     message("收到谢谢", "2026-11-23T10:05:00+08:00", sender="wxid_b", mentioned=False),
-    message("积分卡丢了需要补办吗", "2026-11-23T10:10:00+08:00", sender="wxid_c"),
+    message("积分卡掉了需要补办吗", "2026-11-23T10:10:00+08:00", sender="wxid_c"),
     message("积分续办个税有什么要求", "2026-11-23T10:20:00+08:00", sender="wxid_d"),
-    message("积分卡丢了需要补办吗", "2026-11-23T11:00:00+08:00", sender="wxid_e"),
+    message("积分卡掉了需要补办吗", "2026-11-23T11:00:00+08:00", sender="wxid_e"),
     message("蓝色香蕉飞船怎么办？", "2026-11-23T11:30:00+08:00", sender="wxid_f"),
     message("签注要带什么材料", "2026-11-23T12:30:00+08:00", sender="wxid_g"),
 ]
@@ -521,10 +521,10 @@ def test_unlabelled_report_is_for_the_group_owner_in_chinese_in_headless_chromiu
     assert (owner["questions"], owner["missed"]) == (6, 3)
     answered = sum(1 for row in results.values() if row["replied"] and row["recognised"])
     assert owner["answered"] == answered >= 3
-    card = next(group for group in owner["groups"] if any(q["text"] == "积分卡丢了需要补办吗" for q in group["questions"]))
+    card = next(group for group in owner["groups"] if any(q["text"] == "积分卡掉了需要补办吗" for q in group["questions"]))
     assert card["count"] == 2 and card["intent"] and card["answered"] == sum(
-        results[m["id"]]["recognised"] and results[m["id"]]["replied"] for m in UNLABELLED if m["text"] == "积分卡丢了需要补办吗")
-    command = f"#faq alias {card['intent']} 积分卡丢了需要补办吗"
+        results[m["id"]]["recognised"] and results[m["id"]]["replied"] for m in UNLABELLED if m["text"] == "积分卡掉了需要补办吗")
+    command = f"#faq alias {card['intent']} 积分卡掉了需要补办吗"
 
     with tempfile.TemporaryDirectory() as profile:
         dom = _browser(chromium, profile, "--dump-dom", report.as_uri())
@@ -559,7 +559,7 @@ def test_unlabelled_report_is_for_the_group_owner_in_chinese_in_headless_chromiu
     now = datetime(2026, 11, 23, 13, tzinfo=SHANGHAI)
     assert "#faq confirm" in bot.handle(Incoming(text=command, time=now, sender="wxid_owner")).reply
     assert bot.handle(Incoming(text="#faq confirm", time=now, sender="wxid_owner")).reply.startswith("已为 ")
-    answer = bot.handle(Incoming(text="积分卡丢了需要补办吗", time=now, sender="wxid_c", room="积分群", mentioned=True))
+    answer = bot.handle(Incoming(text="积分卡掉了需要补办吗", time=now, sender="wxid_c", room="积分群", mentioned=True))
     assert answer.intent == store.entry(card["intent"]).catalog_id and answer.confidence >= 0.36
 
 
