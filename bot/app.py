@@ -50,7 +50,8 @@ def data_files(segment: Callable[[str], Any] | None = None) -> list[tuple[str, P
     ]
 
 
-def load_data(config: Config, segmenter: Segmenter | None = None) -> tuple[Policy, Scope, Segmenter, IntentClassifier]:
+def load_data(config: Config,
+              segmenter: Segmenter | None = None) -> tuple[Policy, Scope, Segmenter, IntentClassifier]:
     """Read and check every data file (data_files()); StartupError names the file and what is wrong.
     Returns what the handler keeps."""
     made: list[Segmenter] = [segmenter] if segmenter else []
@@ -69,8 +70,8 @@ def checked(path: Path, load: Callable[[Path], Any]) -> Any:
     """load(path), with any problem turned into one StartupError line that names the file."""
     try:
         return load(path)
-    except (FaqError, PolicyError, ScopeError, UtterancesError, ClassifierError, HolidayFileError) as exc:  # these name the file
-        raise StartupError(str(exc)) from None
+    except (FaqError, PolicyError, ScopeError, UtterancesError, ClassifierError, HolidayFileError) as exc:
+        raise StartupError(str(exc)) from None  # these name the file
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise StartupError(f"{path}: cannot be used ({exc})") from None
 

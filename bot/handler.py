@@ -326,10 +326,9 @@ class Bot:
     def _match(self, found: Understanding, state: ChatState | None,
                quoted: Understanding | None) -> tuple[Match, str | None, bool]:
         """The ranking and topic for the message, and whether it was read as a message of its own (no quote, no
-        follow-up word or unreadable words after a question of the sender's). A weak or
-        short message is read with its context, its topic or place replaced by the message's own
-        (intents.scope.Scope.follow_up): the message it quotes ("同问", "我也是"), or for a follow-up ("那积分呢") the
-        sender's previous question."""
+        follow-up word or unreadable words after a question of the sender's). A weak or short message is read with its
+        context, its topic or place replaced by the message's own (intents.scope.Scope.follow_up): the message it
+        quotes ("同问", "我也是"), or for a follow-up ("那积分呢") the sender's previous question."""
         match = self.index.match(found.text) if found.words else Match()
         context = quoted.words if quoted is not None else None
         if context is None and state and state.last_text and (

@@ -21,8 +21,9 @@ SHANGHAI_CODE = "31"
 _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州", "自治县", "林区", "地区",
              "新区", "省", "市", "县", "区", "盟", "旗")
 _LISTS = ("documents", "typos_of_permit_words", "materials", "material_context", "document_renewal", "policies", "uses",
-          "school", "about_itself", "in_scope", "unrelated", "acknowledgements", "thanks", "renewal", "home", "foreign_en",
-          "context_before", "context_after", "subject_after", "used_there", "moved_to", "not_places", "foreign")
+          "school", "about_itself", "in_scope", "unrelated", "acknowledgements", "thanks", "renewal", "home",
+          "foreign_en", "context_before", "context_after", "subject_after", "used_there", "moved_to", "not_places",
+          "foreign")
 _PERMIT_WORDS = frozenset({"居住证", "积分", "居住证积分"})
 _LINKS = frozenset({"的", "办", "办的", "市", "那边", "这边", "还有", "也有", "一张"})
 _PERMIT_WORDS_EN = frozenset({"residence", "permit", "points", "juzhuzheng"})
