@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ CLASSIFIER_FILE = DATA_DIR / "classifier.npz"
 REPO = Path(__file__).resolve().parent.parent
 # The labelled questions it learns from: every set written to find faults, never a fresh set (eval/fresh_*).
 TRAINING_SETS = ("eval/tuning_*_questions.jsonl", "eval/holdout_questions.jsonl", "tests/data/dev_questions.jsonl")
+RECENT = 2000  # readings kept, by text
 MIN_COUNT = 2  # a feature seen in fewer training questions is left out (half the features, the same accuracy)
 REGULARISATION = 5.0  # scikit-learn's C, chosen on tuning sets left out of training (BD…BY and DD…DJ: 1, 2, 3, 5, 10)
 
@@ -56,10 +58,12 @@ class IntentClassifier:
         if self.weights.shape != (len(names), len(self.intents)) or self.bias.shape != (len(self.intents),):
             raise ClassifierError(f"{path}: arrays of mismatched shapes; rebuild it with `make classifier`")
         self.columns = {str(name): row for row, name in enumerate(names)}
+        # An operator's preview reads the same logged questions at every edit: each is read once.
+        self.read = lru_cache(maxsize=RECENT)(self._read)
 
-    def read(self, text: str, words: Sequence[str]) -> Reading:
-        """The likeliest intent of a normalised text with its matcher words, and its softmax probability."""
-        rows = list({self.columns[f] for f in features(text, tuple(words)) if f in self.columns})
+    def _read(self, text: str, words: tuple[str, ...]) -> Reading:
+        """The likeliest intent of a normalised text with its matcher words, and its softmax probability (`read`)."""
+        rows = list({self.columns[f] for f in features(text, words) if f in self.columns})
         logits = self.bias + self.weights[rows].sum(axis=0, dtype=np.float64)
         best = int(logits.argmax())
         probability = 1.0 / float(np.exp(logits - logits[best]).sum())
