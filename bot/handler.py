@@ -236,7 +236,7 @@ class Bot:
                 resolution = self._resolve(self.index.match(parts[0]), found, remembered, topic=found.topic)
             else:
                 plain = found.outside is not None and quoted is None
-                resolution = Resolution(self.entries.get(OUT_OF_SCOPE), 1.0, outside=True)
+                resolution = self._outside()
         elif follow_up := self._points_follow_up(found, state):  # "那积分呢" right after a permit answer
             resolution = self._settle(follow_up, found, remembered, score=self.thresholds.group)
         else:
@@ -292,13 +292,16 @@ class Bot:
         if reading.intent == resolution.intent:  # agreed: a menu of close rivals is no longer needed
             return replace(resolution, rivals=[])
         if reading.intent == OUT_OF_SCOPE:
-            return resolution if self._renews_shanghai(found) else Resolution(self.entries.get(OUT_OF_SCOPE), 1.0,
-                                                                              outside=True)
+            return resolution if self._renews_shanghai(found) else self._outside()
         if reading.intent not in self.entries:  # disabled by an operator
             return resolution
         ours = resolution.entry is not None and not resolution.outside
         return self._settle(reading.intent, found, remembered,
                             score=resolution.score if ours else self.thresholds.minimum)
+
+    def _outside(self) -> Resolution:
+        """Out of scope, answered (when asked) by the out-of-scope entry."""
+        return Resolution(self.entries.get(OUT_OF_SCOPE), 1.0, outside=True)
 
     def _two_parts(self, texts: tuple[str, str], found: Understanding, remembered: dict,
                    whole: Resolution) -> tuple[Resolution, Resolution | None]:

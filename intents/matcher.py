@@ -118,6 +118,11 @@ def _example_features(segmenter: Segmenter, texts: tuple[str, ...]) -> tuple[tup
     return tuple(counts.items())
 
 
+def _distinct(words: Sequence[str]) -> tuple[str, ...]:
+    """The words in their order, each once: how a question is scored, and how a phrasing worded as it is found."""
+    return tuple(dict.fromkeys(words))
+
+
 def features(text: str, words: tuple[str, ...]) -> list[str]:
     """A normalised text's naive Bayes features: its words and its character bigrams (spaces dropped)."""
     joined = text.replace(" ", "")
@@ -176,7 +181,7 @@ class IntentIndex:
             for word in counts:
                 postings[word].append(index)
             for words in phrasings:
-                self._exact.setdefault(tuple(dict.fromkeys(words)), []).append(index)
+                self._exact.setdefault(_distinct(words), []).append(index)
         remember = getattr(segmenter, "remember", None)
         if remember is not None:  # the next process finds these phrasings already cut (intents/storedwords.py)
             remember(texts)
@@ -201,12 +206,12 @@ class IntentIndex:
 
     def worded_as_phrasing(self, text: str) -> bool:
         """Whether a normalised question has the very words of a phrasing (in their order, each once)."""
-        return tuple(dict.fromkeys(self.words(text))) in self._exact
+        return _distinct(self.words(text)) in self._exact
 
     def match(self, text: str, *, limit: int = 5) -> Match:
         """Rank intents for a normalised question."""
         segmented = self.words(text)
-        words = tuple(dict.fromkeys(segmented))
+        words = _distinct(segmented)
         if not words:
             return Match()
         if len(words) > LONG_QUERY:  # a story around the question: the words no phrasing has are its background

@@ -172,10 +172,10 @@ class Scope:
         # a word (isalnum) is never punctuation: the pattern is tried only on the rest
         tokens = self._typos_joined([t for t in tokens if t.isalnum() or not _PUNCTUATION.fullmatch(t)])
         found = set(tokens)
+        as_material = self.in_scope if found & self.document_renewal else self.in_scope | self.material_context
         for at, document in _markers(tokens, self.documents):
             if not _NEGATIONS.isdisjoint(tokens[max(0, at - 4):at]):
                 continue  # "my residence permit (居住证, not the sticker in my passport)": said it is not asked
-            as_material = self.in_scope if found & self.document_renewal else self.in_scope | self.material_context
             if not (document in self.typos and found & _PERMIT_WORDS
                     or document in self.materials and found & as_material):
                 return Verdict(DOCUMENT, document)
