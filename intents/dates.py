@@ -422,6 +422,93 @@ def _english_date(match: re.Match[str], ctx: _Context) -> DateMention | None:
     return _dated(match, ctx, int(match.group("y")) if match.group("y") else None, month, day)
 
 
+# English relative dates, as English askers write them beside the month-and-day ones above.
+_EN_DAY_REL = {"the day before yesterday": -2, "yesterday": -1, "today": 0, "tonight": 0, "tomorrow": 1, "tmr": 1,
+               "the day after tomorrow": 2}
+_EN_WEEKDAY = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6}
+_EN_REL = {"last": -1, "this": 0, "next": 1}
+_EN_NUMBER = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+              "eight": 8, "nine": 9, "ten": 10, "a couple of": 2}
+_EN_UNIT = {"day": (0, 1), "week": (0, 7), "month": (1, 0), "year": (12, 0)}
+_EN_MONTH_PART = {"end": "底", "beginning": "初", "start": "初", "early": "初", "mid": "中", "middle": "中",
+                  "late": "下旬"}
+_EN_COUNT = r"(?P<n>\d{1,3}|" + _alternation(_EN_NUMBER) + r")\s+(?P<unit>day|week|month|year)s?"
+
+
+@_rule(r"(?<![a-z])(?:" + _alternation(_EN_DAY_REL) + r")(?![a-z])", needs=re.compile("to|ye|tmr"))
+def _english_relative_day(match: re.Match[str], ctx: _Context) -> DateMention | None:
+    """today, tomorrow, yesterday, the day after tomorrow."""
+    return _mention(match, RELATIVE, day=ctx.today + timedelta(days=_EN_DAY_REL[match.group(0)]),
+                    past=_past(match, ctx))
+
+
+@_rule(r"(?<![a-z])(?:(?P<pre>last|this|next)\s+)?(?P<w>" + _alternation(_EN_WEEKDAY) + r")(?![a-z])",
+       needs=re.compile("day"))
+def _english_weekday(match: re.Match[str], ctx: _Context) -> DateMention | None:
+    """next Tuesday (Tuesday of next week, as 下周二), last Friday, this Monday, or a bare weekday (on or after today,
+    on or before it for a past event)."""
+    today, pre = ctx.today, match.group("pre")
+    day = today - timedelta(days=today.weekday()) + timedelta(days=_EN_WEEKDAY[match.group("w")])
+    past = _past(match, ctx)
+    if pre is not None:
+        day += timedelta(weeks=_EN_REL[pre])
+    elif past and day > today:
+        day -= timedelta(weeks=1)
+    elif not past and day < today:
+        day += timedelta(weeks=1)
+    return _mention(match, RELATIVE, day=day, past=past)
+
+
+@_rule(r"(?<![a-z])(?:in\s+" + _EN_COUNT + r"|" + _EN_COUNT.replace("?P<", "?P<a_") + r"\s+(?P<dir>ago|from now))"
+       r"(?![a-z])", needs=re.compile("ago|in |from now"))
+def _english_offset(match: re.Match[str], ctx: _Context) -> DateMention | None:
+    """3 days ago, two weeks ago, a month ago, in 10 days, 2 weeks from now: the day that far from today."""
+    count, unit = match.group("n") or match.group("a_n"), match.group("unit") or match.group("a_unit")
+    number = int(count) if count.isdigit() else _EN_NUMBER[count]
+    months, days = (number * part for part in _EN_UNIT[unit])
+    sign = -1 if match.group("dir") == "ago" else 1
+    try:
+        day = _offset(ctx.today, sign, months, days)
+    except (OverflowError, ValueError):
+        return None
+    return _mention(match, RELATIVE, day=day, past=sign < 0)
+
+
+@_rule(r"(?<![a-z])(?:(?P<part>" + _alternation(_EN_MONTH_PART) + r")(?:\s+of|-)?\s*)?(?:(?P<rel>last|this|next)\s+month"
+       r"|(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sept?|oct|nov|dec)[a-z]*(?![a-z\s]*\d))(?![a-z])",
+       needs=re.compile("month|end|beginning|start|early|mid|late"))
+def _english_month(match: re.Match[str], ctx: _Context) -> DateMention | None:
+    """next month, end of this month, end of March, early April, mid-May, late June: the month or its part (a
+    month name only with its part, so "may" the verb is not a month)."""
+    part, relative = match.group("part"), match.group("rel")
+    if relative is None and part is None:
+        return None
+    if relative is not None:
+        first = _add_months(ctx.today.replace(day=1), _EN_REL[relative])
+        year, month, kind = first.year, first.month, RELATIVE
+    else:
+        month, kind = _ENGLISH_MONTH[match.group("mon")[:3]], ABSOLUTE
+        year = _resolve_month(month, ctx.today, _past(match, ctx))
+    if part is None:
+        return _mention(match, kind, period=_month_period(year, month), past=_past(match, ctx))
+    return _month_part(match, ctx, year, month, _EN_MONTH_PART[part], kind)
+
+
+@_rule(r"(?<![a-z\d])(?:the\s+)?(?P<d>\d{1,2})(?:st|nd|rd|th)(?:\s+of\s+(?P<rel>last|this|next)\s+month)?(?![a-z\d])",
+       needs=_DIGIT)
+def _english_day(match: re.Match[str], ctx: _Context) -> DateMention | None:
+    """the 15th (that day of this month or the next; the last one for a past event), the 3rd of next month."""
+    past, day, relative = _past(match, ctx), int(match.group("d")), match.group("rel")
+    if relative is None:
+        if not match.group(0).startswith("the"):
+            return None  # "my 3rd time": a day is "the 3rd" or "3rd of next month"
+        resolved = _resolve_day(day, ctx.today, past)
+    else:
+        first = _add_months(ctx.today.replace(day=1), _EN_REL[relative])
+        resolved = _make_date(first.year, first.month, day)
+    return _mention(match, ABSOLUTE, day=resolved, invalid=resolved is None, past=past)
+
+
 @_rule(r"(?=[\d零〇一二两三四五六七八九十今明去前后大来次本当同翌上下这])(?:(?P<yrel>" + _alternation(_YEAR_REL) + r")|(?<![\d.])(?P<y>" + _YEAR + r")\s*年)?\s*的?\s*"
        r"(?:(?P<mrel>" + _alternation(_MONTH_REL) + r")|(?<![\d.个])(?P<m>" + _MONTH + r")\s*月份?)"
        r"(?:\s*的?\s*(?P<d>" + _DAY + r")(?:\s*(?P<sfx>[日号])|(?![\d十廿卅个天周年月点时分秒]))"
@@ -840,7 +927,8 @@ def _lunar_date(match: re.Match[str], ctx: _Context) -> DateMention | None:
 # ---------------------------------------------------------------- extraction
 
 # Characters without which no rule can match: most messages leave here at once.
-_TRIGGER = re.compile(r"[\d天日号月周星礼拜年今明昨前后晚早夜旬底末节旦宵夕秋午阳圣诞国五十一初廿腊正冬除清至分寒暑露霜雪春夏立谷芒满蛰雨]")
+_TRIGGER = re.compile(r"[\d天日号月周星礼拜年今明昨前后晚早夜旬底末节旦宵夕秋午阳圣诞国五十一初廿腊正冬除清至分寒暑露霜雪春夏立谷芒满蛰雨]"
+                      r"|day|week|month|year|tonight|tomorrow|tmr|ago|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec")
 _SEPARATOR = re.compile(r"[\s,，、()（）]*")
 
 

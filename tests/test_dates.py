@@ -111,6 +111,21 @@ FORMS = [
     ("十一期间", {"text": "十一", "date": "2026-10-01"}),
     ("母亲节", {"text": "母亲节", "date": "2027-05-09"}),
     ("感恩节", {"text": "感恩节", "date": "2026-11-26"}),
+    # English relative dates (Monday 2026-11-23): next Tuesday is Tuesday of next week, as 下周二
+    ("expires next Tuesday", {"text": "next tuesday", "date": "2026-12-01"}),
+    ("endorsed it last Friday", {"text": "last friday", "date": "2026-11-20"}),
+    ("expires on friday", {"text": "friday", "date": "2026-11-27"}),
+    ("expires tomorrow", {"text": "tomorrow", "date": "2026-11-24"}),
+    ("expired 2 weeks ago", {"text": "2 weeks ago", "date": "2026-11-09"}),
+    ("a couple of days ago", {"text": "a couple of days ago", "date": "2026-11-21"}),
+    ("it expires in 10 days", {"text": "in 10 days", "date": "2026-12-03"}),
+    ("a month from now", {"text": "a month from now", "date": "2026-12-23"}),
+    ("expires on the 28th", {"text": "the 28th", "date": "2026-11-28"}),
+    ("the 3rd of next month", {"text": "the 3rd of next month", "date": "2026-12-03"}),
+    ("end of this month", {"text": "end of this month", "date": "2026-11-30"}),
+    ("next month", {"text": "next month", "start": "2026-12-01", "end": "2026-12-31"}),
+    ("early December", {"text": "early december", "start": "2026-12-01", "end": "2026-12-10"}),
+    ("mid-January", {"text": "mid-january", "start": "2027-01-11", "end": "2027-01-20"}),
 ]
 
 
@@ -234,12 +249,15 @@ def test_impossible_dates_are_reported_not_moved() -> None:
     assert one("2月29日") == {"text": "2月29日", "date": "2028-02-29"}  # the nearest leap year
     assert one("下个月31号") == {"text": "下个月31号", "date": "2026-12-31"}
     assert one("下个月31号", datetime(2026, 10, 5, tzinfo=SHANGHAI)) == {"text": "下个月31号", "invalid": True}
+    assert one("the 31st of next month", datetime(2026, 10, 5, tzinfo=SHANGHAI)) == {
+        "text": "the 31st of next month", "invalid": True}  # November has 30 days
 
 
 @pytest.mark.parametrize("text", [
     "积分12.5分", "大概2.5天", "3-5天", "3号线", "5号楼", "30日内", "逾期后60日内", "周杰伦", "一周", "三周年",
     "超过30天", "v1.2", "涨了3.5%", "120分", "3个月", "两个工作日", "社保交满6个月", "", "版本2026.1", "过了两天再去",
-    "是不是要提前一个月去续",
+    "是不是要提前一个月去续", "may I ask", "my 3rd time", "late for the appointment", "it takes two weeks",
+    "a day off", "30 days after expiry",
 ])
 def test_not_dates(text: str) -> None:
     assert found(text) == []

@@ -55,6 +55,19 @@ def test_english_month_and_day(ask):
     assert result.reply.splitlines()[0].isascii()  # the English lead line
 
 
+def test_english_relative_dates(ask):
+    # Asked Monday 23 November 2026. "next Tuesday" is Tuesday of next week, 1 December: E = 2026-12-01, window
+    # 2026-11-01 … 2027-01-30 (30 days before, 60 after), 8 days ahead: in the window, not too late.
+    result = ask("my residence permit expires next Tuesday, is it too late to do it?", room=None)
+    assert result.intent == "permit.renew_window" and result.facts == {
+        "expiry_date": "2026-12-01", "window_start": "2026-11-01", "window_end": "2027-01-30",
+        "days_to_expiry": 8, "status": "in_window"}
+    # "2 weeks ago" is 9 November: 14 days overdue, within 60 (domain.md: endorse as usual).
+    result = ask("my residence permit expired 2 weeks ago, can I still renew?", room=None)
+    assert result.intent == "permit.overdue" and result.facts["expiry_date"] == "2026-11-09"
+    assert result.facts["days_to_expiry"] == -14
+
+
 def test_a_time_of_day_between_a_planned_date_and_its_endorsement(ask):
     # 明早 = Tuesday 24 November; 9.30 is a time. Working days after it: 25, 26, 27 Nov → from 11-27; 30 Nov, 1, 2,
     # 3 Dec → typically by 12-03; S + 60 = 2027-01-23.
