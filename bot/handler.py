@@ -58,7 +58,8 @@ _ASKS_WHAT_TO_ASK = re.compile(r"(?<!人)(?:能|可以)(?:不能)?问(?:你|小�
 _STILL_ASKING = re.compile(r"是不是|是吧|对吧|吧$|那")  # "哦哦 那积分是网上弄是吧" asks on
 _AFTER_ENDORSING = re.compile(r"签好|签完|补签|签注(?:后|以后|之后|完)|签了以后|after (?:the )?endors")
 # English words that only carry a follow-up ("and the points? same stuff?"), not counted as its content
-_EN_FILLERS = frozenset({"and", "the", "a", "so", "ok", "what", "about", "then", "my", "her", "his", "our", "their"})
+_EN_FILLERS = frozenset({"and", "the", "a", "so", "ok", "what", "about", "then", "my", "her", "his", "our", "their",
+                         "i", "you", "he", "she", "we", "they", "it", "those", "them"})
 _SAME_DAY = re.compile(r"这天|那天|同一天|一样的日子|同一个日子|也是这个日子|也是那个日子")
 
 

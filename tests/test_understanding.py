@@ -629,6 +629,10 @@ def test_an_english_by_when_after_an_endorsement_date_asks_the_deadline(ask):
     ("我的居住证上个月20号就过期了 现在还能签不", "那积分呢 还作数吗", "points.failure_reasons"),
     ("收到自动签注成功的短信了 这样就算签好了吧", "那积分呢", "points.when_to_renew"),
     ("签注居住证得准备哪些东西", "@小助手 积分的呢", "points.materials"),
+    # after someone else endorsing for them, someone else doing the points: who hands them in
+    ("老公出差半年 他的居住证3月到期 我可以帮他签吗", "那积分呢 我能帮他弄吗", "points.who_submits"),
+    ("my 居住证 expires Feb 8 and I'm stuck abroad, can my wife do it for me?", "and the points, can she do those?",
+     "points.who_submits"),
 ])
 def test_a_short_follow_up_naming_the_points_asks_the_points_side_of_the_permit_answer(ask, first, follow, intent):
     room = "points-follow-up@chatroom"
