@@ -350,7 +350,8 @@ class Bot:
         match = self._naming_both(match, found.words)
         if self._renews_shanghai(found):  # "上海居住证到期是怎么弄的"
             match = self._in_shanghai(match)
-        if found.topic is None and state and state.last_text:  # "要带哪些材料" after a points question: its topic
+        if found.topic is None and state and state.last_text and self.scope.points_or_permit_words.isdisjoint(
+                found.words):  # "要带哪些材料" after a points question: its topic ("积分…签注完多久" names both)
             return match, self._previous_topic(state), False
         return match, found.topic, context is None
 

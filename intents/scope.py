@@ -145,6 +145,7 @@ class Scope:
             raise ScopeError(f"{path}: [topics] needs `points`, `permit` and `permit_weak` lists of words")
         self.topic_words = {name: frozenset(topics[name]) for name in names}
         self.permit_words = self.topic_words["permit"] | self.topic_words["permit_weak"]  # words that name the permit
+        self.points_or_permit_words = self.permit_words | self.topic_words["points"]
         self.thanks = frozenset(data["thanks"])
         self.acknowledgements = tuple(data["acknowledgements"])  # the text's opening, as written
         # the words that name the permit or the points, and the endorsement as such ("年审" may be any card's)
@@ -297,7 +298,7 @@ class Scope:
         """The words to read a follow-up ("那积分呢", "那要带啥", "那上海呢") with: a follow-up that names a topic
         replaces the previous question's topic words; one with other words of its own keeps only the previous topic;
         one that names a place ("上海的可以吗") is the previous question asked of that place."""
-        topic_words = self.topic_words["points"] | self.topic_words["permit"] | self.topic_words["permit_weak"]
+        topic_words = self.points_or_permit_words
         places = self.places | self.home
         if set(current) & (self.topic_words["points"] | self.topic_words["permit"]):
             kept = [w for w in previous if w not in topic_words and w not in places]

@@ -641,6 +641,14 @@ def test_a_short_follow_up_naming_the_points_asks_the_points_side_of_the_permit_
     assert result.intent == intent and result.replied
 
 
+def test_a_next_question_naming_both_the_points_and_the_endorsement_keeps_its_own_topic(ask):
+    # Not a topic-less follow-up ("要带哪些材料"), which takes the previous question's topic (the permit here).
+    room = "both-topics@chatroom"
+    ask("我的居住证是1月20号到期 元旦后去签来得及吗", room=room, mentioned=True)
+    result = ask("积分也是跟着一起续吗 签注完多久能弄", room=room, mentioned=True, time=NOW + timedelta(minutes=8))
+    assert result.intent == "points.when_to_renew" and result.replied
+
+
 def test_a_follow_up_naming_shanghai_after_another_citys_permit_is_not_out_of_scope(ask):
     room = "shanghai-follow-up@chatroom"
     assert ask("杭州居住证怎么续 我在杭州也有个房子", room=room, mentioned=True).intent == "out_of_scope"
