@@ -31,6 +31,7 @@ def asked(ask, text, **kwargs):
     ("平江的 积分续办要什么材料", "points.materials"),  # where the asker is from, said in passing
     ("居住证签注可以让子女代办吗 我们是运城临猗的", "permit.proxy"),
     ("签注要带户口本吗", "permit.materials"),  # a document asked about as a material
+    ("签注要带社保卡不", "permit.materials"), ("社保卡要带吗 积分续办的时候", "points.materials"),
     ("jifen xuban yao duojiu", "points.processing_time"),  # toneless pinyin of the topic words
     ("社保基数调整了 积分续办会受影响吗", "points.social_security"),  # the neighbouring topic, asked about the points
 ])
@@ -42,6 +43,7 @@ def test_in_scope_questions_with_tricky_words_are_answered(ask, text, intent):
 @pytest.mark.parametrize("text", [
     "赣州居住证怎么签注", "义乌居住证怎么续", "苏州办的居住证在上海能用吗", "佛山顺德的居住证可以异地签注吗",
     "日本签证到期了怎么续", "台胞证怎么续签", "港澳台居民居住证怎么签注", "社保卡丢了怎么补", "医保卡丢了怎么补",
+    "社保卡丢了 积分会受影响吗",  # the card lost, not a material: with the points named still the card's question
     "孩子中考要什么条件", "高考报名要居住证吗", "how do i renew a residence permit in shenzhen",
     # a district's short name right before its permit; also after its city, with Shanghai named elsewhere
     "临安居住证签注在哪个窗口", "顺德居住证签注要房东一起去吗", "佛山顺德的居住证可以异地签注吗 我人在上海",
