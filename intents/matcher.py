@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import tomllib
+import unicodedata
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,11 +28,14 @@ from operator import add
 from pathlib import Path
 
 import numpy as np
+import opencc
 from rapidfuzz import fuzz, process
 
 from knowledge.faqfile import Entry
 from intents.normalize import normalize
+from intents.prefixdict import default_cache_dir
 from intents.segment import DATA_DIR, Segmenter
+from intents.storedwords import StoredWords
 
 UTTERANCES_FILE = DATA_DIR / "utterances.toml"
 
@@ -90,13 +94,23 @@ class UtterancesError(ValueError):
     """The utterances file cannot be read or is not tables of `utterances` lists; the message names the file."""
 
 
-@lru_cache(maxsize=4)
 def load_utterances(path: Path = UTTERANCES_FILE) -> dict[str, tuple[str, ...]]:
     """catalog id → members' questions of that intent (normalised), from `[<catalog id>] utterances = [...]` tables.
     Raises UtterancesError."""
+    return _read_utterances(path)  # the path always passed: the start's check and the handler share one reading
+
+
+@lru_cache(maxsize=4)
+def _read_utterances(path: Path) -> dict[str, tuple[str, ...]]:
     try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
+        raw = path.read_bytes()
+        # Normalised by an earlier process from the same bytes and the same normalisation: a tenth of a second saved.
+        stored = StoredWords.for_inputs(default_cache_dir(), [
+            raw, Path(__file__).with_name("normalize.py").read_bytes(), opencc.__version__.encode(),
+            unicodedata.unidata_version.encode()], kind="utterances")
+        if stored.table:
+            return dict(stored.table)
+        data = tomllib.loads(raw.decode())
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise UtterancesError(f"{path}: cannot be read ({exc})") from None
     out = {}
@@ -105,6 +119,7 @@ def load_utterances(path: Path = UTTERANCES_FILE) -> dict[str, tuple[str, ...]]:
         if not isinstance(texts, list) or not all(isinstance(t, str) and t.strip() for t in texts):
             raise UtterancesError(f"{path}: [{intent}] needs `utterances`, a list of non-empty strings")
         out[intent] = tuple(normalize(t) for t in texts)
+    stored.keep(out)
     return out
 
 
