@@ -51,6 +51,7 @@ _EPSILON = 1e-9  # slack on the phrasing bound, far above float rounding, far be
 LIKELIHOOD_WEIGHT = 0.01
 DECISIVE = 3.0  # a runner-up this much less likely (natural log: e³ ≈ 20 times) than the best is no menu rival
 SMOOTHING = 0.1  # the naive Bayes additive (Lidstone) smoothing of feature counts
+RECENT = 500  # rankings kept, by question and limit
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,7 @@ class IntentIndex:
         utterances = load_utterances() if utterances is None else utterances
         self.segmenter = segmenter
         self.exhaustive = False  # True: score every posting and phrasing (the reference the fast paths must equal)
+        self._recent = lru_cache(maxsize=RECENT)(self._match)  # a question asked again ("同问", "在吗") is ranked once
         self.intents: list[_Intent] = []
         # A phrasing's words (in order, once each) → the intents that have it: a question worded exactly as a
         # phrasing is scored against that intent even when retrieval by profile would not reach it ("你会什么").
@@ -224,7 +226,11 @@ class IntentIndex:
         return _distinct(self.words(text)) in self._exact
 
     def match(self, text: str, *, limit: int = 5) -> Match:
-        """Rank intents for a normalised question."""
+        """Rank intents for a normalised question. The Match may be shared with an earlier caller: never change it."""
+        return self._recent(text, limit, self.exhaustive)
+
+    def _match(self, text: str, limit: int, exhaustive: bool) -> Match:
+        """`match`, worked out (`exhaustive`: by the plain scan)."""
         segmented = self.words(text)
         words = _distinct(segmented)
         if not words:
@@ -236,7 +242,7 @@ class IntentIndex:
             words = tuple(w for w in words if w in telling)
         weights = {w: self.idf.get(w, self.unknown_idf) for w in words}
         query_mass = sum(weights.values())
-        if self.exhaustive:
+        if exhaustive:
             profile_scores, best_phrasing = self._all_profiles(words, weights), self._scan_phrasings
         else:
             profile_scores, best_phrasing = self._top_profiles(words, weights), self._best_phrasing
