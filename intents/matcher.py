@@ -313,8 +313,10 @@ class IntentIndex:
             profile = self.intents[index].profile
             return -score, next(position for position, w in enumerate(words) if w in profile), index
 
-        return [(index, score) for score, index in
-                sorted(zip(values.tolist(), met.tolist()), key=scan_order)[:CANDIDATES]]
+        scores = values.tolist()
+        # Scores all different (three queries in four) are ordered by score alone: no first word to look for.
+        order = scan_order if len(set(scores)) < len(scores) else (lambda pair: -pair[0])
+        return [(index, score) for score, index in sorted(zip(scores, met.tolist()), key=order)[:CANDIDATES]]
 
     def _best_phrasing(self, query_set, weights, query_mass, query_joined, intent: _Intent) -> float:
         """The best phrasing's blend of weighted word overlap (dice) and rapidfuzz ratio.
