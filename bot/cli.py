@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.metadata
 import logging
 import os
 import sys
@@ -24,6 +23,20 @@ COMMAND_MODULES = {
 }
 
 
+class _Version(argparse.Action):
+    """--version: the installed version, looked up only when asked (importing importlib.metadata, with the email
+    package it reads metadata with, costs some 30 ms at every start)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="show program's version number and exit", **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        import importlib.metadata
+        print(f"{parser.prog} {importlib.metadata.version('permitbot')}")
+        parser.exit()
+
+
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The parser; given the arguments, only the module of the command they name is imported."""
     parser = argparse.ArgumentParser(
@@ -31,7 +44,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         description="Answers Shanghai residence permit (居住证) and points (积分) renewal questions.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug information to stderr")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {importlib.metadata.version('permitbot')}")
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     named = next((arg for arg in argv or [] if not arg.startswith("-")), None)
     modules = [COMMAND_MODULES[named]] if named in COMMAND_MODULES else COMMAND_MODULES.values()

@@ -63,7 +63,7 @@ class IntentClassifier:
 
     def _read(self, text: str, words: tuple[str, ...]) -> Reading:
         """The likeliest intent of a normalised text with its matcher words, and its softmax probability (`read`)."""
-        rows = list({self.columns[f] for f in features(text, words) if f in self.columns})
+        rows = list({row for row in map(self.columns.get, features(text, words)) if row is not None})
         logits = self.bias + self.weights[rows].sum(axis=0, dtype=np.float64)
         best = int(logits.argmax())
         probability = 1.0 / float(np.exp(logits - logits[best]).sum())

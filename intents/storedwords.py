@@ -3,7 +3,8 @@
 Segmenting a thousand phrasings with jieba is most of what building the intent index costs at start.
 The words of a phrasing depend only on the segmenter's inputs: jieba and its dictionary, the word
 lists in intents/data/, and the segmenter's own code. The file is named by a hash of all of them, so
-any change there starts a new one. Only phrasings are stored, never chat messages.
+any change there starts a new one. Only phrasings are stored, never chat messages. The members' questions of
+intents/data/utterances.toml, normalised, are kept the same way (another `kind`, keyed by their own inputs).
 """
 from __future__ import annotations
 
@@ -24,8 +25,9 @@ FORMAT = b"permitbot-stored-words-1\n"
 class StoredWords:
     """text → words, loaded from `path` if it holds a table, replaced by `keep` when the phrasings change."""
 
-    def __init__(self, path: Path | None):
+    def __init__(self, path: Path | None, *, kind: str = "words"):
         self.path = path
+        self.kind = kind  # the file name's first part: stale files of this kind alone are removed
         self.table: dict[str, tuple[str, ...]] = {}
         if path is None:
             return
@@ -41,12 +43,12 @@ class StoredWords:
             logger.warning("stored words %s unusable (%s); segmenting afresh", path, exc)
 
     @classmethod
-    def for_inputs(cls, directory: Path, inputs: Iterable[bytes]) -> "StoredWords":
+    def for_inputs(cls, directory: Path, inputs: Iterable[bytes], *, kind: str = "words") -> "StoredWords":
         digest = hashlib.sha256(FORMAT)
         for part in inputs:
             digest.update(len(part).to_bytes(8, "little"))
             digest.update(part)
-        return cls(directory / f"words-{digest.hexdigest()[:20]}.marshal")
+        return cls(directory / f"{kind}-{digest.hexdigest()[:20]}.marshal", kind=kind)
 
     def get(self, text: str) -> tuple[str, ...] | None:
         return self.table.get(text)
@@ -66,4 +68,4 @@ class StoredWords:
             logger.warning("cannot store segmented phrasings in %s (%s)", self.path.parent, exc)
             return
         self.table = dict(table)
-        remove_stale(self.path, "words-*.marshal")
+        remove_stale(self.path, f"{self.kind}-*.marshal")
