@@ -256,7 +256,9 @@ class Bot:
             if (resolution.rivals or resolution.score < self.thresholds.group or joined(found.text)) and (
                     parts := two_parts(found.text, self.index)):  # two questions, each clear on its own: two answers
                 resolution, second = self._two_parts(parts, found, remembered, resolution)
-        if plain and second is None:
+        if (plain or found.topic is not None and self._weak(resolution)) and second is None:
+            # read by its own words, or a follow-up naming the permit or points that nothing read ("and the deadline
+            # for the points?"): the classifier may read it
             resolution = self._as_classified(found, resolution, remembered)
         # speak
         say = speak.decide(msg, resolution, found, names_bot=self._names_bot(found.text), thresholds=self.thresholds,
@@ -350,9 +352,8 @@ class Bot:
         match = self._naming_both(match, found.words)
         if self._renews_shanghai(found):  # "上海居住证到期是怎么弄的"
             match = self._in_shanghai(match)
-        if found.topic is None and state and state.last_text and self.scope.points_or_permit_words.isdisjoint(
-                found.words):  # "要带哪些材料" after a points question: its topic ("积分…签注完多久" names both)
-            return match, self._previous_topic(state), False
+        if found.topic is None and state and state.last_text and not self.scope.names_both(found.words):
+            return match, self._previous_topic(state), False  # "要带哪些材料" after a points question: its topic
         return match, found.topic, context is None
 
     def _on_about_elsewhere(self, found: Understanding, state: ChatState | None, quoted: Understanding | None) -> bool:
@@ -456,9 +457,13 @@ class Bot:
         """A question right after an answer that nothing else reads (no intent, or only a weak out-of-scope
         phrasing, and no topic of its own) in words members use: it asks on about the answered intent ("要收费吗",
         "周末开门吗"); words no phrasing or member's question has ("蓝色香蕉飞船?") are not."""
-        weak = resolution.entry is None or (resolution.outside and resolution.score < self.thresholds.group)
-        return (weak and state is not None and state.last_entry in self.entries and found.topic is None
-                and speak.looks_like_question(found.text) and any(w in self.index.vocabulary for w in found.words))
+        return (self._weak(resolution) and state is not None and state.last_entry in self.entries
+                and found.topic is None and speak.looks_like_question(found.text)
+                and any(w in self.index.vocabulary for w in found.words))
+
+    def _weak(self, resolution: Resolution) -> bool:
+        """No intent read, or only a weak out-of-scope phrasing (below the group threshold)."""
+        return resolution.entry is None or (resolution.outside and resolution.score < self.thresholds.group)
 
     def _unreadable(self, match: Match, found: Understanding) -> bool:
         """Not recognised on its own, though in the library's words ("我上周一交的 这周能好吗" after a question

@@ -144,7 +144,6 @@ class Scope:
             raise ScopeError(f"{path}: [topics] needs `points`, `permit` and `permit_weak` lists of words")
         self.topic_words = {name: frozenset(topics[name]) for name in names}
         self.permit_words = self.topic_words["permit"] | self.topic_words["permit_weak"]  # words that name the permit
-        self.points_or_permit_words = self.permit_words | self.topic_words["points"]
         self.thanks = frozenset(data["thanks"])
         self.acknowledgements = tuple(data["acknowledgements"])  # the text's opening, as written
         # the words that name the permit or the points, and the endorsement as such ("年审" may be any card's)
@@ -162,6 +161,11 @@ class Scope:
         if points:
             return None if permit else "points"
         return "permit" if permit or found & self.topic_words["permit_weak"] else None
+
+    def names_both(self, words: Sequence[str]) -> bool:
+        """Whether the words name both the points and the permit ("积分也是跟着一起续吗 签注完多久能弄")."""
+        found = set(words)
+        return bool(found & self.topic_words["points"]) and bool(found & self.permit_words)
 
     def outside(self, tokens: Sequence[str], text: str = "") -> Verdict | None:
         """The marker that puts the question out of scope, or None; `text` is the normalised message the tokens
@@ -297,7 +301,7 @@ class Scope:
         """The words to read a follow-up ("那积分呢", "那要带啥", "那上海呢") with: a follow-up that names a topic
         replaces the previous question's topic words; one with other words of its own keeps only the previous topic;
         one that names a place ("上海的可以吗") is the previous question asked of that place."""
-        topic_words = self.points_or_permit_words
+        topic_words = self.topic_words["points"] | self.topic_words["permit"] | self.topic_words["permit_weak"]
         places = self.places | self.home
         if set(current) & (self.topic_words["points"] | self.topic_words["permit"]):
             kept = [w for w in previous if w not in topic_words and w not in places]

@@ -651,6 +651,21 @@ def test_a_next_question_naming_both_the_points_and_the_endorsement_keeps_its_ow
     assert result.intent == "points.when_to_renew" and result.replied
 
 
+def test_an_endorsement_date_after_a_points_question_keeps_the_points_topic(ask):
+    # "签注是…签的" names the endorsement as a date's event, not as what is asked: the points question goes on.
+    room = "endorsed-date-follow-up@chatroom"
+    ask("签注后积分确认一般要等几天数据才过去", room=room, mentioned=True)
+    result = ask("@小助手 签注是11月20号签的", room=room, mentioned=True, time=NOW + timedelta(minutes=4))
+    assert result.intent == "points.when_to_renew" and result.replied
+
+
+def test_an_english_follow_up_naming_the_points_that_nothing_else_reads_is_read_by_the_classifier(ask):
+    room = "english-deadline@chatroom"
+    ask("my wife did the jzz endorsement on the 21st. when can she do the points?", room=room, mentioned=True)
+    result = ask("and the deadline for the points?", room=room, mentioned=True, time=NOW + timedelta(minutes=3))
+    assert result.intent == "points.deadline_after_permit" and result.replied
+
+
 def test_a_follow_up_naming_shanghai_after_another_citys_permit_is_not_out_of_scope(ask):
     room = "shanghai-follow-up@chatroom"
     assert ask("杭州居住证怎么续 我在杭州也有个房子", room=room, mentioned=True).intent == "out_of_scope"
