@@ -1,4 +1,5 @@
-"""Dates and durations in normalised Chinese chat text, resolved against the message time in Asia/Shanghai.
+"""Dates and durations in normalised chat text (Chinese, and English as English askers write it), resolved against
+the message time in Asia/Shanghai.
 
 Decision: a purpose-built regex grammar, not a parsing library. Measured against JioNLP 1.5.31,
 the best existing Chinese time parser on a public corpus (74 % of single days): on the single-day
