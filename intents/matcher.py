@@ -164,7 +164,7 @@ class IntentIndex:
         texts: list[str] = []
         feature_counts: list[int] = []  # each intent's naive Bayes feature occurrences
         # One string object per feature and one float per count, shared by every intent's evidence (34 MB less at
-        # 1,000 entries); a question's features are mapped to these strings, so its lookups are by identity.
+        # 1,000 entries); a question's words and features are mapped to these strings, so its lookups are by identity.
         self.vocabulary: dict[str, str] = {}
         strengths: dict[int, float] = {}
         for entry in entries:
@@ -175,10 +175,6 @@ class IntentIndex:
             phrasings = [p for p in phrasings if p]
             if not phrasings:
                 continue
-            counts: dict[str, int] = defaultdict(int)
-            for words in phrasings:
-                for word in set(words):
-                    counts[word] += 1
             seen: dict[str, int] = defaultdict(int)
             for text in own:
                 for feature in features(text, segmenter.words(text)):
@@ -189,6 +185,14 @@ class IntentIndex:
             texts.extend(examples)
             for feature, count in _example_features(segmenter, examples):
                 seen[feature] += count
+            evidence = {self.vocabulary.setdefault(f, f): strengths.setdefault(c, math.log1p(c / SMOOTHING))
+                        for f, c in seen.items()}
+            # A phrasing's words are among its features: held as those same strings (and so are a question's words).
+            phrasings = [tuple(map(self.vocabulary.__getitem__, words)) for words in phrasings]
+            counts: dict[str, int] = defaultdict(int)
+            for words in phrasings:
+                for word in set(words):
+                    counts[word] += 1
             index = len(self.intents)
             self.intents.append(_Intent(
                 entry_id=entry.id,
@@ -196,8 +200,7 @@ class IntentIndex:
                 joined=[" ".join(words) for words in phrasings],
                 masses=[],
                 profile={w: c / len(phrasings) for w, c in counts.items()},
-                evidence={self.vocabulary.setdefault(f, f): strengths.setdefault(c, math.log1p(c / SMOOTHING))
-                          for f, c in seen.items()},
+                evidence=evidence,
             ))
             feature_counts.append(sum(seen.values()))
             for word in counts:
@@ -236,7 +239,7 @@ class IntentIndex:
     def _match(self, text: str, limit: int, exhaustive: bool) -> Match:
         """`match`, worked out (`exhaustive`: by the plain scan)."""
         segmented = self.words(text)
-        words = _distinct(segmented)
+        words = _distinct([self.vocabulary.get(w, w) for w in segmented])
         if not words:
             return Match()
         if len(words) > LONG_QUERY:  # a story around the question: the words no phrasing has are its background
