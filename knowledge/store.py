@@ -31,9 +31,6 @@ from typing import Any, Iterable, Iterator
 
 from sqlite_utils import Database
 
-# Every Database here is made with execute_plugins=False: the store uses no sqlite-utils plugin, and looking for them
-# reads the entry points of every installed package (importlib.metadata: some 40 ms at every start).
-
 from knowledge.faqfile import (
     FAQ_DIR, OPERATOR_PREFIX, Entry, FaqError, entry_to_toml, load_catalog, load_faq_dir, load_faq_files,
     validate,
@@ -75,6 +72,14 @@ create table if not exists entry_state (
 create table if not exists daily_counts (
     day text not null, name text not null, n integer not null, primary key (day, name)) without rowid;
 """
+
+
+def _database(conn: sqlite3.Connection | None = None) -> Database:
+    """A sqlite-utils Database on `conn`, else in memory, without plugin loading: the store uses no plugin, and
+    looking for them reads the entry points of every installed package (importlib.metadata, some 40 ms a start)."""
+    if conn is None:
+        return Database(memory=True, execute_plugins=False)
+    return Database(conn, execute_plugins=False)
 
 
 class EditError(ValueError):
@@ -330,7 +335,7 @@ class KnowledgeStore:
     def open(cls, path: Path | str | None) -> "KnowledgeStore":
         """Open (creating if needed) the database at `path`; None means in memory."""
         if path is None:
-            return cls(Database(memory=True, execute_plugins=False))
+            return cls(_database())
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
@@ -338,7 +343,7 @@ class KnowledgeStore:
         # NORMAL is safe under WAL: a killed process keeps every commit, a power cut may cost the last few. The
         # activity log writes at this level; edits wait for the disk (see _transaction).
         conn.execute("PRAGMA synchronous=NORMAL")
-        return cls(Database(conn, execute_plugins=False))
+        return cls(_database(conn))
 
     def _migrate(self) -> None:
         self.db["entries"].create(
@@ -834,7 +839,7 @@ class KnowledgeStore:
     def copy_in_memory(self) -> "KnowledgeStore":
         """A private in-memory copy of the whole database (SQLite backup): changes tried on it touch nothing here."""
         with self._lock:
-            copy = Database(memory=True, execute_plugins=False)
+            copy = _database()
             self.db.conn.backup(copy.conn)
         return KnowledgeStore(copy, catalog=self._catalog)
 
