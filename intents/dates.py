@@ -202,6 +202,16 @@ def _resolve_day(day: int, today: date, past: bool) -> date | None:
     return _pick(candidates, today, past)
 
 
+def _bare_weekday(day: date, today: date, past: bool) -> date:
+    """A weekday named without its week (`day`: that weekday of this week): a past event on or before today,
+    anything else on or after today."""
+    if past and day > today:
+        return day - timedelta(weeks=1)
+    if not past and day < today:
+        return day + timedelta(weeks=1)
+    return day
+
+
 def _month_period(year: int, month: int) -> tuple[date, date]:
     return date(year, month, 1), date(year, month, _days_in_month(year, month))
 
@@ -451,22 +461,20 @@ def _english_weekday(match: re.Match[str], ctx: _Context) -> DateMention | None:
     today, pre = ctx.today, match.group("pre")
     day = today - timedelta(days=today.weekday()) + timedelta(days=_EN_WEEKDAY[match.group("w")])
     past = _past(match, ctx)
-    if pre is not None:
-        day += timedelta(weeks=_EN_REL[pre])
-    elif past and day > today:
-        day -= timedelta(weeks=1)
-    elif not past and day < today:
-        day += timedelta(weeks=1)
+    day = day + timedelta(weeks=_EN_REL[pre]) if pre is not None else _bare_weekday(day, today, past)
     return _mention(match, RELATIVE, day=day, past=past)
 
 
-@_rule(r"(?<![a-z])(?:in\s+" + _EN_COUNT + r"|" + _EN_COUNT.replace("?P<", "?P<a_") + r"\s+(?P<dir>ago|from now))"
-       r"(?![a-z])", needs=re.compile("ago|in |from now"))
+@_rule(r"(?<![a-z])(?P<in>in\s+)?" + _EN_COUNT + r"(?:\s+(?P<dir>ago|from now))?(?![a-z])",
+       needs=re.compile("ago|in |from now"))
 def _english_offset(match: re.Match[str], ctx: _Context) -> DateMention | None:
-    """3 days ago, two weeks ago, a month ago, in 10 days, 2 weeks from now: the day that far from today."""
-    count, unit = match.group("n") or match.group("a_n"), match.group("unit") or match.group("a_unit")
+    """3 days ago, two weeks ago, a month ago, in 10 days, 2 weeks from now: the day that far from today ("two
+    weeks" alone is a duration, not a date)."""
+    if match.group("in") is None and match.group("dir") is None:
+        return None
+    count = match.group("n")
     number = int(count) if count.isdigit() else _EN_NUMBER[count]
-    months, days = (number * part for part in _EN_UNIT[unit])
+    months, days = (number * part for part in _EN_UNIT[match.group("unit")])
     sign = -1 if match.group("dir") == "ago" else 1
     try:
         day = _offset(ctx.today, sign, months, days)
@@ -647,13 +655,7 @@ def _week(match: re.Match[str], ctx: _Context) -> DateMention | None:
             saturday -= timedelta(weeks=1)  # "周末签注的" said on a weekday: last weekend
         return _mention(match, RELATIVE, period=(saturday, saturday + timedelta(days=1)), past=past)
     day = monday + timedelta(days=_WEEKDAY[weekday])
-    if pre is None:
-        # A bare weekday: a past event on or before today, anything else on or after today.
-        if past and day > today:
-            day -= timedelta(weeks=1)
-        elif not past and day < today:
-            day += timedelta(weeks=1)
-    return _mention(match, RELATIVE, day=day, past=past)
+    return _mention(match, RELATIVE, day=day if pre is not None else _bare_weekday(day, today, past), past=past)
 
 
 def _duration_parts(match: re.Match[str]) -> tuple[int, int, int, int, bool] | None:
