@@ -643,27 +643,21 @@ def test_a_short_follow_up_naming_the_points_asks_the_points_side_of_the_permit_
     assert result.intent == intent and result.replied
 
 
-def test_a_next_question_naming_both_the_points_and_the_endorsement_keeps_its_own_topic(ask):
-    # Not a topic-less follow-up ("要带哪些材料"), which takes the previous question's topic (the permit here).
-    room = "both-topics@chatroom"
-    ask("我的居住证是1月20号到期 元旦后去签来得及吗", room=room, mentioned=True)
-    result = ask("积分也是跟着一起续吗 签注完多久能弄", room=room, mentioned=True, time=NOW + timedelta(minutes=8))
-    assert result.intent == "points.when_to_renew" and result.replied
-
-
-def test_an_endorsement_date_after_a_points_question_keeps_the_points_topic(ask):
-    # "签注是…签的" names the endorsement as a date's event, not as what is asked: the points question goes on.
-    room = "endorsed-date-follow-up@chatroom"
-    ask("签注后积分确认一般要等几天数据才过去", room=room, mentioned=True)
-    result = ask("@小助手 签注是11月20号签的", room=room, mentioned=True, time=NOW + timedelta(minutes=4))
-    assert result.intent == "points.when_to_renew" and result.replied
-
-
-def test_an_english_follow_up_naming_the_points_that_nothing_else_reads_is_read_by_the_classifier(ask):
-    room = "english-deadline@chatroom"
-    ask("my wife did the jzz endorsement on the 21st. when can she do the points?", room=room, mentioned=True)
-    result = ask("and the deadline for the points?", room=room, mentioned=True, time=NOW + timedelta(minutes=3))
-    assert result.intent == "points.deadline_after_permit" and result.replied
+@pytest.mark.parametrize("first, follow, intent", [
+    # naming both the points and the endorsement: not a topic-less follow-up ("要带哪些材料"), which takes the
+    # previous question's topic (the permit here)
+    ("我的居住证是1月20号到期 元旦后去签来得及吗", "积分也是跟着一起续吗 签注完多久能弄", "points.when_to_renew"),
+    # "签注是…签的" names the endorsement as a date's event, not as what is asked: the points question goes on
+    ("签注后积分确认一般要等几天数据才过去", "@小助手 签注是11月20号签的", "points.when_to_renew"),
+    # naming the points, read by nothing else: the classifier reads it
+    ("my wife did the jzz endorsement on the 21st. when can she do the points?", "and the deadline for the points?",
+     "points.deadline_after_permit"),
+])
+def test_a_next_question_keeps_its_own_topic_or_the_previous_one_as_its_words_say(ask, first, follow, intent):
+    room = "next-question@chatroom"
+    ask(first, room=room, mentioned=True)
+    result = ask(follow, room=room, mentioned=True, time=NOW + timedelta(minutes=3))
+    assert result.intent == intent and result.replied
 
 
 def test_a_follow_up_naming_shanghai_after_another_citys_permit_is_not_out_of_scope(ask):
