@@ -635,15 +635,6 @@ def test_an_english_by_when_after_an_endorsement_date_asks_the_deadline(ask):
     ("老公出差半年 他的居住证3月到期 我可以帮他签吗", "那积分呢 我能帮他弄吗", "points.who_submits"),
     ("my 居住证 expires Feb 8 and I'm stuck abroad, can my wife do it for me?", "and the points, can she do those?",
      "points.who_submits"),
-])
-def test_a_short_follow_up_naming_the_points_asks_the_points_side_of_the_permit_answer(ask, first, follow, intent):
-    room = "points-follow-up@chatroom"
-    ask(first, room=room, mentioned=True)
-    result = ask(follow, room=room, mentioned=True, time=NOW + timedelta(minutes=2))
-    assert result.intent == intent and result.replied
-
-
-@pytest.mark.parametrize("first, follow, intent", [
     # naming both the points and the endorsement: not a topic-less follow-up ("要带哪些材料"), which takes the
     # previous question's topic (the permit here)
     ("我的居住证是1月20号到期 元旦后去签来得及吗", "积分也是跟着一起续吗 签注完多久能弄", "points.when_to_renew"),
@@ -653,10 +644,10 @@ def test_a_short_follow_up_naming_the_points_asks_the_points_side_of_the_permit_
     ("my wife did the jzz endorsement on the 21st. when can she do the points?", "and the deadline for the points?",
      "points.deadline_after_permit"),
 ])
-def test_a_next_question_keeps_its_own_topic_or_the_previous_one_as_its_words_say(ask, first, follow, intent):
-    room = "next-question@chatroom"
+def test_a_follow_up_is_read_with_the_previous_question_as_its_words_say(ask, first, follow, intent):
+    room = "follow-up@chatroom"
     ask(first, room=room, mentioned=True)
-    result = ask(follow, room=room, mentioned=True, time=NOW + timedelta(minutes=3))
+    result = ask(follow, room=room, mentioned=True, time=NOW + timedelta(minutes=2))
     assert result.intent == intent and result.replied
 
 
