@@ -217,6 +217,7 @@ class Bot:
         chosen = False
         second: Resolution | None = None
         plain = False  # read by the matcher or a scope marker from its own words alone: the classifier may overrule
+        after: str | None = None  # the intent of the sender's previous question, for a message read as asked after it
         if found.thanks:
             resolution = Resolution(None, 1.0, outside=True)
         elif found.outside is None and (asked := self._date_for_last_question(found, state)):
@@ -230,36 +231,38 @@ class Bot:
                 resolution = self._settle(HELP, found, remembered)
             else:
                 resolution = Resolution(None)
-        elif found.outside or self._on_about_elsewhere(found, state, quoted):
-            parts = two_parts(found.text, self.index) if found.outside else None
-            if parts and not self.scope.outside(self.index.segmenter.tokens(parts[0]), parts[0]):
-                # "签注在哪办？另外港澳通行证能一起办吗": the first part is ours, the rest is not
-                resolution = self._resolve(self.index.match(parts[0]), found, remembered, topic=found.topic)
-            else:
-                plain = found.outside is not None and quoted is None
-                resolution = self._outside()
-        elif follow_up := self._points_follow_up(found, state):  # "那积分呢" right after a permit answer
-            resolution = self._settle(follow_up, found, remembered, score=self.thresholds.group)
         else:
-            match, topic, plain = self._match(found, state, quoted)
-            resolution = self._resolve(match, found, remembered, topic=topic)
-            if (dated := self._asked_by_date(found, resolution, state)) in self.entries:
-                plain = False
-                resolution = self._settle(dated, found, remembered)  # "三月的最后一天到期": the date says what is asked
-            elif self._unread_follow_up(resolution, found, state):  # "要收费吗" just after a points answer
-                plain = False  # as sure as the least recognised answer: said when asked, not unasked in a group
-                resolution = self._settle(state.last_entry, found, remembered, score=self.thresholds.minimum)
-            if (resolution.intent in _WHETHER_POINTS_LAST and _permit_lapsed(found.words)  # "居住证过期了 积分还能续办吗"
-                    or self._points_after_lapse(found, state)) and (lapse := self._lapse(found)) in self.entries:
-                plain = False
-                resolution = self._settle(lapse, found, remembered, score=resolution.score)
-            if (resolution.rivals or resolution.score < self.thresholds.group or joined(found.text)) and (
-                    parts := two_parts(found.text, self.index)):  # two questions, each clear on its own: two answers
-                resolution, second = self._two_parts(parts, found, remembered, resolution)
-        if (plain or found.topic is not None and self._weak(resolution)) and second is None:
-            # read by its own words, or a follow-up naming the permit or points that nothing read ("and the deadline
-            # for the points?"): the classifier may read it
-            resolution = self._as_classified(found, resolution, remembered)
+            after = state.last_intent if state else None
+            if found.outside or self._on_about_elsewhere(found, state, quoted):
+                parts = two_parts(found.text, self.index) if found.outside else None
+                if parts and not self.scope.outside(self.index.segmenter.tokens(parts[0]), parts[0]):
+                    # "签注在哪办？另外港澳通行证能一起办吗": the first part is ours, the rest is not
+                    resolution = self._resolve(self.index.match(parts[0]), found, remembered, topic=found.topic)
+                else:
+                    plain = found.outside is not None and quoted is None
+                    resolution = self._outside()
+            elif follow_up := self._points_follow_up(found, state):  # "那积分呢" right after a permit answer
+                resolution = self._settle(follow_up, found, remembered, score=self.thresholds.group)
+            else:
+                match, topic, plain = self._match(found, state, quoted)
+                resolution = self._resolve(match, found, remembered, topic=topic)
+                if (dated := self._asked_by_date(found, resolution, state)) in self.entries:
+                    plain = False
+                    resolution = self._settle(dated, found, remembered)  # "三月的最后一天到期": the date says what is asked
+                elif self._unread_follow_up(resolution, found, state):  # "要收费吗" just after a points answer
+                    plain = False  # as sure as the least recognised answer: said when asked, not unasked in a group
+                    resolution = self._settle(state.last_entry, found, remembered, score=self.thresholds.minimum)
+                if (resolution.intent in _WHETHER_POINTS_LAST and _permit_lapsed(found.words)  # "居住证过期了 积分还能续办吗"
+                        or self._points_after_lapse(found, state)) and (lapse := self._lapse(found)) in self.entries:
+                    plain = False
+                    resolution = self._settle(lapse, found, remembered, score=resolution.score)
+                if (resolution.rivals or resolution.score < self.thresholds.group or joined(found.text)) and (
+                        parts := two_parts(found.text, self.index)):  # two questions, each clear on its own: two answers
+                    resolution, second = self._two_parts(parts, found, remembered, resolution)
+        if (plain or after or found.topic is not None and self._weak(resolution)) and second is None:
+            # read by its own words, a message after the sender's question ("那积分呢" after the permit's materials),
+            # or one naming the permit or points that nothing read: the classifier may read it, with that question
+            resolution = self._as_classified(found, resolution, remembered, after=after)
         # speak
         say = speak.decide(msg, resolution, found, names_bot=self._names_bot(found.text), thresholds=self.thresholds,
                            chosen=chosen)
@@ -272,17 +275,18 @@ class Bot:
                        # Words that say permit or points settle a confident match; "续签怎么办理" says neither.
                        confident=self.thresholds.group if topic else float("inf"), hypothetical=found.hypothetical)
 
-    def _as_classified(self, found: Understanding, resolution: Resolution, remembered: dict) -> Resolution:
+    def _as_classified(self, found: Understanding, resolution: Resolution, remembered: dict, *,
+                       after: str | None) -> Resolution:
         """The resolution the members' classifier gives instead when it reads another intent sure enough (SURE;
         SURE_ACROSS to cross the scope line either way, never out of it for Shanghai's own renewal; LIKELIER_THAN_NOT
         for a question the matcher could not read that names the permit or points), knows the intent read, and the
         reading found no entry an operator added or taught (their fix stands, as does a phrasing worded as the
         question): out of scope, or that intent's entry, as confident as the reading when that found one of ours, else
         just recognised (answered when asked, silent unasked in a group); read as the reading's own intent, the reading
-        without its menu of close rivals."""
+        without its menu of close rivals. `after`: the intent of the sender's previous question, when remembered."""
         if resolution.entry is not None and resolution.entry.id in self.taught:
             return resolution
-        reading = self.classifier.read(found.text, found.words)
+        reading = self.classifier.read(found.text, found.words, after)
         if reading.intent == OUT_OF_SCOPE or resolution.outside:
             needed = SURE_ACROSS
         elif resolution.entry is None and found.topic is not None:

@@ -2,7 +2,9 @@
 scikit-learn on the labelled members' questions of the tuning sets and the FAQ phrasings, read with numpy alone.
 
 It reads a message's words and character bigrams (intents.matcher.features) as present or absent, as the matcher's
-likelihood does, but learns them discriminatively from about 26,000 questions people wrote without seeing the FAQ.
+likelihood does, but learns them discriminatively from about 26,000 questions people wrote without seeing the FAQ;
+a message sent within CONTEXT of the sender's previous one in the same room is also read with that question's intent
+("那积分呢" after the permit's materials asks the points' materials).
 The handler defers to it where it is sure and the knowledge has no phrasing worded as the question (bot/handler.py).
 Training needs the `train` extra (`make classifier`); answering needs only the arrays in CLASSIFIER_FILE.
 """
@@ -13,6 +15,7 @@ import json
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -29,6 +32,11 @@ TRAINING_SETS = ("eval/tuning_*_questions.jsonl", "eval/holdout_questions.jsonl"
 RECENT = 2000  # readings kept, by text
 MIN_COUNT = 2  # a feature seen in fewer training questions is left out (half the features, the same accuracy)
 REGULARISATION = 5.0  # scikit-learn's C, chosen on tuning sets left out of training (BD…BY and DD…DJ: 1, 2, 3, 5, 10)
+# A training message this soon after its sender's previous one in the room is read with that one's label, as the
+# handler reads a message with the sender's remembered intent (config carry_minutes, 30 by default).
+CONTEXT = timedelta(minutes=30)
+# (normalised text, the intent of the sender's previous question when it is context, else None, catalog id)
+Question = tuple[str, str | None, str]
 
 
 class ClassifierError(ValueError):
@@ -61,49 +69,65 @@ class IntentClassifier:
         # An operator's preview reads the same logged questions at every edit: each is read once.
         self.read = lru_cache(maxsize=RECENT)(self._read)
 
-    def _read(self, text: str, words: tuple[str, ...]) -> Reading:
-        """The likeliest intent of a normalised text with its matcher words, and its softmax probability (`read`)."""
-        rows = list({row for row in map(self.columns.get, features(text, words)) if row is not None})
+    def _read(self, text: str, words: tuple[str, ...], after: str | None = None) -> Reading:
+        """The likeliest intent of a normalised text with its matcher words, asked after a question of intent `after`
+        (None: no question before it), and its softmax probability (`read`)."""
+        rows = list({row for row in map(self.columns.get, reading_features(text, words, after)) if row is not None})
         logits = self.bias + self.weights[rows].sum(axis=0, dtype=np.float64)
         best = int(logits.argmax())
         probability = 1.0 / float(np.exp(logits - logits[best]).sum())
         return Reading(self.intents[best], probability)
 
 
-def training_questions(repo: Path = REPO) -> list[tuple[str, str]]:
-    """(normalised text, catalog id) of every training set's message (its first label) and every FAQ phrasing and
-    members' question (intents/data/utterances.toml). Raises OSError, ValueError on an unreadable set."""
+def reading_features(text: str, words: tuple[str, ...], after: str | None) -> list[str]:
+    """The features of a normalised text (intents.matcher.features) and, asked after a question of intent `after`,
+    that intent and its topic (the id's first part: "permit", "points", "out_of_scope", …)."""
+    own = features(text, words)
+    return own if after is None else [*own, f"@after:{after}", f"@after:{after.split('.')[0]}"]
+
+
+def training_questions(repo: Path = REPO) -> list[Question]:
+    """Every training set's message (its first label; the first label of the sender's previous message in the room
+    as its context when within CONTEXT), and every FAQ phrasing and members' question (intents/data/utterances.toml)
+    without context. Raises OSError, ValueError on an unreadable set."""
     from intents.matcher import load_utterances
     from knowledge.faqfile import load_faq_dir
 
-    questions = []
+    questions: list[Question] = []
     for path in sorted(p for pattern in TRAINING_SETS for p in repo.glob(pattern)):
+        previous: dict[tuple[str, str], tuple[datetime, str]] = {}  # (room, sender) → (time, label)
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 message = json.loads(line)
                 labels = message["expect"]["intent"]
-                questions.append((normalize(message["text"]), labels if isinstance(labels, str) else labels[0]))
+                label = labels if isinstance(labels, str) else labels[0]
+                time = datetime.fromisoformat(message["time"])
+                asker = (message.get("room") or "", message.get("sender") or "")
+                before = previous.get(asker)
+                after = before[1] if before and timedelta(0) <= time - before[0] <= CONTEXT else None
+                previous[asker] = (time, label)
+                questions.append((normalize(message["text"]), after, label))
     for entry in load_faq_dir():
-        questions.extend((normalize(text), entry.catalog_id) for text in [entry.question, *entry.phrasings])
+        questions.extend((normalize(text), None, entry.catalog_id) for text in [entry.question, *entry.phrasings])
     for intent, texts in load_utterances().items():
-        questions.extend((text, intent) for text in texts)
+        questions.extend((text, None, intent) for text in texts)
     return questions
 
 
-def digest(questions: Iterable[tuple[str, str]]) -> str:
+def digest(questions: Iterable[Question]) -> str:
     """A SHA-256 of the training questions, kept with the arrays to tell a stale file."""
     return hashlib.sha256(json.dumps(list(questions), ensure_ascii=False).encode()).hexdigest()
 
 
-def train(questions: list[tuple[str, str]], segmenter: Segmenter, path: Path = CLASSIFIER_FILE) -> None:
+def train(questions: list[Question], segmenter: Segmenter, path: Path = CLASSIFIER_FILE) -> None:
     """Fit the logistic regression (scikit-learn, the `train` extra) and write its arrays to `path`."""
     from sklearn.feature_extraction.text import CountVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    vectorizer = CountVectorizer(analyzer=lambda text: features(text, segmenter.words(text)), binary=True,
-                                 min_df=MIN_COUNT)
-    matrix = vectorizer.fit_transform([text for text, _ in questions])
-    model = LogisticRegression(C=REGULARISATION, max_iter=3000).fit(matrix, [intent for _, intent in questions])
+    vectorizer = CountVectorizer(analyzer=lambda asked: reading_features(asked[0], segmenter.words(asked[0]), asked[1]),
+                                 binary=True, min_df=MIN_COUNT)
+    matrix = vectorizer.fit_transform([(text, after) for text, after, _ in questions])
+    model = LogisticRegression(C=REGULARISATION, max_iter=3000).fit(matrix, [intent for *_, intent in questions])
     np.savez_compressed(path, features=vectorizer.get_feature_names_out().astype(str),
                         weights=model.coef_.T.astype(np.float32), bias=model.intercept_.astype(np.float32),
                         intents=model.classes_.astype(str), digest=np.array(digest(questions)))

@@ -2,6 +2,8 @@
 file is trained on today's data, and the handler defers to it where it is sure (intents.md ids, by hand)."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from sklearn.feature_extraction.text import CountVectorizer
@@ -15,11 +17,15 @@ from intents.matcher import features
 from intents.normalize import normalize
 from intents.segment import Segmenter
 
-TINY = [(normalize(text), intent) for text, intent in [
-    ("签注要带什么材料", "permit.materials"), ("签注要带啥", "permit.materials"), ("签注带什么证件", "permit.materials"),
-    ("积分续办要多久", "points.processing_time"), ("积分审核要几天", "points.processing_time"),
-    ("积分多久能批下来", "points.processing_time"), ("杭州居住证怎么办", "out_of_scope"),
-    ("苏州居住证怎么续", "out_of_scope"), ("护照怎么办", "out_of_scope"),
+TINY = [(normalize(text), after, intent) for text, after, intent in [
+    ("签注要带什么材料", None, "permit.materials"), ("签注要带啥", None, "permit.materials"),
+    ("签注带什么证件", None, "permit.materials"), ("积分续办要多久", None, "points.processing_time"),
+    ("积分审核要几天", None, "points.processing_time"), ("积分多久能批下来", None, "points.processing_time"),
+    ("杭州居住证怎么办", None, "out_of_scope"), ("苏州居住证怎么续", None, "out_of_scope"), ("护照怎么办", None, "out_of_scope"),
+    # the same words after different questions: the question before says what is asked
+    ("那积分呢", "permit.materials", "points.materials"), ("积分的呢", "permit.materials", "points.materials"),
+    ("那积分呢", "permit.processing_time", "points.processing_time"),
+    ("积分的呢", "permit.processing_time", "points.processing_time"),
 ]]
 
 
@@ -28,18 +34,44 @@ def test_the_arrays_read_a_question_as_scikit_learn_does(tmp_path):
     path = tmp_path / "tiny.npz"
     train(TINY, segmenter, path)
     classifier = IntentClassifier(path)
-    # The same model fitted here, read by scikit-learn itself.
-    vectorizer = CountVectorizer(analyzer=lambda text: features(text, segmenter.words(text)), binary=True,
-                                 min_df=MIN_COUNT)
+    # The same model fitted here, read by scikit-learn itself: a message's words and bigrams, and the previous
+    # question's intent and topic as two more features.
+    def analyzer(asked):
+        text, after = asked
+        return [*features(text, segmenter.words(text)), *([f"@after:{after}", f"@after:{after.split('.')[0]}"]
+                                                           if after else [])]
+    vectorizer = CountVectorizer(analyzer=analyzer, binary=True, min_df=MIN_COUNT)
     model = LogisticRegression(C=REGULARISATION, max_iter=3000).fit(
-        vectorizer.fit_transform([text for text, _ in TINY]), [intent for _, intent in TINY])
-    for text in ["签注要带什么", "积分要多久", "广州居住证怎么续", "完全无关的话"]:
+        vectorizer.fit_transform([(text, after) for text, after, _ in TINY]), [intent for *_, intent in TINY])
+    for text, after in [("签注要带什么", None), ("积分要多久", None), ("广州居住证怎么续", None), ("完全无关的话", None),
+                        ("那积分呢", "permit.materials"), ("那积分呢", "permit.processing_time"),
+                        ("积分呢", "permit.renew_window")]:
         text = normalize(text)
-        expected = model.predict_proba(vectorizer.transform([text]))[0]
-        reading = classifier.read(text, segmenter.words(text))
+        expected = model.predict_proba(vectorizer.transform([(text, after)]))[0]
+        reading = classifier.read(text, segmenter.words(text), after)
         assert reading.intent == model.classes_[expected.argmax()]
         assert reading.probability == pytest.approx(expected.max(), abs=1e-5)
     assert classifier.read(normalize("签注要带什么"), segmenter.words("签注要带什么")).intent == "permit.materials"
+    words = segmenter.words("那积分呢")
+    assert classifier.read("那积分呢", words, "permit.materials").intent == "points.materials"
+    assert classifier.read("那积分呢", words, "permit.processing_time").intent == "points.processing_time"
+
+
+def test_a_training_message_is_read_after_its_senders_previous_one_within_the_context_window(tmp_path):
+    (tmp_path / "eval").mkdir()
+    lines = [{"time": "2026-03-01T10:00:00+08:00", "room": "r#a", "sender": "a", "text": "签注要带啥",
+              "expect": {"intent": ["permit.materials"]}},
+             {"time": "2026-03-01T10:05:00+08:00", "room": "r#b", "sender": "b", "text": "积分续办要多久",
+              "expect": {"intent": "points.processing_time"}},
+             {"time": "2026-03-01T10:20:00+08:00", "room": "r#a", "sender": "a", "text": "那积分呢",
+              "expect": {"intent": ["points.materials", "points.process"]}},
+             {"time": "2026-03-01T11:00:00+08:00", "room": "r#a", "sender": "a", "text": "要多久",
+              "expect": {"intent": ["points.processing_time"]}}]  # 40 minutes on: more than CONTEXT
+    (tmp_path / "eval" / "tuning_x_questions.jsonl").write_text(
+        "\n".join(json.dumps(line, ensure_ascii=False) for line in lines), encoding="utf-8")
+    asked = training_questions(tmp_path)[:4]
+    assert asked == [("签注要带啥", None, "permit.materials"), ("积分续办要多久", None, "points.processing_time"),
+                     ("那积分呢", "permit.materials", "points.materials"), ("要多久", None, "points.processing_time")]
 
 
 def test_the_shipped_classifier_is_trained_on_todays_questions():
