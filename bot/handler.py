@@ -60,6 +60,8 @@ _AFTER_ENDORSING = re.compile(r"签好|签完|补签|签注(?:后|以后|之后|
 # English words that only carry a follow-up ("and the points? same stuff?"), not counted as its content
 _EN_FILLERS = frozenset({"and", "the", "a", "so", "ok", "what", "about", "then", "my", "her", "his", "our", "their",
                          "i", "you", "he", "she", "we", "they", "it", "those", "them"})
+# A member correcting the date they just gave ("哦不对 我是13号签的 记错了"): not words of a new question.
+_CORRECTION = re.compile(r"不对|记错了?|说错了?|搞错了?|打错了?|写错了?|看错了?|更正一下|更正|纠正一下|sorry|typo|oops")
 _SAME_DAY = re.compile(r"这天|那天|同一天|一样的日子|同一个日子|也是这个日子|也是那个日子")
 
 
@@ -280,8 +282,8 @@ class Bot:
         """The resolution the members' classifier gives instead when it reads another intent sure enough (SURE;
         SURE_ACROSS to cross the scope line either way, never out of it for Shanghai's own renewal; LIKELIER_THAN_NOT
         for a question the matcher could not read that names the permit or points), knows the intent read, and the
-        reading found no entry an operator added or taught (their fix stands, as does a phrasing worded as the
-        question): out of scope, or that intent's entry, as confident as the reading when that found one of ours, else
+        reading found no entry an operator added or taught (their fix stands, as does an entry with a phrasing worded
+        as the question): out of scope, or that intent's entry, as confident as the reading when that found one of ours, else
         just recognised (answered when asked, silent unasked in a group); read as the reading's own intent, the reading
         without its menu of close rivals. `after`: the intent of the sender's previous question, when remembered."""
         if resolution.entry is not None and resolution.entry.id in self.taught:
@@ -294,7 +296,7 @@ class Bot:
         else:
             needed = SURE
         if (reading.probability < needed or resolution.intent not in self.classifier.intents
-                or self.index.worded_as_phrasing(found.text)):
+                or resolution.entry is not None and resolution.entry.id in self.index.phrased_as(found.text)):
             return resolution
         if reading.intent == resolution.intent:  # agreed: a menu of close rivals is no longer needed
             return replace(resolution, rivals=[])
@@ -411,8 +413,9 @@ class Bot:
 
     def _date_for_last_question(self, found: Understanding, state: ChatState | None) -> str | None:
         """The entry of the sender's previous dated answer when this message only gives a date for it ("3月16号交的"
-        after how long the review takes, "我是11月28号签的" after when to confirm the points): a date of that
-        intent's role or of none, no question, at most MAX_WORDS_BESIDE_DATE other words; None otherwise."""
+        after how long the review takes, "我是11月28号签的" after when to confirm the points, "哦不对 是13号签的"
+        correcting it): a date of that intent's role or of none, no question, at most MAX_WORDS_BESIDE_DATE other
+        words besides a correction; None otherwise."""
         if (state is None or state.last_intent not in ROLE_OF_INTENT or state.last_entry not in self.entries
                 or not found.slots or speak.looks_like_question(found.text)
                 or any(slot.role not in (None, ROLE_OF_INTENT[state.last_intent]) for slot in found.slots)):
@@ -420,6 +423,7 @@ class Bot:
         rest = found.text
         for slot in sorted(found.slots, key=lambda slot: -slot.mention.start_index):
             rest = f"{rest[:slot.mention.start_index]} {rest[slot.mention.end_index:]}"
+        rest = _CORRECTION.sub(" ", rest)  # "不对 是13号签的": a correction of the date
         return state.last_entry if len(self.index.words(rest)) <= MAX_WORDS_BESIDE_DATE else None
 
     def _asked_by_date(self, found: Understanding, resolution: Resolution, state: ChatState | None) -> str | None:

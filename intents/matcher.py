@@ -228,9 +228,9 @@ class IntentIndex:
     def words(self, text: str) -> tuple[str, ...]:
         return self.segmenter.words(text)
 
-    def worded_as_phrasing(self, text: str) -> bool:
-        """Whether a normalised question has the very words of a phrasing (in their order, each once)."""
-        return _distinct(self.words(text)) in self._exact
+    def phrased_as(self, text: str) -> set[str]:
+        """The entry ids with a phrasing of the very words of a normalised question (in their order, each once)."""
+        return {self.intents[index].entry_id for index in self._exact.get(_distinct(self.words(text)), ())}
 
     def match(self, text: str, *, limit: int = 5) -> Match:
         """Rank intents for a normalised question. The Match may be shared with an earlier caller: never change it."""

@@ -764,6 +764,23 @@ def test_a_message_giving_only_a_date_answers_the_previous_dated_question_with_i
                time=NOW + timedelta(minutes=2)).intent != "points.when_to_renew"
 
 
+def test_a_corrected_date_answers_the_previous_dated_question_again(ask):
+    # the points can be confirmed from the 3rd working day after the endorsement (domain.md): 2026-11-17 is a
+    # Tuesday, so 18, 19, 20 → 2026-11-20
+    ask("签注之后积分最早哪天能确认", room=GROUP, sender="c", mentioned=True)
+    ask("我是11月16号签的", room=GROUP, sender="c", mentioned=True, time=NOW + timedelta(minutes=1))
+    follow = ask("哦不对 我是11月17号签的 记错了", room=GROUP, sender="c", mentioned=True,
+                 time=NOW + timedelta(minutes=2))
+    assert follow.intent == "points.when_to_renew" and "2026-11-20" in follow.facts.values()
+
+
+def test_asking_what_the_bot_can_do_after_an_out_of_scope_question_is_help(ask):
+    room = "help-after-weather@chatroom"
+    assert ask("@小助手 帮我查一下明天天气", room=room, mentioned=True).intent == "out_of_scope"
+    result = ask("@小助手 那你能干啥", room=room, mentioned=True, time=NOW + timedelta(minutes=1))
+    assert result.intent == "bot.help" and result.replied
+
+
 @pytest.mark.parametrize("text, intent", [
     ("个税是按年报的 中间有几个月没有收入 算零申报伐 影响积分伐", "points.tax"),  # not a firm's annual report
     ("灵活就业社保 会不会影响积分", "points.social_security"),
