@@ -21,7 +21,7 @@ from intents.classifier import IntentClassifier
 from intents.matcher import IntentIndex, Match, load_utterances
 from intents.dates import SHANGHAI
 from intents.roles import ENDORSED, EXPIRY, REVIEW, SUBMITTED
-from intents.scope import UNRELATED, USE, Scope, Verdict
+from intents.scope import OTHER_POINTS, UNRELATED, USE, Scope, Verdict
 from intents.segment import Segmenter
 from intents.understand import MAX_QUESTION_CHARS, Understanding, joined, two_parts, understand
 from knowledge.faqfile import HELP, OUT_OF_SCOPE, Entry
@@ -286,8 +286,9 @@ class Bot:
         as the question): out of scope, or that intent's entry, as confident as the reading when that found one of ours, else
         just recognised (answered when asked, silent unasked in a group); read as the reading's own intent, the reading
         without its menu of close rivals. `after`: the intent of the sender's previous question, when remembered."""
-        if resolution.entry is not None and resolution.entry.id in self.taught:
-            return resolution
+        if resolution.entry is not None and resolution.entry.id in self.taught or (
+                resolution.outside and found.outside is not None and found.outside.kind == OTHER_POINTS):
+            return resolution  # an operator's fix stands; another scheme's points ("国航积分快过期了") are not ours
         reading = self.classifier.read(found.text, found.words, after)
         if reading.intent == OUT_OF_SCOPE or resolution.outside:
             needed = SURE_ACROSS

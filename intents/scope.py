@@ -22,7 +22,9 @@ _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族
 _LISTS = ("documents", "typos_of_permit_words", "materials", "material_context", "document_renewal", "policies", "uses",
           "school", "about_itself", "in_scope", "unrelated", "acknowledgements", "thanks", "renewal", "home",
           "foreign_en", "context_before", "context_after", "subject_after", "used_there", "moved_to", "not_places",
-          "foreign")
+          "foreign", "points_issuers", "other_points")
+# What a points scheme's issuer names right before it ("国航积分", "hotel points", "airline miles")
+_POINTS_UNITS = ("积分", "points", "miles")
 _PERMIT_WORDS = frozenset({"居住证", "积分", "居住证积分"})
 _LINKS = frozenset({"的", "办", "办的", "市", "那边", "这边", "还有", "也有", "一张"})
 _PERMIT_WORDS_EN = frozenset({"residence", "permit", "points", "juzhuzheng"})
@@ -47,12 +49,12 @@ _PUNCTUATION = re.compile(r"[\W_]*")
 
 
 # Verdict kinds: why a question is out of scope.
-DOCUMENT, UNRELATED, POLICY, USE, PLACE = "document", "unrelated", "policy", "use", "place"
+DOCUMENT, UNRELATED, POLICY, USE, PLACE, OTHER_POINTS = "document", "unrelated", "policy", "use", "place", "other points"
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """Out of scope because of `marker`, a word of kind DOCUMENT, UNRELATED, POLICY, USE or PLACE."""
+    """Out of scope because of `marker`, a word of kind DOCUMENT, UNRELATED, POLICY, USE, PLACE or OTHER_POINTS."""
 
     kind: str
     marker: str
@@ -110,6 +112,8 @@ class Scope:
         self.documents, self.policies = _by_first(markers("documents")), _by_first(markers("policies"))
         self.unrelated, self.uses = _by_first(markers("unrelated")), _by_first(markers("uses"))
         self.school, self.about_itself = _by_first(markers("school")), frozenset(data["about_itself"])
+        self.other_points = _by_first((*(issuer + (unit,) for issuer in markers("points_issuers") for unit in _POINTS_UNITS),
+                                       *markers("other_points")))
         # with the words the synonyms read as them ("jzz过期45天 会不会影响孩子上学" asks about the permit)
         try:
             synonyms = load_synonyms(path.with_name(SYNONYMS_FILE.name))
@@ -169,7 +173,7 @@ class Scope:
 
     def outside(self, tokens: Sequence[str], text: str = "") -> Verdict | None:
         """The marker that puts the question out of scope, or None; `text` is the normalised message the tokens
-        are cut from. Rules, first that applies: another document kind; an unrelated topic; another policy unless
+        are cut from. Rules, first that applies: another document kind; another scheme's points; an unrelated topic; another policy unless
         renewal is asked about; a use of the permit (school) when nothing of the permit or points is asked; a place
         whose permit or points are meant; a place named without Shanghai, unless it is only where an asker of a
         permit or points question is from (said in passing: `origin`) or works."""
@@ -185,6 +189,8 @@ class Scope:
                 return Verdict(DOCUMENT, document)
         if found.isdisjoint(self._certificate_excused) and (certificate := self._certificate(tokens)):
             return Verdict(DOCUMENT, certificate)
+        if other_points := _first_marker(tokens, self.other_points):
+            return Verdict(OTHER_POINTS, other_points)
         if unrelated := _first_marker(tokens, self.unrelated):
             return Verdict(UNRELATED, unrelated)
         if not found & self.renewal and (policy := _first_marker(tokens, self.policies)):
