@@ -49,6 +49,9 @@ def test_in_scope_questions_with_tricky_words_are_answered(ask, text, intent):
     # another scheme's points, even when its words are the residence points' (过期, 延期, 清零, expire)
     "国航积分快过期了 能延期吗", "会员积分被清零了 客服不管 怎么投诉", "my airline miles expire next month, can I extend them?",
     "Hilton hotel points expire soon, how to keep them?", "超市积分卡丢了 能补吗",
+    # the other documents' English names (回乡证, 港澳通行证, 港澳台居民居住证)
+    "how do I renew my home return permit", "where do I get the two-way permit endorsed",
+    "renew my Hong Kong and Macao residents residence permit",
     # a district's short name right before its permit; also after its city, with Shanghai named elsewhere
     "临安居住证签注在哪个窗口", "顺德居住证签注要房东一起去吗", "佛山顺德的居住证可以异地签注吗 我人在上海",
     "赣县的居住证过期了还能补签吗", "苏州工业园区的居住证在哪签注",
