@@ -250,16 +250,16 @@ class Bot:
                 resolution = self._resolve(match, found, remembered, topic=topic)
                 if (dated := self._asked_by_date(found, resolution, state)) in self.entries:
                     plain = False
-                    resolution = self._settle(dated, found, remembered)  # "三月的最后一天到期": the date says what is asked
+                    resolution = self._settle(dated, found, remembered)  # "三月的最后一天到期": the date says it
                 elif self._unread_follow_up(resolution, found, state):  # "要收费吗" just after a points answer
                     plain = False  # as sure as the least recognised answer: said when asked, not unasked in a group
                     resolution = self._settle(state.last_entry, found, remembered, score=self.thresholds.minimum)
-                if (resolution.intent in _WHETHER_POINTS_LAST and _permit_lapsed(found.words)  # "居住证过期了 积分还能续办吗"
+                if (resolution.intent in _WHETHER_POINTS_LAST and _permit_lapsed(found.words)  # "居住证过期了 积分还续吗"
                         or self._points_after_lapse(found, state)) and (lapse := self._lapse(found)) in self.entries:
                     plain = False
                     resolution = self._settle(lapse, found, remembered, score=resolution.score)
                 if (resolution.rivals or resolution.score < self.thresholds.group or joined(found.text)) and (
-                        parts := two_parts(found.text, self.index)):  # two questions, each clear on its own: two answers
+                        parts := two_parts(found.text, self.index)):  # two questions, each clear alone: two answers
                     resolution, second = self._two_parts(parts, found, remembered, resolution)
         if (plain or after or found.topic is not None and self._weak(resolution)) and second is None:
             # read by its own words, a message after the sender's question ("那积分呢" after the permit's materials),
@@ -283,9 +283,10 @@ class Bot:
         SURE_ACROSS to cross the scope line either way, never out of it for Shanghai's own renewal; LIKELIER_THAN_NOT
         for a question the matcher could not read that names the permit or points), knows the intent read, and the
         reading found no entry an operator added or taught (their fix stands, as does an entry with a phrasing worded
-        as the question): out of scope, or that intent's entry, as confident as the reading when that found one of ours, else
-        just recognised (answered when asked, silent unasked in a group); read as the reading's own intent, the reading
-        without its menu of close rivals. `after`: the intent of the sender's previous question, when remembered."""
+        as the question) nor another scheme's points: out of scope, or that intent's entry, as confident as the
+        reading when that found one of ours, else just recognised (answered when asked, silent unasked in a group);
+        read as the reading's own intent, the reading without its menu of close rivals. `after`: the intent of the
+        sender's previous question, when remembered."""
         if resolution.entry is not None and resolution.entry.id in self.taught or (
                 resolution.outside and found.outside is not None and found.outside.kind == OTHER_POINTS):
             return resolution  # an operator's fix stands; another scheme's points ("国航积分快过期了") are not ours

@@ -49,7 +49,8 @@ _PUNCTUATION = re.compile(r"[\W_]*")
 
 
 # Verdict kinds: why a question is out of scope.
-DOCUMENT, UNRELATED, POLICY, USE, PLACE, OTHER_POINTS = "document", "unrelated", "policy", "use", "place", "other points"
+DOCUMENT, UNRELATED, POLICY, USE, PLACE = "document", "unrelated", "policy", "use", "place"
+OTHER_POINTS = "other points"
 
 
 @dataclass(frozen=True)
@@ -112,8 +113,8 @@ class Scope:
         self.documents, self.policies = _by_first(markers("documents")), _by_first(markers("policies"))
         self.unrelated, self.uses = _by_first(markers("unrelated")), _by_first(markers("uses"))
         self.school, self.about_itself = _by_first(markers("school")), frozenset(data["about_itself"])
-        self.other_points = _by_first((*(issuer + (unit,) for issuer in markers("points_issuers") for unit in _POINTS_UNITS),
-                                       *markers("other_points")))
+        issued = tuple(issuer + (unit,) for issuer in markers("points_issuers") for unit in _POINTS_UNITS)
+        self.other_points = _by_first(issued + markers("other_points"))
         # with the words the synonyms read as them ("jzz过期45天 会不会影响孩子上学" asks about the permit)
         try:
             synonyms = load_synonyms(path.with_name(SYNONYMS_FILE.name))
@@ -173,10 +174,10 @@ class Scope:
 
     def outside(self, tokens: Sequence[str], text: str = "") -> Verdict | None:
         """The marker that puts the question out of scope, or None; `text` is the normalised message the tokens
-        are cut from. Rules, first that applies: another document kind; another scheme's points; an unrelated topic; another policy unless
-        renewal is asked about; a use of the permit (school) when nothing of the permit or points is asked; a place
-        whose permit or points are meant; a place named without Shanghai, unless it is only where an asker of a
-        permit or points question is from (said in passing: `origin`) or works."""
+        are cut from. Rules, first that applies: another document kind; another scheme's points; an unrelated topic;
+        another policy unless renewal is asked about; a use of the permit (school) when nothing of the permit or
+        points is asked; a place whose permit or points are meant; a place named without Shanghai, unless it is only
+        where an asker of a permit or points question is from (said in passing: `origin`) or works."""
         # a word (isalnum) is never punctuation: the pattern is tried only on the rest
         tokens = self._typos_joined([t for t in tokens if t.isalnum() or not _PUNCTUATION.fullmatch(t)])
         found = set(tokens)
