@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 TRAINING_SETS = ("eval/tuning_*_questions.jsonl", "eval/holdout_questions.jsonl", "tests/data/dev_questions.jsonl")
 RECENT = 2000  # readings kept, by text
 MIN_COUNT = 2  # a feature seen in fewer training questions is left out (half the features, the same accuracy)
-REGULARISATION = 5.0  # scikit-learn's C, chosen on tuning sets left out of training (BD…BY and DD…DJ: 1, 2, 3, 5, 10)
+REGULARISATION = 10.0  # scikit-learn's C, chosen on tuning sets left out of training (BD…BY, DD…DJ: 5 of 1–10; GD…GF: 10 of 3–20)
 # A training message this soon after its sender's previous one in the room is read with that one's label, as the
 # handler reads a message with the sender's remembered intent (config carry_minutes, 30 by default).
 CONTEXT = timedelta(minutes=30)
