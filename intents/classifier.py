@@ -2,7 +2,7 @@
 scikit-learn on the labelled members' questions of the tuning sets and the FAQ phrasings, read with numpy alone.
 
 It reads a message's words and character bigrams (intents.matcher.features) as present or absent, as the matcher's
-likelihood does, but learns them discriminatively from about 28,000 questions people wrote without seeing the FAQ;
+likelihood does, but learns them discriminatively from about 30,000 questions people wrote without seeing the FAQ;
 a message sent within CONTEXT of the sender's previous one in the same room is also read with that question's intent
 ("那积分呢" after the permit's materials asks the points' materials).
 The handler defers to it where it is sure and the knowledge has no phrasing worded as the question (bot/handler.py).
