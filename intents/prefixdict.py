@@ -213,8 +213,8 @@ class TrieTokenizer(jieba.Tokenizer):
                 candidate = log(frequencies[key]) - log_total + score[start + size]
                 if candidate >= best:
                     best, end[start] = candidate, start + size - 1
-            if best == -inf:  # no word starts here: the character alone
-                best, end[start] = log(self.frequency(sentence[start]) or 1) - log_total + score[start + 1], start
+            if best == -inf:  # no word starts here: the character alone, which is no word either (jieba's log(1) = 0)
+                best, end[start] = score[start + 1] - log_total, start
             score[start] = best
         position, english = 0, ""
         while position < length:
