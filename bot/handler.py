@@ -287,9 +287,13 @@ class Bot:
         reading when that found one of ours, else just recognised (answered when asked, silent unasked in a group);
         read as the reading's own intent, the reading without its menu of close rivals. `after`: the intent of the
         sender's previous question, when remembered."""
-        if resolution.entry is not None and resolution.entry.id in self.taught or (
-                resolution.outside and found.outside is not None and found.outside.kind == OTHER_POINTS):
-            return resolution  # an operator's fix stands; another scheme's points ("国航积分快过期了") are not ours
+        if (resolution.entry is not None and resolution.entry.id in self.taught
+                or resolution.outside and found.outside is not None and found.outside.kind == OTHER_POINTS
+                or resolution.intent not in self.classifier.intents
+                or resolution.entry is not None and resolution.entry.id in self.index.phrased_as(found.text)):
+            # decided whatever the reading, and not asked: an operator's fix, another scheme's points ("国航积分快过期
+            # 了"), an intent it does not know, an entry with a phrasing worded as the question
+            return resolution
         reading = self.classifier.read(found.text, found.words, after)
         if reading.intent == OUT_OF_SCOPE or resolution.outside:
             needed = SURE_ACROSS
@@ -297,8 +301,7 @@ class Bot:
             needed = LIKELIER_THAN_NOT
         else:
             needed = SURE
-        if (reading.probability < needed or resolution.intent not in self.classifier.intents
-                or resolution.entry is not None and resolution.entry.id in self.index.phrased_as(found.text)):
+        if reading.probability < needed:
             return resolution
         if reading.intent == resolution.intent:  # agreed: a menu of close rivals is no longer needed
             return replace(resolution, rivals=[])
