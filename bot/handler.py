@@ -220,6 +220,7 @@ class Bot:
         second: Resolution | None = None
         plain = False  # read by the matcher or a scope marker from its own words alone: the classifier may overrule
         after: str | None = None  # the intent of the sender's previous question, for a message read as asked after it
+        last_text = found.text  # the question the next follow-up is read with
         if found.thanks:
             resolution = Resolution(None, 1.0, outside=True)
         elif found.outside is None and (asked := self._date_for_last_question(found, state)):
@@ -236,6 +237,8 @@ class Bot:
         else:
             after = state.last_intent if state else None
             if found.outside or self._on_about_elsewhere(found, state, quoted):
+                if not found.outside:  # "要带啥" after "昆山的居住证怎么签注": "网上能办吗" next still asks of Kunshan
+                    last_text = state.last_text
                 parts = two_parts(found.text, self.index) if found.outside else None
                 if parts and not self.scope.outside(self.index.segmenter.tokens(parts[0]), parts[0]):
                     # "签注在哪办？另外港澳通行证能一起办吗": the first part is ours, the rest is not
@@ -249,7 +252,7 @@ class Bot:
                 match, topic, plain = self._match(found, state, quoted)
                 resolution = self._resolve(match, found, remembered, topic=topic)
                 if (dated := self._asked_by_date(found, resolution, state)) in self.entries:
-                    plain = False
+                    plain = found.topic is None  # "车险下周到期 续保哪家便宜": a date alone does not say it is ours
                     resolution = self._settle(dated, found, remembered)  # "三月的最后一天到期": the date says it
                 elif self._unread_follow_up(resolution, found, state):  # "要收费吗" just after a points answer
                     plain = False  # as sure as the least recognised answer: said when asked, not unasked in a group
@@ -268,7 +271,7 @@ class Bot:
         # speak
         say = speak.decide(msg, resolution, found, names_bot=self._names_bot(found.text), thresholds=self.thresholds,
                            chosen=chosen)
-        return self._finish(msg, found, resolution, say, state, last_text=found.text, second=second)
+        return self._finish(msg, found, resolution, say, state, last_text=last_text, second=second)
 
     def _resolve(self, match: Match, found: Understanding, remembered: dict, *, topic: str | None = None) -> Resolution:
         return resolve(on_topic(match, self.entries, topic), self.entries, found.slots, found.today,
@@ -288,7 +291,8 @@ class Bot:
         read as the reading's own intent, the reading without its menu of close rivals. `after`: the intent of the
         sender's previous question, when remembered."""
         if (resolution.entry is not None and resolution.entry.id in self.taught
-                or resolution.outside and found.outside is not None and found.outside.kind == OTHER_POINTS
+                or resolution.outside and found.outside is not None and (found.outside.kind == OTHER_POINTS
+                                                                          or found.outside.owned)
                 or resolution.intent not in self.classifier.intents
                 or resolution.entry is not None and resolution.entry.id in self.index.phrased_as(found.text)):
             # decided whatever the reading, and not asked: an operator's fix, another scheme's points ("国航积分快过期
@@ -369,11 +373,11 @@ class Bot:
 
     def _on_about_elsewhere(self, found: Understanding, state: ChatState | None, quoted: Understanding | None) -> bool:
         """A short follow-up, right after the sender's question about another place, document or policy, that
-        asks on about it ("港澳通行证签注…" → "要带居住证吗", "公租房申请要积分吗" → "需要多少分"): at most
-        MAX_WORDS_ON words, no date, no Shanghai, not the permit or points asked with 那 or of their renewal ("那积分要
+        asks on about it ("港澳通行证签注…" → "要带居住证吗", "公租房申请要积分吗" → "需要多少分", "武汉的居住证过期了…" →
+        "过期两个月了"): at most MAX_WORDS_ON words, no Shanghai, not the permit or points asked with 那 or of their renewal ("那积分要
         每年续吗", "居住证那个签注是在哪个窗口")."""
         if (quoted is not None or state is None or state.last_intent != OUT_OF_SCOPE or not state.last_text
-                or found.slots or len(found.words) > MAX_WORDS_ON or not self.scope.home.isdisjoint(found.words)
+                or len(found.words) > MAX_WORDS_ON or not self.scope.home.isdisjoint(found.words)
                 or found.topic and (_FOLLOW_UP.match(found.text) or not self.scope.renewal.isdisjoint(found.words))):
             return False
         return self.scope.outside(self.index.segmenter.tokens(state.last_text), state.last_text) is not None

@@ -32,6 +32,7 @@ _PERMIT_NAMES_EN = _PERMIT_WORDS_EN | _PERMIT_WORDS
 _ROADS = frozenset({"路", "东路", "西路", "南路", "北路", "中路", "大道", "大街", "路上"})
 _AREAS = frozenset({"园区", "新区", "开发区", "高新区", "区", "县", "市区"})
 _HUKOU = frozenset({"户口", "户籍"})
+_GONE_TO = frozenset({"回", "去", "到", "在", "从"})  # before a place gone to or come from
 _NEGATIONS = frozenset({"not", "nothing", "不是", "不说", "不问"})
 # "在上海能用吗", "北京居住证和上海居住证能同时有吗": where the other place's permit would be used, or both asked of
 _AT = frozenset({"在", "到", "来", "去", "和", "跟", "与", "及"})
@@ -55,10 +56,12 @@ OTHER_POINTS = "other points"
 
 @dataclass(frozen=True)
 class Verdict:
-    """Out of scope because of `marker`, a word of kind DOCUMENT, UNRELATED, POLICY, USE, PLACE or OTHER_POINTS."""
+    """Out of scope because of `marker`, a word of kind DOCUMENT, UNRELATED, POLICY, USE, PLACE or OTHER_POINTS;
+    `owned`: the place's own permit or points are named ("宜宾居住证", "居住证是昆山办的"), not a place in passing."""
 
     kind: str
     marker: str
+    owned: bool = False
 
 
 class ScopeError(ValueError):
@@ -218,7 +221,8 @@ class Scope:
             district = token in self.districts or (token.endswith("区") and token[:2] in self.places)
             if district and (linked := [t for t in tokens[i + 1:i + 3] if t not in _LINKS]) and \
                     linked[0] in self.subject_after:
-                return Verdict(PLACE, token)  # "顺德居住证签注要房东一起去吗", "赣县的居住证", "苏州工业园区的居住证"
+                # "顺德居住证签注要房东一起去吗", "赣县的居住证", "苏州工业园区的居住证"
+                return Verdict(PLACE, token, owned=self._owns(tokens, i, named_home))
             if token not in self.places or tokens[i + 1:i + 2] and tokens[i + 1] in _ROADS:
                 continue  # "在南京西路上班": a Shanghai road named after the place
             before = i - 1  # over the larger places naming it and 在: "老家江西赣州的", "户口在安徽滁州"
@@ -235,7 +239,7 @@ class Scope:
             said_of = [t for t in tokens[max(0, i - 3):i] if t not in ("是", "在")]
             if (after and after[0] in self.subject_after) or (said_of and said_of[-1] in _PERMIT_WORDS and
                                                                tokens[i - 1] == "是"):
-                return Verdict(PLACE, token)
+                return Verdict(PLACE, token, owned=self._owns(tokens, i, named_home))
             if found & _PERMIT_WORDS and "".join(tokens[i + 1:]) in ("办", "办的"):
                 return Verdict(PLACE, token)  # "老家的居住证在上海能签注吗 我是在温州办的": the permit is that place's
             # "上海的居住证能在苏州用吗", "能转成北京的": the Shanghai permit used or moved there, another city's rules
@@ -249,6 +253,17 @@ class Scope:
                 continue
             return Verdict(PLACE, token)
         return None
+
+    def _owns(self, tokens: Sequence[str], i: int, named_home: bool) -> bool:
+        """Whether the place at `i` names its own permit or points, Shanghai unnamed: right before 居住证 / 积分 or a
+        word of theirs (over 的: "苏州工业园区的积分续办"), not a place gone to or come from, over the larger places
+        naming it ("宜宾居住证怎么签注", not "過年回台灣 居住證2月28到期", "老家江西赣州的积分续办", "苏州的社保")."""
+        named = [t for t in tokens[i + 1:i + 3] if t != "的"]
+        before = i - 1
+        while before >= 0 and (tokens[before] in self.places or tokens[before] in _AREAS):
+            before -= 1
+        return (not named_home and bool(named) and named[0].startswith(("居住证", "积分"))
+                and (before < 0 or tokens[before] not in self.context_before and tokens[before] not in _GONE_TO))
 
     def _turns_to_shanghai(self, tokens: Sequence[str], i: int) -> bool:
         """Whether, after the place at `i`, the question names Shanghai and, within five words and before any other

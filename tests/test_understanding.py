@@ -35,6 +35,9 @@ def asked(ask, text, **kwargs):
     ("jifen xuban yao duojiu", "points.processing_time"),  # toneless pinyin of the topic words
     ("社保基数调整了 积分续办会受影响吗", "points.social_security"),  # the neighbouring topic, asked about the points
     ("我在超市上班 积分续办要带什么", "points.materials"),  # a shop as the workplace, not its points
+    ("過年回台灣 居住證2月28到期 年前能先簽嗎", "permit.renew_window"),  # a place gone to, before the permit
+    ("苏州的社保转过来了 续积分能连续算吗", "points.social_security"),  # another city's social insurance moved here
+    ("我的证下个月5号到期 啥时候能续", "permit.renew_window"),  # dated, no topic word: still ours
 ])
 def test_in_scope_questions_with_tricky_words_are_answered(ask, text, intent):
     result = asked(ask, text, mentioned=True)
@@ -54,6 +57,10 @@ def test_in_scope_questions_with_tricky_words_are_answered(ask, text, intent):
     # a district's short name right before its permit; also after its city, with Shanghai named elsewhere
     "临安居住证签注在哪个窗口", "顺德居住证签注要房东一起去吗", "佛山顺德的居住证可以异地签注吗 我人在上海",
     "赣县的居住证过期了还能补签吗", "苏州工业园区的居住证在哪签注",
+    # a place's own permit or points, however sure the members' classifier is of the Shanghai question
+    "宜宾居住证怎么签注啊 网上能弄不", "济南居住证可以在随申办上签吗", "苏州工业园区积分续办要交什么",
+    # a date and a renewal, but of something else ("下周到期" is not the permit's)
+    "健身卡下周到期 续卡有没有人拼团 便宜点", "班级群里说下周三交体检表 是几点前交",
     "身份证快过期了 户口不在上海能在上海换吗", "Is a Suzhou residence permit valid in Shanghai?",
     # other policies and documents without a word of the permit or points; a town the gazetteer does not have
     "灵活就业社保怎么交", "个税年度汇算截止到几号", "一网通办怎么办营业执照", "港澳签注过期了怎么办", "户口本丢了怎么补办",
@@ -99,6 +106,19 @@ def test_follow_up_after_an_out_of_scope_turn(ask):
     assert ask("杭州居住证怎么续", room=GROUP, mentioned=True).intent == "out_of_scope"
     follow = ask("那上海呢", room=GROUP, mentioned=True, time=NOW + timedelta(minutes=1))
     assert follow.intent in {"permit.process", "permit.renew_window"} and not follow.menu
+
+
+def test_follow_ups_after_another_citys_question_ask_on_about_that_city_until_shanghai_is_named(ask):
+    asks = ["昆山的居住证怎么签注 我住花桥在上海上班", "要带啥", "网上能办吗"]
+    for minutes, text in enumerate(asks):
+        assert ask(text, room=GROUP, time=NOW + timedelta(minutes=minutes)).intent == "out_of_scope"
+    shanghai = ask("那上海的呢", room=GROUP, mentioned=True, time=NOW + timedelta(minutes=4))
+    assert shanghai.intent.startswith("permit.") and shanghai.replied
+
+
+def test_a_short_dated_follow_up_after_another_citys_question_is_about_that_city(ask):
+    assert ask("武汉的居住证过期了能在网上补签吗", room=GROUP).intent == "out_of_scope"
+    assert ask("过期两个月了", room=GROUP, time=NOW + timedelta(minutes=1)).intent == "out_of_scope"
 
 
 @pytest.mark.parametrize("first, follow", [
