@@ -252,8 +252,12 @@ class Bot:
                 match, topic, plain = self._match(found, state, quoted)
                 resolution = self._resolve(match, found, remembered, topic=topic)
                 if (dated := self._asked_by_date(found, resolution, state)) in self.entries:
-                    plain = found.topic is None  # "车险下周到期 续保哪家便宜": a date alone does not say it is ours
-                    resolution = self._settle(dated, found, remembered)  # "三月的最后一天到期": the date says it
+                    # "车险下周到期 续保哪家便宜": a date alone, no topic word or quote, does not say it is ours: the
+                    # classifier may read it, and its leaning out of scope keeps the answer for when it is asked
+                    plain = found.topic is None and quoted is None
+                    leans_out = plain and self.classifier.read(found.text, found.words, after).intent == OUT_OF_SCOPE
+                    resolution = self._settle(dated, found, remembered,  # "三月的最后一天到期": the date says it
+                                              score=self.thresholds.minimum if leans_out else 1.0)
                 elif self._unread_follow_up(resolution, found, state):  # "要收费吗" just after a points answer
                     plain = False  # as sure as the least recognised answer: said when asked, not unasked in a group
                     resolution = self._settle(state.last_entry, found, remembered, score=self.thresholds.minimum)

@@ -75,6 +75,16 @@ def test_near_misses_are_out_of_scope_and_unmentioned_they_get_silence(ask, text
     assert result.intent == "out_of_scope" and result.replied  # the polite line when @-mentioned
 
 
+@pytest.mark.parametrize("text", ["车险下周到期 续保哪家便宜", "劳动合同下个月到期 公司说续签要降薪 这种能拒绝吗"])
+def test_a_date_and_a_renewal_of_something_else_unasked_get_silence(ask, text):
+    assert asked(ask, text).reply is None
+
+
+def test_a_dated_question_without_topic_words_unasked_is_still_answered(ask):
+    result = asked(ask, "我的证下个月5号到期 啥时候能续")
+    assert result.intent == "permit.renew_window" and result.replied
+
+
 # 2. Permit vs points: the topic words weigh as what they are.
 @pytest.mark.parametrize("text, intents", [
     ("积分过期了怎么办", {"points.validity"}),
