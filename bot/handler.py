@@ -300,12 +300,15 @@ class Bot:
                 or resolution.intent not in self.classifier.intents
                 or resolution.entry is not None and resolution.entry.id in self.index.phrased_as(found.text)):
             # decided whatever the reading, and not asked: an operator's fix, another scheme's points ("国航积分快过期
-            # 了"), an intent it does not know, an entry with a phrasing worded as the question
+            # 了") or a place's own permit ("宜宾居住证"), an intent it does not know, an entry with a phrasing worded
+            # as the question
             return resolution
         reading = self.classifier.read(found.text, found.words, after)
         if reading.intent == OUT_OF_SCOPE or resolution.outside:
             needed = SURE_ACROSS
-        elif resolution.entry is None and found.topic is not None:
+        elif (resolution.entry is None and found.topic is not None
+              or reading.intent in {resolution.intent, *(rival.catalog_id for rival in resolution.rivals)}
+              and resolution.rivals):
             needed = LIKELIER_THAN_NOT
         else:
             needed = SURE

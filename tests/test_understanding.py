@@ -38,6 +38,7 @@ def asked(ask, text, **kwargs):
     ("過年回台灣 居住證2月28到期 年前能先簽嗎", "permit.renew_window"),  # a place gone to, before the permit
     ("苏州的社保转过来了 续积分能连续算吗", "points.social_security"),  # another city's social insurance moved here
     ("我的证下个月5号到期 啥时候能续", "permit.renew_window"),  # dated, no topic word: still ours
+    ("日本同事的中国太太 租房住的 居住证签注要房东配合吗", "permit.auto_endorse"),  # a place of a person
 ])
 def test_in_scope_questions_with_tricky_words_are_answered(ask, text, intent):
     result = asked(ask, text, mentioned=True)
@@ -203,6 +204,12 @@ def test_clear_questions_get_no_menu(ask):
     dated = asked(ask, "我11号签的注 积分截止哪天", mentioned=True)
     assert not dated.menu and dated.facts["endorsed_date"] == "2026-11-11"
     assert dated.facts["points_deadline"] == "2027-01-10"
+
+
+def test_a_menu_between_intents_the_classifier_reads_one_of_is_settled_by_it(ask):
+    # the matcher's three permit answers are close; the members' classifier reads what is missing as materials
+    result = asked(ask, "在随申办签注 显示材料待补正 是缺什么", mentioned=True)
+    assert result.intent == "permit.materials" and not result.menu
 
 
 # 6. English questions about the same topics: understood, answered with an English lead line.
