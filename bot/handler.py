@@ -296,12 +296,12 @@ class Bot:
         sender's previous question, when remembered."""
         if (resolution.entry is not None and resolution.entry.id in self.taught
                 or resolution.outside and found.outside is not None and (found.outside.kind == OTHER_POINTS
-                                                                          or found.outside.owned)
+                                                                          or found.outside.decisive)
                 or resolution.intent not in self.classifier.intents
                 or resolution.entry is not None and resolution.entry.id in self.index.phrased_as(found.text)):
             # decided whatever the reading, and not asked: an operator's fix, another scheme's points ("国航积分快过期
-            # 了") or a place's own permit ("宜宾居住证"), an intent it does not know, an entry with a phrasing worded
-            # as the question
+            # 了"), a place's own permit ("宜宾居住证") or another document named in full, an intent it does not know,
+            # an entry with a phrasing worded as the question
             return resolution
         reading = self.classifier.read(found.text, found.words, after)
         if reading.intent == OUT_OF_SCOPE or resolution.outside:

@@ -57,11 +57,12 @@ OTHER_POINTS = "other points"
 @dataclass(frozen=True)
 class Verdict:
     """Out of scope because of `marker`, a word of kind DOCUMENT, UNRELATED, POLICY, USE, PLACE or OTHER_POINTS;
-    `owned`: the place's own permit or points are named ("宜宾居住证", "居住证是昆山办的"), not a place in passing."""
+    `decisive`: the marker says what is asked about, not something named in passing: a place's own permit or points
+    ("宜宾居住证"), another document named in several words ("two way permit", "港澳台 居民 居住证")."""
 
     kind: str
     marker: str
-    owned: bool = False
+    decisive: bool = False
 
 
 class ScopeError(ValueError):
@@ -190,7 +191,8 @@ class Scope:
                 continue  # "my residence permit (居住证, not the sticker in my passport)": said it is not asked
             if not (document in self.typos and found & _PERMIT_WORDS
                     or document in self.materials and found & as_material):
-                return Verdict(DOCUMENT, document)
+                # "two way permit": another document's English name in several words, said of nothing else
+                return Verdict(DOCUMENT, document, decisive=document not in found and document.isascii())
         if found.isdisjoint(self._certificate_excused) and (certificate := self._certificate(tokens)):
             return Verdict(DOCUMENT, certificate)
         if other_points := _first_marker(tokens, self.other_points):
@@ -222,7 +224,7 @@ class Scope:
             if district and (linked := [t for t in tokens[i + 1:i + 3] if t not in _LINKS]) and \
                     linked[0] in self.subject_after:
                 # "顺德居住证签注要房东一起去吗", "赣县的居住证", "苏州工业园区的居住证"
-                return Verdict(PLACE, token, owned=self._owns(tokens, i, named_home))
+                return Verdict(PLACE, token, decisive=self._owns(tokens, i, named_home))
             if token not in self.places or tokens[i + 1:i + 2] and tokens[i + 1] in _ROADS:
                 continue  # "在南京西路上班": a Shanghai road named after the place
             before = i - 1  # over the larger places naming it and 在: "老家江西赣州的", "户口在安徽滁州"
@@ -239,7 +241,7 @@ class Scope:
             said_of = [t for t in tokens[max(0, i - 3):i] if t not in ("是", "在")]
             if (after and after[0] in self.subject_after) or (said_of and said_of[-1] in _PERMIT_WORDS and
                                                                tokens[i - 1] == "是"):
-                return Verdict(PLACE, token, owned=self._owns(tokens, i, named_home))
+                return Verdict(PLACE, token, decisive=self._owns(tokens, i, named_home))
             if found & _PERMIT_WORDS and "".join(tokens[i + 1:]) in ("办", "办的"):
                 return Verdict(PLACE, token)  # "老家的居住证在上海能签注吗 我是在温州办的": the permit is that place's
             # "上海的居住证能在苏州用吗", "能转成北京的": the Shanghai permit used or moved there, another city's rules
