@@ -21,7 +21,7 @@ from intents.classifier import IntentClassifier
 from intents.matcher import IntentIndex, Match, load_utterances
 from intents.dates import SHANGHAI
 from intents.roles import ENDORSED, EXPIRY, REVIEW, SUBMITTED
-from intents.scope import OTHER_POINTS, UNRELATED, USE, Scope, Verdict
+from intents.scope import DOCUMENT, OTHER_POINTS, UNRELATED, USE, Scope, Verdict
 from intents.segment import Segmenter
 from intents.understand import MAX_QUESTION_CHARS, Understanding, joined, two_parts, understand
 from knowledge.faqfile import HELP, OUT_OF_SCOPE, Entry
@@ -34,6 +34,7 @@ _CHOICE = re.compile(r"^\s*([1-9])\s*$")
 # Whether the points still hold, asked after the permit lapsed, is asked of the lapse (catalog points_follow_up of
 # the overdue intent): the tuning sets' labels name failure_reasons for 50 of 60 such questions.
 _WHETHER_POINTS_LAST = frozenset({"points.validity", DEADLINE_AFTER_PERMIT, WHEN_TO_RENEW})
+_MATERIALS = frozenset({"permit.materials", "points.materials", "points.paper_materials"})
 _NOT_DONE = frozenset({"没", "没有", "忘", "忘了", "没去"})
 _FOLLOW_UP = re.compile(r"^(那|那么|还有|另外|然后|那如果|如果|上海的|在上海|and\b|or\b|what about|how about)")
 _SAME_QUESTION = re.compile(r"同问|同求|我也是|我也一样|我也想问|一样的问题|\+1|me too|same here")
@@ -209,6 +210,10 @@ class Bot:
                 or _STILL_ASKING.search(found.text)):  # "好的谢谢老师 我先去排队了": chatter, or a thank-you
             found.thanks = not self.scope.thanks.isdisjoint(found.tokens)
             found.outside = None if found.thanks else Verdict(UNRELATED, found.text[:2])
+        if (found.outside is not None and found.outside.kind == DOCUMENT and found.outside.marker in self.scope.materials
+                and state and state.last_intent in _MATERIALS and _FOLLOW_UP.match(found.text)
+                and len(found.words) == 1):
+            found.outside = None  # "那户口本呢" right after what to bring: one more material asked about, by name alone
         remembered = dict(state.dates) if state else {}
         # resolve
         if state and state.choices and (choice := _CHOICE.match(found.text)):

@@ -127,6 +127,15 @@ def test_follow_ups_after_another_citys_question_ask_on_about_that_city_until_sh
     assert shanghai.intent.startswith("permit.") and shanghai.replied
 
 
+@pytest.mark.parametrize("first, follow, intent", [
+    ("签注要带什么", "那身份证呢", "permit.materials"), ("积分续办要交哪些材料", "那身份证呢", "points.materials"),
+])
+def test_a_document_named_alone_right_after_what_to_bring_is_one_more_material(ask, first, follow, intent):
+    assert ask(first, room=GROUP, mentioned=True).intent == intent
+    result = ask(follow, room=GROUP, mentioned=True, time=NOW + timedelta(minutes=2))
+    assert result.intent == intent and result.replied
+
+
 def test_a_short_dated_follow_up_after_another_citys_question_is_about_that_city(ask):
     assert ask("武汉的居住证过期了能在网上补签吗", room=GROUP).intent == "out_of_scope"
     assert ask("过期两个月了", room=GROUP, time=NOW + timedelta(minutes=1)).intent == "out_of_scope"
