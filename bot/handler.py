@@ -293,9 +293,10 @@ class Bot:
                        after: str | None) -> Resolution:
         """The resolution the members' classifier gives instead when it reads another intent sure enough (SURE;
         SURE_ACROSS to cross the scope line either way, never out of it for Shanghai's own renewal; LIKELIER_THAN_NOT
-        for a question the matcher could not read that names the permit or points), knows the intent read, and the
-        reading found no entry an operator added or taught (their fix stands, as does an entry with a phrasing worded
-        as the question) nor another scheme's points: out of scope, or that intent's entry, as confident as the
+        for a question the matcher could not read that names the permit or points, or for one of a menu's intents),
+        knows the intent read, and the reading found no entry an operator added or taught (their fix stands, as does an
+        entry with a phrasing worded as the question) nor a decisive scope verdict (another scheme's points, a place's
+        own permit, another document's English name): out of scope, or that intent's entry, as confident as the
         reading when that found one of ours, else just recognised (answered when asked, silent unasked in a group);
         read as the reading's own intent, the reading without its menu of close rivals. `after`: the intent of the
         sender's previous question, when remembered."""
@@ -385,9 +386,9 @@ class Bot:
 
     def _on_about_elsewhere(self, found: Understanding, state: ChatState | None, quoted: Understanding | None) -> bool:
         """A short follow-up, right after the sender's question about another place, document or policy, that
-        asks on about it ("港澳通行证签注…" → "要带居住证吗", "公租房申请要积分吗" → "需要多少分", "武汉的居住证过期了…" →
-        "过期两个月了"): at most MAX_WORDS_ON words, no Shanghai, not the permit or points asked with 那 or of their renewal ("那积分要
-        每年续吗", "居住证那个签注是在哪个窗口")."""
+        asks on about it ("港澳通行证签注…" → "要带居住证吗", "公租房申请要积分吗" → "需要多少分", "武汉的居住证过期了…"
+        → "过期两个月了"): at most MAX_WORDS_ON words, no Shanghai, not the permit or points asked with 那 or of their
+        renewal ("那积分要每年续吗", "居住证那个签注是在哪个窗口")."""
         if (quoted is not None or state is None or state.last_intent != OUT_OF_SCOPE or not state.last_text
                 or len(found.words) > MAX_WORDS_ON or not self.scope.home.isdisjoint(found.words)
                 or found.topic and (_FOLLOW_UP.match(found.text) or not self.scope.renewal.isdisjoint(found.words))):

@@ -58,7 +58,7 @@ OTHER_POINTS = "other points"
 class Verdict:
     """Out of scope because of `marker`, a word of kind DOCUMENT, UNRELATED, POLICY, USE, PLACE or OTHER_POINTS;
     `decisive`: the marker says what is asked about, not something named in passing: a place's own permit or points
-    ("宜宾居住证"), another document named in several words ("two way permit", "港澳台 居民 居住证")."""
+    ("宜宾居住证"), another document's English name in several words ("two way permit")."""
 
     kind: str
     marker: str
