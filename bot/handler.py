@@ -313,8 +313,8 @@ class Bot:
         if reading.intent == OUT_OF_SCOPE or resolution.outside:
             needed = SURE_ACROSS
         elif (resolution.entry is None and found.topic is not None
-              or reading.intent in {resolution.intent, *(rival.catalog_id for rival in resolution.rivals)}
-              and resolution.rivals):
+              or resolution.rivals
+              and reading.intent in {resolution.intent, *(rival.catalog_id for rival in resolution.rivals)}):
             needed = LIKELIER_THAN_NOT
         else:
             needed = SURE

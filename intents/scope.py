@@ -32,7 +32,8 @@ _PERMIT_NAMES_EN = _PERMIT_WORDS_EN | _PERMIT_WORDS
 _ROADS = frozenset({"路", "东路", "西路", "南路", "北路", "中路", "大道", "大街", "路上"})
 _AREAS = frozenset({"园区", "新区", "开发区", "高新区", "区", "县", "市区"})
 _HUKOU = frozenset({"户口", "户籍"})
-_GONE_TO = frozenset({"回", "去", "到", "在", "从"})  # before a place gone to or come from
+_GONE_TO = frozenset({"到", "在"})  # with `context_before`'s 回 / 去 / 从: before a place gone to or come from
+_IN = frozenset({"在"})  # "户口在安徽滁州": skipped with the larger places before a place
 _NEGATIONS = frozenset({"not", "nothing", "不是", "不说", "不问"})
 # "在上海能用吗", "北京居住证和上海居住证能同时有吗": where the other place's permit would be used, or both asked of
 _AT = frozenset({"在", "到", "来", "去", "和", "跟", "与", "及"})
@@ -227,9 +228,7 @@ class Scope:
                 return Verdict(PLACE, token, decisive=self._owns(tokens, i, named_home))
             if token not in self.places or tokens[i + 1:i + 2] and tokens[i + 1] in _ROADS:
                 continue  # "在南京西路上班": a Shanghai road named after the place
-            before = i - 1  # over the larger places naming it and 在: "老家江西赣州的", "户口在安徽滁州"
-            while before >= 0 and (tokens[before] in self.places or tokens[before] in _AREAS or tokens[before] == "在"):
-                before -= 1
+            before = self._word_before(tokens, i, over=_IN)  # "老家江西赣州的", "户口在安徽滁州"
             if asks_in_scope and before >= 0 and tokens[before] in _HUKOU:
                 continue  # "户口在驻马店上蔡 签注能在一网通办上弄不": the hukou's place, the endorsement is Shanghai's
             if asks_in_scope and self._turns_to_shanghai(tokens, i):
@@ -256,14 +255,20 @@ class Scope:
             return Verdict(PLACE, token)
         return None
 
+    def _word_before(self, tokens: Sequence[str], i: int, *, over: frozenset[str] = frozenset()) -> int:
+        """The position of the word before the place at `i`, over the larger places naming it and the words `over`
+        (-1: none)."""
+        before = i - 1
+        while before >= 0 and (tokens[before] in self.places or tokens[before] in _AREAS or tokens[before] in over):
+            before -= 1
+        return before
+
     def _owns(self, tokens: Sequence[str], i: int, named_home: bool) -> bool:
         """Whether the place at `i` names its own permit or points, Shanghai unnamed: right before 居住证 / 积分 or a
         word of theirs (over 的: "苏州工业园区的积分续办"), not a place gone to or come from, over the larger places
         naming it ("宜宾居住证怎么签注", not "過年回台灣 居住證2月28到期", "老家江西赣州的积分续办", "苏州的社保")."""
         named = [t for t in tokens[i + 1:i + 3] if t != "的"]
-        before = i - 1
-        while before >= 0 and (tokens[before] in self.places or tokens[before] in _AREAS):
-            before -= 1
+        before = self._word_before(tokens, i)
         return (not named_home and bool(named) and named[0].startswith(("居住证", "积分"))
                 and (before < 0 or tokens[before] not in self.context_before and tokens[before] not in _GONE_TO))
 
