@@ -323,7 +323,7 @@ class Bot:
         if reading.intent == resolution.intent:  # agreed: a menu of close rivals is no longer needed
             return replace(resolution, rivals=[])
         if reading.intent == OUT_OF_SCOPE:
-            return resolution if self._renews_shanghai(found) else self._outside()
+            return resolution if self._renews_shanghai(found, after) else self._outside()
         if reading.intent not in self.entries:  # disabled by an operator
             return resolution
         ours = resolution.entry is not None and not resolution.outside
@@ -378,7 +378,7 @@ class Bot:
                 match = self._in_shanghai(match)
             return match, topic, False
         match = self._naming_both(match, found.words)
-        if self._renews_shanghai(found):  # "上海居住证到期是怎么弄的"
+        if self._renews_shanghai(found, state.last_intent if state else None):  # "上海居住证到期是怎么弄的"
             match = self._in_shanghai(match)
         if found.topic is None and state and state.last_text and not self.scope.names_both(found.words):
             return match, self._previous_topic(state), False  # "要带哪些材料" after a points question: its topic
@@ -395,10 +395,17 @@ class Bot:
             return False
         return self.scope.outside(self.index.segmenter.tokens(state.last_text), state.last_text) is not None
 
-    def _renews_shanghai(self, found: Understanding) -> bool:
-        """Whether the message asks about renewing Shanghai's own permit or points: the topic, 上海, a renewal word."""
-        return bool(found.topic) and not self.scope.home.isdisjoint(found.words) and not self.scope.renewal.isdisjoint(
-            found.words)
+    def _renews_shanghai(self, found: Understanding, after: str | None) -> bool:
+        """Whether the message asks about renewing Shanghai's own permit or points: the topic with 上海 and a renewal
+        word ("上海居住证到期是怎么弄的"), or a question with the topic and the renewal itself, naming nowhere else and not
+        asked on after an out-of-scope question ("居住證可以在網上續簽嗎"; not "那个也要每年签注吗" after another
+        document's). `after`: the intent of the sender's previous question, when remembered."""
+        if not found.topic:
+            return False
+        if not self.scope.home.isdisjoint(found.words):
+            return not self.scope.renewal.isdisjoint(found.words)
+        return (not self.scope.renewing.isdisjoint(found.words) and speak.looks_like_question(found.text)
+                and after != OUT_OF_SCOPE and not self.scope.names_elsewhere(found.tokens, found.text))
 
     def _in_shanghai(self, match: Match) -> Match:
         """The ranking without the out-of-scope entry, for a question the scope passed about Shanghai's permit: its

@@ -22,7 +22,7 @@ _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族
 _LISTS = ("documents", "typos_of_permit_words", "materials", "material_context", "document_renewal", "policies", "uses",
           "school", "about_itself", "in_scope", "unrelated", "acknowledgements", "thanks", "renewal", "home",
           "foreign_en", "context_before", "context_after", "subject_after", "used_there", "moved_to", "not_places",
-          "foreign", "points_issuers", "other_points")
+          "foreign", "points_issuers", "other_points", "renewing")
 # What a points scheme's issuer names right before it ("国航积分", "hotel points", "airline miles")
 _POINTS_UNITS = ("积分", "points", "miles")
 _PERMIT_WORDS = frozenset({"居住证", "积分", "居住证积分"})
@@ -136,6 +136,7 @@ class Scope:
         self.material_context = frozenset(data["material_context"])
         self.document_renewal = frozenset(data["document_renewal"])
         self.renewal = widened("renewal")  # "积分续签" is 积分 续办
+        self.renewing = widened("renewing")
         places, home, districts = gazetteer()
         self.home = home | frozenset(data["home"])
         self.places = (places | frozenset(data["foreign"])) - frozenset(data["not_places"])
@@ -254,6 +255,13 @@ class Scope:
                 continue
             return Verdict(PLACE, token)
         return None
+
+    def names_elsewhere(self, tokens: Sequence[str], text: str) -> bool:
+        """Whether a message names a place outside Shanghai (or the asker's origin) or another policy, in passing or
+        not ("落户后居住证还要签注吗", "我在太仓上班 居住证到期咋弄"); `text` normalised."""
+        return (not self.places.isdisjoint(self._typos_joined(list(tokens))) or bool(self.origin(text))
+                or _first_marker(tokens, self.policies) is not None
+                or bool(_LATIN.search(text)) and not self.places_en.isdisjoint(tokens))
 
     def _word_before(self, tokens: Sequence[str], i: int, *, over: frozenset[str] = frozenset()) -> int:
         """The position of the word before the place at `i`, over the larger places naming it and the words `over`

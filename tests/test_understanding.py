@@ -1091,6 +1091,25 @@ def test_the_classifier_puts_no_question_out_that_shares_words_with_other_cities
     assert result.intent == "permit.renew_window" and result.facts["expiry_date"] == "2026-11-23"
 
 
+@pytest.mark.parametrize("text, intent", [("居住证到期了三个月了还能补签吗", "permit.overdue"),
+                                          ("居住證可以在網上續簽嗎", "permit.process"),
+                                          ("问一下 居住证签证要带什么", "permit.materials")])  # 签证 typed for 签注
+def test_the_endorsement_of_a_permit_of_no_named_place_is_shanghais_and_answered(ask, text, intent):
+    result = asked(ask, text, mentioned=True)
+    assert result.intent == intent and result.replied and not result.menu
+
+
+@pytest.mark.parametrize("text", ["台湾同胞居住证怎么续签", "港澳同胞的居住证在哪签注", "落户后居住证还要签注吗"])
+def test_the_endorsement_of_another_kind_of_permit_or_after_another_policy_stays_out_of_scope(ask, text):
+    assert asked(ask, text).intent == "out_of_scope"
+
+
+def test_the_endorsement_asked_on_after_another_documents_question_stays_with_that_document(ask):
+    assert ask("港澳通行证签注在哪里办", room=GROUP).intent == "out_of_scope"
+    follow_up = ask("那个也要每年签注吗", room=GROUP, time=NOW + timedelta(minutes=1))
+    assert follow_up.intent == "out_of_scope" and not follow_up.replied
+
+
 def test_a_shanghai_road_named_after_another_city_is_not_that_city(ask):
     result = asked(ask, "我女儿在南京西路上班 天天加班 她的居住证签注我当妈的能代办吗", mentioned=True)
     assert result.intent == "permit.proxy"
