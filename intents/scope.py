@@ -22,7 +22,7 @@ _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族
 _LISTS = ("documents", "typos_of_permit_words", "materials", "material_context", "document_renewal", "policies", "uses",
           "school", "about_itself", "in_scope", "unrelated", "acknowledgements", "thanks", "renewal", "home",
           "foreign_en", "context_before", "context_after", "subject_after", "used_there", "moved_to", "not_places",
-          "foreign", "points_issuers", "other_points", "renewing")
+          "foreign", "points_issuers", "other_points", "renewing", "visa_kinds")
 # What a points scheme's issuer names right before it ("国航积分", "hotel points", "airline miles")
 _POINTS_UNITS = ("积分", "points", "miles")
 _PERMIT_WORDS = frozenset({"居住证", "积分", "居住证积分"})
@@ -132,6 +132,7 @@ class Scope:
 
         self.in_scope = widened("in_scope")
         self.typos = frozenset(data["typos_of_permit_words"])
+        self.visa_kinds = frozenset(data["visa_kinds"])
         self.materials = frozenset(data["materials"])
         self.material_context = frozenset(data["material_context"])
         self.document_renewal = frozenset(data["document_renewal"])
@@ -191,7 +192,7 @@ class Scope:
         for at, document in _markers(tokens, self.documents):
             if not _NEGATIONS.isdisjoint(tokens[max(0, at - 4):at]):
                 continue  # "my residence permit (居住证, not the sticker in my passport)": said it is not asked
-            if not (document in self.typos and found & _PERMIT_WORDS
+            if not (document in self.typos and found & _PERMIT_WORDS and not self._of_a_kind(tokens, at)
                     or document in self.materials and found & as_material):
                 # "two way permit": another document's English name in several words, said of nothing else
                 return Verdict(DOCUMENT, document, decisive=document not in found and document.isascii())
@@ -255,6 +256,12 @@ class Scope:
                 continue
             return Verdict(PLACE, token)
         return None
+
+    def _of_a_kind(self, tokens: Sequence[str], at: int) -> bool:
+        """Whether the document at `at` follows a place or a kind of visa ("日本签证", "旅游的签证"): the document
+        itself, not a typo of the permit's word."""
+        before = [t for t in tokens[max(0, at - 2):at] if t != "的"]
+        return bool(before) and (before[-1] in self.places or before[-1] in self.visa_kinds)
 
     def names_elsewhere(self, tokens: Sequence[str], text: str) -> bool:
         """Whether a message names a place outside Shanghai (or the asker's origin) or another policy, in passing or

@@ -1104,6 +1104,11 @@ def test_the_endorsement_of_another_kind_of_permit_or_after_another_policy_stays
     assert asked(ask, text).intent == "out_of_scope"
 
 
+@pytest.mark.parametrize("text", ["英国签证要居住证吗 在上海递签", "去日本旅游的签证 有上海居住证能在上海领馆办吗"])
+def test_a_visa_of_a_country_or_kind_asked_with_the_permit_is_a_visa(ask, text):
+    assert asked(ask, text, mentioned=True).intent == "out_of_scope"
+
+
 def test_the_endorsement_asked_on_after_another_documents_question_stays_with_that_document(ask):
     assert ask("港澳通行证签注在哪里办", room=GROUP).intent == "out_of_scope"
     follow_up = ask("那个也要每年签注吗", room=GROUP, time=NOW + timedelta(minutes=1))
