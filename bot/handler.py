@@ -277,6 +277,8 @@ class Bot:
             # read by its own words, a message after the sender's question ("那积分呢" after the permit's materials),
             # or one naming the permit or points that nothing read: the classifier may read it, with that question
             resolution = self._as_classified(found, resolution, remembered, after=after)
+        if second is None and (last_day := self._last_day(resolution, found)):  # "积分那边啥时候截止"
+            resolution = self._settle(last_day, found, remembered, score=resolution.score)
         # speak
         say = speak.decide(msg, resolution, found, names_bot=self._names_bot(found.text), thresholds=self.thresholds,
                            chosen=chosen)
@@ -434,6 +436,17 @@ class Bot:
             return None
         asks_on = _FOLLOW_UP.match(found.text) or found.text.rstrip("?？!！。 ").endswith("呢")
         return self._points_side(state.last_intent) if asks_on else None
+
+    def _last_day(self, resolution: Resolution, found: Understanding) -> str | None:
+        """The catalog's `last_day` of the intent read, when it is an entry here, the reading is no operator's fix and
+        the words ask for the last day (a `last_day_words` word, none of `first_day_words`); else None."""
+        intent = self.store.catalog.get(resolution.intent or "", {})
+        words = set(found.words)
+        if (intent.get("last_day") in self.entries and resolution.entry.id not in self.taught
+                and not words.isdisjoint(intent.get("last_day_words", []))
+                and words.isdisjoint(intent.get("first_day_words", []))):
+            return intent["last_day"]
+        return None
 
     def _points_side(self, intent: str) -> str | None:
         """The catalog's `points_follow_up` of a permit intent, when it is an entry here; else None."""

@@ -69,14 +69,19 @@ def load_sources(path: Path = SOURCES_FILE) -> dict[str, dict]:
 
 
 def load_catalog(path: Path = CATALOG_FILE) -> dict[str, dict]:
-    """The intents of the catalog file by id, each a dict (`what`, and for some `points_follow_up`: an id of the
-    catalog); FaqError names the file and the intent when a follow-up names no catalog intent."""
+    """The intents of the catalog file by id, each a dict (`what`, and for some `points_follow_up` or `last_day`: an
+    id of the catalog, with `last_day_words` and `first_day_words`); FaqError names the file and the intent when a
+    follow-up names no catalog intent or its words are not lists of words."""
     with open(path, "rb") as handle:
         intents = tomllib.load(handle)["intents"]
     for intent_id, intent in intents.items():
-        if intent.get("points_follow_up", intent_id) not in intents:
-            raise FaqError(f"{path}: intent {intent_id}: points_follow_up {intent['points_follow_up']!r} is not in "
-                           "the catalog")
+        for key in ("points_follow_up", "last_day"):
+            if intent.get(key, intent_id) not in intents:
+                raise FaqError(f"{path}: intent {intent_id}: {key} {intent[key]!r} is not in the catalog")
+        for key in ("last_day_words", "first_day_words"):
+            words = intent.get(key, [])
+            if not isinstance(words, list) or not all(isinstance(word, str) and word for word in words):
+                raise FaqError(f"{path}: intent {intent_id}: {key} must be a list of words")
     return intents
 
 

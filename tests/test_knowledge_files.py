@@ -109,3 +109,12 @@ def test_a_catalog_follow_up_naming_no_catalog_intent_is_refused_with_the_file_a
     path.write_text('[intents."permit.materials"]\nwhat = "x"\npoints_follow_up = "points.nope"\n', encoding="utf-8")
     with pytest.raises(FaqError, match=r"catalog\.toml: intent permit\.materials: points_follow_up 'points\.nope'"):
         load_catalog(path)
+
+
+@pytest.mark.parametrize("lines, problem", [('last_day = "points.nope"', r"last_day 'points\.nope' is not in the catalog"),
+                                            ('last_day_words = "最迟"', r"last_day_words must be a list of words")])
+def test_a_catalog_last_day_naming_no_intent_or_without_a_word_list_is_refused(tmp_path, lines, problem):
+    path = tmp_path / "catalog.toml"
+    path.write_text(f'[intents."points.when_to_renew"]\nwhat = "x"\n{lines}\n', encoding="utf-8")
+    with pytest.raises(FaqError, match=r"catalog\.toml: intent points\.when_to_renew: " + problem):
+        load_catalog(path)

@@ -1115,6 +1115,17 @@ def test_the_endorsement_asked_on_after_another_documents_question_stays_with_th
     assert follow_up.intent == "out_of_scope" and not follow_up.replied
 
 
+@pytest.mark.parametrize("text", ["@小助手 我11月2号签完了 积分那边啥时候截止", "@小助手 积分这块 我11月2号签的注 还没去确认 最迟几号"])
+def test_the_last_day_for_the_points_asked_after_an_endorsement_is_the_deadline(ask, text):
+    # domain.md: points renewed within 60 days after the endorsement S: 2026-11-02 + 60 days
+    result = asked(ask, text)
+    assert result.intent == "points.deadline_after_permit" and result.facts["points_deadline"] == "2027-01-01"
+
+
+def test_the_first_and_last_day_asked_together_is_when_to_renew(ask):
+    assert asked(ask, "@小助手 我11月2号签的注 积分最早哪天能确认 最晚哪天").intent == "points.when_to_renew"
+
+
 def test_a_shanghai_road_named_after_another_city_is_not_that_city(ask):
     result = asked(ask, "我女儿在南京西路上班 天天加班 她的居住证签注我当妈的能代办吗", mentioned=True)
     assert result.intent == "permit.proxy"
