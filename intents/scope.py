@@ -22,7 +22,7 @@ _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族
 _LISTS = ("documents", "typos_of_permit_words", "materials", "material_context", "document_renewal", "policies", "uses",
           "school", "about_itself", "in_scope", "unrelated", "acknowledgements", "thanks", "renewal", "home",
           "foreign_en", "context_before", "context_after", "subject_after", "used_there", "moved_to", "not_places",
-          "foreign", "points_issuers", "other_points", "renewing", "visa_kinds")
+          "foreign", "points_issuers", "other_points", "renewing", "visa_kinds", "upkeep")
 # What a points scheme's issuer names right before it ("国航积分", "hotel points", "airline miles")
 _POINTS_UNITS = ("积分", "points", "miles")
 _PERMIT_WORDS = frozenset({"居住证", "积分", "居住证积分"})
@@ -133,7 +133,7 @@ class Scope:
         self.in_scope = widened("in_scope")
         self.typos = frozenset(data["typos_of_permit_words"])
         self.visa_kinds = frozenset(data["visa_kinds"])
-        self.materials = frozenset(data["materials"])
+        self.materials, self.upkeep = frozenset(data["materials"]), frozenset(data["upkeep"])
         self.material_context = frozenset(data["material_context"])
         self.document_renewal = frozenset(data["document_renewal"])
         self.renewal = widened("renewal")  # "积分续签" is 积分 续办
@@ -193,7 +193,8 @@ class Scope:
             if not _NEGATIONS.isdisjoint(tokens[max(0, at - 4):at]):
                 continue  # "my residence permit (居住证, not the sticker in my passport)": said it is not asked
             if not (document in self.typos and found & _PERMIT_WORDS and not self._of_a_kind(tokens, at)
-                    or document in self.materials and found & as_material):
+                    or document in self.materials and found & as_material
+                    and self.upkeep.isdisjoint(tokens[at + 1:at + 3])):
                 # "two way permit": another document's English name in several words, said of nothing else
                 return Verdict(DOCUMENT, document, decisive=document not in found and document.isascii())
         if found.isdisjoint(self._certificate_excused) and (certificate := self._certificate(tokens)):

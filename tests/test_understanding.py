@@ -1109,6 +1109,13 @@ def test_a_visa_of_a_country_or_kind_asked_with_the_permit_is_a_visa(ask, text):
     assert asked(ask, text, mentioned=True).intent == "out_of_scope"
 
 
+@pytest.mark.parametrize("text, intent", [("我是个体户 店面是自己租的 居住证签注要带营业执照吗", "permit.materials"),
+                                          ("个体户 积分续办要提供营业执照吗 我自己就是单位", "points.materials"),
+                                          ("营业执照年审在哪弄", "out_of_scope"), ("摊位营业执照要年检伐 跟居住证一起弄", "out_of_scope")])
+def test_a_business_licence_is_a_material_unless_its_own_upkeep_is_asked(ask, text, intent):
+    assert asked(ask, text, mentioned=True).intent == intent
+
+
 def test_the_endorsement_asked_on_after_another_documents_question_stays_with_that_document(ask):
     assert ask("港澳通行证签注在哪里办", room=GROUP).intent == "out_of_scope"
     follow_up = ask("那个也要每年签注吗", room=GROUP, time=NOW + timedelta(minutes=1))
