@@ -221,6 +221,12 @@ def test_a_menu_between_intents_the_classifier_reads_one_of_is_settled_by_it(ask
     assert result.intent == "permit.materials" and not result.menu
 
 
+def test_a_menu_the_classifier_reads_past_is_settled_by_its_reading(ask):
+    # the matcher's close call is between how, who and what to bring; how often to endorse is the window's question
+    result = asked(ask, "@小助手 居住证签注每年一次吗", mentioned=True)
+    assert result.intent == "permit.renew_window" and result.replied and not result.menu
+
+
 # 6. English questions about the same topics: understood, answered with an English lead line.
 @pytest.mark.parametrize("text, intent", [
     ("my residence permit expires on Dec 2, when can I renew it?", "permit.renew_window"),
