@@ -400,15 +400,16 @@ class Bot:
 
     def _renews_shanghai(self, found: Understanding, after: str | None) -> bool:
         """Whether the message asks about renewing Shanghai's own permit or points: the topic with 上海 and a renewal
-        word ("上海居住证到期是怎么弄的"), or a question with the topic and the renewal itself, naming nowhere else and not
-        asked on after an out-of-scope question ("居住證可以在網上續簽嗎"; not "那个也要每年签注吗" after another
-        document's). `after`: the intent of the sender's previous question, when remembered."""
+        word ("上海居住证到期是怎么弄的"), or a question naming the permit or points and their renewal itself, naming
+        nowhere else and not asked on after an out-of-scope question ("居住證可以在網上續簽嗎"; not "车子年审在哪弄", nor
+        "那个也要每年签注吗" after another document's). `after`: the intent of the sender's previous question, when remembered."""
         if not found.topic:
             return False
         if not self.scope.home.isdisjoint(found.words):
             return not self.scope.renewal.isdisjoint(found.words)
         return (not self.scope.renewing.isdisjoint(found.words) and speak.looks_like_question(found.text)
-                and after != OUT_OF_SCOPE and not self.scope.names_elsewhere(found.tokens, found.text))
+                and not self.scope.names_of_itself.isdisjoint(found.words) and after != OUT_OF_SCOPE
+                and not self.scope.names_elsewhere(found.tokens, found.text))
 
     def _in_shanghai(self, match: Match) -> Match:
         """The ranking without the out-of-scope entry, for a question the scope passed about Shanghai's permit: its

@@ -156,6 +156,8 @@ class Scope:
             raise ScopeError(f"{path}: [topics] needs `points`, `permit` and `permit_weak` lists of words")
         self.topic_words = {name: frozenset(topics[name]) for name in names}
         self.permit_words = self.topic_words["permit"] | self.topic_words["permit_weak"]  # words that name the permit
+        # the permit or the points themselves, not a step of theirs ("年审" is also a car's or a licence's)
+        self.names_of_itself = self.topic_words["permit_weak"] | self.topic_words["points"]
         self.thanks = frozenset(data["thanks"])
         self.acknowledgements = tuple(data["acknowledgements"])  # the text's opening, as written
         # the words that name the permit or the points, and the endorsement as such ("年审" may be any card's)

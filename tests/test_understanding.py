@@ -1105,7 +1105,8 @@ def test_the_endorsement_of_a_permit_of_no_named_place_is_shanghais_and_answered
     assert result.intent == intent and result.replied and not result.menu
 
 
-@pytest.mark.parametrize("text", ["台湾同胞居住证怎么续签", "港澳同胞的居住证在哪签注", "落户后居住证还要签注吗"])
+@pytest.mark.parametrize("text", ["台湾同胞居住证怎么续签", "港澳同胞的居住证在哪签注", "落户后居住证还要签注吗",
+                                  "车子年审在哪弄 外地牌照"])  # 年审 alone is also a car's
 def test_the_endorsement_of_another_kind_of_permit_or_after_another_policy_stays_out_of_scope(ask, text):
     assert asked(ask, text).intent == "out_of_scope"
 
