@@ -1123,6 +1123,12 @@ def test_a_business_licence_is_a_material_unless_its_own_upkeep_is_asked(ask, te
     assert asked(ask, text, mentioned=True).intent == intent
 
 
+@pytest.mark.parametrize("text", ["档案在人才中心 怎么调回老家", "人才中心 档案存档费 还要交吗"])
+def test_the_personnel_archive_moved_home_or_kept_for_a_fee_is_not_the_points_archive(ask, text):
+    result = asked(ask, text)
+    assert result.intent == "out_of_scope" and not result.replied
+
+
 def test_the_endorsement_asked_on_after_another_documents_question_stays_with_that_document(ask):
     assert ask("港澳通行证签注在哪里办", room=GROUP).intent == "out_of_scope"
     follow_up = ask("那个也要每年签注吗", room=GROUP, time=NOW + timedelta(minutes=1))
