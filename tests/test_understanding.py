@@ -940,7 +940,8 @@ def test_shanghai_asked_after_another_places_permit_leaves_out_what_was_said_of_
 
 @pytest.mark.parametrize("first, follow", [("有上海居住证可以在上海办港澳通行证签注吗", "@小助手 要带居住证原件吗"),
                                            ("@小助手 上海公租房申请要居住证积分吗", "@小助手 需要多少分"),
-                                           ("外地户口孩子在上海上小学要什么条件", "居住证要满几年啊")])
+                                           ("外地户口孩子在上海上小学要什么条件", "居住证要满几年啊"),
+                                           ("上海新能源车牌要什么条件 居住证够不够", "要积分吗 还是社保满3年就行")])
 def test_a_short_follow_up_to_an_out_of_scope_question_asks_on_about_that_question(ask, first, follow):
     assert ask(first, room=GROUP, mentioned=True).intent == "out_of_scope"
     assert ask(follow, room=GROUP, mentioned=True, time=NOW + timedelta(minutes=1)).intent == "out_of_scope"
