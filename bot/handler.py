@@ -215,7 +215,7 @@ class Bot:
             found.thanks = not self.scope.thanks.isdisjoint(found.tokens)
             found.outside = None if found.thanks else Verdict(UNRELATED, found.text[:2])
         if (found.outside is not None and found.outside.kind == DOCUMENT and found.outside.marker in self.scope.materials
-                and state and state.last_intent in _MATERIALS and _FOLLOW_UP.match(found.text)
+                and state and state.last_intent in _MATERIALS and self._follows_up(found.text)
                 and len(found.words) == 1):
             found.outside = None  # "那户口本呢" right after what to bring: one more material asked about, by name alone
         remembered = dict(state.dates) if state else {}
@@ -371,7 +371,7 @@ class Bot:
         match = self.index.match(found.text) if found.words else Match()
         context = quoted.words if quoted is not None else None
         if context is None and state and state.last_text and (
-                _FOLLOW_UP.match(found.text) or self._unreadable(match, found)):
+                self._follows_up(found.text) or self._unreadable(match, found)):
             context = self.index.words(state.last_text)
         if context and self._needs_context(match, found):
             own = [] if _SAME_QUESTION.search(found.text) else found.words  # "同问": the quoted question itself
@@ -396,7 +396,7 @@ class Bot:
         renewal ("那积分要每年续吗", "居住证那个签注是在哪个窗口")."""
         if (quoted is not None or state is None or state.last_intent != OUT_OF_SCOPE or not state.last_text
                 or len(found.words) > MAX_WORDS_ON or not self.scope.home.isdisjoint(found.words)
-                or found.topic and (_FOLLOW_UP.match(found.text) or not self.scope.renewal.isdisjoint(found.words))):
+                or found.topic and (self._follows_up(found.text) or not self.scope.renewal.isdisjoint(found.words))):
             return False
         return self.scope.outside(self.index.segmenter.tokens(state.last_text), state.last_text) is not None
 
@@ -438,7 +438,7 @@ class Bot:
         if state is None or state.last_intent is None or found.topic != "points" or len(
                 [word for word in found.words if word not in _EN_FILLERS]) > 4:
             return None
-        asks_on = _FOLLOW_UP.match(found.text) or found.text.rstrip("?？!！。 ").endswith("呢")
+        asks_on = self._follows_up(found.text) or found.text.rstrip("?？!！。 ").endswith("呢")
         return self._points_side(state.last_intent) if asks_on else None
 
     def _last_day(self, resolution: Resolution, found: Understanding) -> str | None:
@@ -451,6 +451,12 @@ class Bot:
                 and words.isdisjoint(intent.get("first_day_words", []))):
             return intent["last_day"]
         return None
+
+    def _follows_up(self, text: str) -> bool:
+        """Whether a normalised message opens as a follow-up ("那积分呢", "and the points?"), after an acknowledgement
+        ("好的 那签完积分呢")."""
+        opening = next((word for word in self.scope.acknowledgements if text.startswith(word)), "")
+        return bool(_FOLLOW_UP.match(text[len(opening):].lstrip(" ,，!！~")))
 
     def _points_side(self, intent: str) -> str | None:
         """The catalog's `points_follow_up` of a permit intent, when it is an entry here; else None."""

@@ -947,6 +947,12 @@ def test_a_short_follow_up_to_an_out_of_scope_question_asks_on_about_that_questi
     assert ask(follow, room=GROUP, mentioned=True, time=NOW + timedelta(minutes=1)).intent == "out_of_scope"
 
 
+def test_a_follow_up_after_an_acknowledgement_is_still_a_follow_up(ask):
+    assert ask("@小助手 那港澳通行证续签呢 一起在社区办吗", room=GROUP, mentioned=True).intent == "out_of_scope"
+    follow_up = ask("@小助手 好的 那签完积分呢", room=GROUP, mentioned=True, time=NOW + timedelta(minutes=2))
+    assert follow_up.intent == "points.when_to_renew" and follow_up.replied
+
+
 def test_the_permit_or_points_asked_with_na_after_an_out_of_scope_question_are_answered(ask):
     assert ask("上海公租房申请要居住证积分吗", room=GROUP, mentioned=True).intent == "out_of_scope"
     assert ask("那积分要每年续吗", room=GROUP, mentioned=True, time=NOW + timedelta(minutes=1)).intent == \
