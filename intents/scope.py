@@ -43,7 +43,7 @@ _LATIN = re.compile(r"[a-z]{2,}")
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
 # Words before a lone 证 that make it any card, the permit too: verbs and measure words ("办 证", "拿 个 证").
 _BEFORE_ANY_CARD = frozenset({"居住", "办理", "领取", "一张", "这张", "那张", "两张", "新的", "旧的", "原来", "这个",
-                              "那个", "哪个"})
+                              "那个", "哪个", "拿到", "领到", "办好", "拿回", "补办", "换个"})
 # Where the asker is from, said in passing: "鄱阳的 4月10号签注的…" (a place opening the message, then a pause),
 # "…我们是运城临猗的", "我是盐城人，…".
 _ORIGIN = re.compile(r"(?:我是|我们是|俺是|本人是|^)([\u4e00-\u9fff]{2,12}?)(?:的|人)(?:[\s,.!?;，。！？；]|$)")

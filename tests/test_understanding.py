@@ -924,6 +924,12 @@ def test_a_certificate_asked_as_a_material_or_for_the_score_is_in_scope(ask, tex
     assert asked(ask, text, mentioned=True).intent == intent
 
 
+def test_the_card_got_again_after_an_overdue_permit_is_the_permit(ask):
+    assert ask("居住证过期3个月零几天了 我还能补上吗 还是只能重新登记", room=GROUP).intent == "permit.overdue"
+    follow_up = ask("重新登记要多久才能再拿到证", room=GROUP, time=NOW + timedelta(minutes=6))
+    assert follow_up.intent == "permit.overdue"  # 证 after a verb (拿到) is no certificate of another kind
+
+
 def test_the_renewal_of_shanghais_permit_is_never_the_other_places_entry(ask):
     # the out-of-scope entry's phrasings are other places' permits ("深圳居住证到期了怎么弄")
     assert asked(ask, "上海居住证到期是怎么弄的", mentioned=True).intent in {"permit.process", "permit.renew_window"}
