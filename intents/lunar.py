@@ -1,10 +1,11 @@
-"""Chinese lunar calendar dates (农历) and solar terms (节气), from the lunar_python library."""
+"""Chinese lunar calendar dates (农历) and solar terms (节气), from the lunar_python library.
+
+lunar_python is imported at the first lunar date asked, not at start (some 15 ms): most messages, the first answer
+of `permitbot ask` among them, name no lunar date and reach no year whose holidays are worked out from one."""
 from __future__ import annotations
 
 from datetime import date
 from functools import lru_cache
-
-from lunar_python import Lunar
 
 # lunar_python computes months and terms with the 寿星天文历 algorithms of the Purple Mountain Observatory's
 # calendar; it reads years 1–9999 but its later lunar years run past 9999, which `date` cannot hold.
@@ -20,6 +21,8 @@ def to_solar(year: int, month: int, day: int, *, leap: bool = False) -> date | N
     that lunar year (no such leap month, a 30th in a 29-day month) or the year is outside FIRST_YEAR–LAST_YEAR."""
     if not FIRST_YEAR <= year <= LAST_YEAR:
         return None
+    from lunar_python import Lunar
+
     try:
         solar = Lunar.fromYmd(year, -month if leap else month, day).getSolar()
     except Exception:  # lunar_python raises a bare Exception ("wrong lunar year 2026 month -4") for a missing day
@@ -30,6 +33,8 @@ def to_solar(year: int, month: int, day: int, *, leap: bool = False) -> date | N
 @lru_cache(maxsize=64)
 def _terms(year: int) -> dict[str, date]:
     """The 24 solar terms falling in solar `year`, by Chinese name."""
+    from lunar_python import Lunar
+
     terms: dict[str, date] = {}
     for lunar_year in (year, year + 1):
         for name, solar in Lunar.fromYmd(lunar_year, 1, 1).getJieQiTable().items():

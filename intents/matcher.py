@@ -19,11 +19,11 @@ from __future__ import annotations
 import math
 import tomllib
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import repeat
+from itertools import chain, repeat
 from operator import add
 from pathlib import Path
 
@@ -127,11 +127,21 @@ def _read_utterances(path: Path) -> dict[str, tuple[str, ...]]:
 @lru_cache(maxsize=256)
 def _example_features(segmenter: Segmenter, texts: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
     """The naive Bayes feature counts of members' questions: the same at every rebuild, so worked out once."""
-    counts: dict[str, int] = defaultdict(int)
-    for text in texts:
-        for feature in features(text, segmenter.words(text)):
-            counts[feature] += 1
-    return tuple(counts.items())
+    return tuple(_feature_counts(segmenter, texts).items())
+
+
+def _feature_counts(segmenter: Segmenter, texts: Sequence[str]) -> Counter[str]:
+    """How many times each naive Bayes feature occurs in the texts, in the order features are first met."""
+    words = segmenter.words
+    return Counter(chain.from_iterable(features(text, words(text)) for text in texts))
+
+
+class _Strengths(dict):
+    """count → log(1 + count / SMOOTHING): one float per count, shared by every intent's evidence, worked out once."""
+
+    def __missing__(self, count: int) -> float:
+        self[count] = strength = math.log1p(count / SMOOTHING)
+        return strength
 
 
 def _distinct(words: Sequence[str]) -> tuple[str, ...]:
@@ -166,7 +176,7 @@ class IntentIndex:
         # One string object per feature and one float per count, shared by every intent's evidence (34 MB less at
         # 1,000 entries); a question's words and features are mapped to these strings, so its lookups are by identity.
         self.vocabulary: dict[str, str] = {}
-        strengths: dict[int, float] = {}
+        strengths = _Strengths()
         for entry in entries:
             # Phrasings are read exactly as questions are: normalised first (traditional, full-width, case).
             own = list(dict.fromkeys(normalize(p) for p in [entry.question, *entry.phrasings]))
@@ -175,18 +185,14 @@ class IntentIndex:
             phrasings = [p for p in phrasings if p]
             if not phrasings:
                 continue
-            seen: dict[str, int] = defaultdict(int)
-            for text in own:
-                for feature in features(text, segmenter.words(text)):
-                    seen[feature] += 1
+            seen = _feature_counts(segmenter, own)
             # A finer entry under a catalog intent (an operator's) learns that intent's questions too: its likelihood
             # is the intent's, so its own phrasings, not a lack of members' questions, decide against its parent.
             examples = tuple(utterances.get(entry.catalog_id, ()))
             texts.extend(examples)
-            for feature, count in _example_features(segmenter, examples):
-                seen[feature] += count
-            evidence = {self.vocabulary.setdefault(f, f): strengths.setdefault(c, math.log1p(c / SMOOTHING))
-                        for f, c in seen.items()}
+            seen.update(dict(_example_features(segmenter, examples)))
+            shared = self.vocabulary.setdefault
+            evidence = {shared(f, f): strengths[c] for f, c in seen.items()}
             # A phrasing's words are among its features: held as those same strings (and so are a question's words).
             phrasings = [tuple(map(self.vocabulary.__getitem__, words)) for words in phrasings]
             counts: dict[str, int] = defaultdict(int)
