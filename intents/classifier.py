@@ -65,7 +65,7 @@ class IntentClassifier:
             raise ClassifierError(f"{path}: cannot be read ({exc}); rebuild it with `make classifier`") from None
         if self.weights.shape != (len(names), len(self.intents)) or self.bias.shape != (len(self.intents),):
             raise ClassifierError(f"{path}: arrays of mismatched shapes; rebuild it with `make classifier`")
-        self.columns = {str(name): row for row, name in enumerate(names)}
+        self.columns = dict(zip(names.tolist(), range(len(names))))
         # An operator's preview reads the same logged questions at every edit: each is read once.
         self.read = lru_cache(maxsize=RECENT)(self._read)
 
