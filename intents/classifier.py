@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from intents.matcher import features
+from intents.matcher import message_features
 from intents.normalize import normalize
 from intents.segment import DATA_DIR, Segmenter
 
@@ -79,10 +79,10 @@ class IntentClassifier:
         return Reading(self.intents[best], probability)
 
 
-def reading_features(text: str, words: tuple[str, ...], after: str | None) -> list[str]:
-    """The features of a normalised text (intents.matcher.features) and, asked after a question of intent `after`,
-    that intent and its topic (the id's first part: "permit", "points", "out_of_scope", …)."""
-    own = features(text, words)
+def reading_features(text: str, words: tuple[str, ...], after: str | None) -> Sequence[str]:
+    """The features of a normalised text (intents.matcher.message_features: as the matcher read them) and, asked
+    after a question of intent `after`, that intent and its topic (the id's first part: "permit", "points", …)."""
+    own = message_features(text, words)
     return own if after is None else [*own, f"@after:{after}", f"@after:{after.split('.')[0]}"]
 
 

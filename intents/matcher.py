@@ -155,6 +155,13 @@ def features(text: str, words: tuple[str, ...]) -> list[str]:
     return [*words, *map(add, joined, joined[1:])]
 
 
+@lru_cache(maxsize=64)
+def message_features(text: str, words: tuple[str, ...]) -> tuple[str, ...]:
+    """features() of a message, worked out once for the matcher's likelihood and the members' classifier, which read
+    the same message one after the other."""
+    return tuple(features(text, words))
+
+
 class IntentIndex:
     """Built once from the knowledge entries; `match` is pure and thread-safe."""
 
@@ -267,7 +274,7 @@ class IntentIndex:
         if not profile_scores:
             return Match()
         query_joined, query_set = " ".join(words), frozenset(words)
-        known = [f for f in map(self.vocabulary.get, features(text, segmented)) if f is not None]
+        known = [f for f in map(self.vocabulary.get, message_features(text, segmented)) if f is not None]
         known_count, absent = len(known), repeat(0.0)
         lift = max(1.0, len(words) / LONG_QUERY) ** LENGTH_LIFT
         scored, likelihood = [], {}
