@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import marshal
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -21,9 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
+from intents.cachefiles import remove_stale, write_atomically
 from intents.matcher import message_features
 from intents.normalize import normalize
+from intents.prefixdict import default_cache_dir
 from intents.segment import DATA_DIR, Segmenter
+
+logger = logging.getLogger(__name__)
 
 CLASSIFIER_FILE = DATA_DIR / "classifier.npz"
 REPO = Path(__file__).resolve().parent.parent
@@ -57,15 +63,12 @@ class IntentClassifier:
     def __init__(self, path: Path = CLASSIFIER_FILE):
         """Load the arrays written by `train`. Raises ClassifierError."""
         try:
-            with np.load(path, allow_pickle=False) as arrays:
-                names, self.weights, self.bias = arrays["features"], arrays["weights"], arrays["bias"]
-                self.intents = [str(intent) for intent in arrays["intents"]]
-                self.digest = str(arrays["digest"])
+            names, self.weights, self.bias, self.intents, self.digest = _arrays(path)
         except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile) as exc:
             raise ClassifierError(f"{path}: cannot be read ({exc}); rebuild it with `make classifier`") from None
         if self.weights.shape != (len(names), len(self.intents)) or self.bias.shape != (len(self.intents),):
             raise ClassifierError(f"{path}: arrays of mismatched shapes; rebuild it with `make classifier`")
-        self.columns = dict(zip(names.tolist(), range(len(names))))
+        self.columns = dict(zip(names, range(len(names))))
         # An operator's preview reads the same logged questions at every edit: each is read once.
         self.read = lru_cache(maxsize=RECENT)(self._read)
 
@@ -77,6 +80,35 @@ class IntentClassifier:
         best = int(logits.argmax())
         probability = 1.0 / float(np.exp(logits - logits[best]).sum())
         return Reading(self.intents[best], probability)
+
+
+def _arrays(path: Path) -> tuple[list[str], np.ndarray, np.ndarray, list[str], str]:
+    """(feature names, weights, bias, intents, digest) of the file `train` wrote.
+
+    The file is compressed, and inflating it (2.6 MB, mostly float32 weights that barely compress) cost some 20 ms at
+    every start; so the arrays are also kept uncompressed in the cache directory, in a file named by what the file's
+    zip directory records of each array (name, CRC-32, size), and read from there when it is. Raises what reading the
+    file raises (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile)."""
+    with zipfile.ZipFile(path) as archive:
+        members = sorted((member.filename, member.CRC, member.file_size) for member in archive.infolist())
+    copy = default_cache_dir() / f"classifier-{hashlib.sha256(repr(members).encode()).hexdigest()[:20]}.marshal"
+    try:
+        names, weights, bias, intents, questions_digest = marshal.loads(copy.read_bytes())
+        return (names, np.frombuffer(weights[0], weights[1]).reshape(weights[2]), np.frombuffer(bias[0], bias[1]),
+                intents, questions_digest)
+    except (OSError, EOFError, ValueError, TypeError):
+        pass  # not there yet, or unusable: read the file, and keep its arrays again
+    with np.load(path, allow_pickle=False) as arrays:
+        names, weights, bias = arrays["features"].tolist(), arrays["weights"], arrays["bias"]
+        intents, questions_digest = arrays["intents"].tolist(), str(arrays["digest"])
+    try:
+        kept = marshal.dumps((names, (weights.tobytes(), weights.dtype.str, weights.shape),
+                              (bias.tobytes(), bias.dtype.str), intents, questions_digest))
+        write_atomically(copy, lambda out: out.write(kept))
+        remove_stale(copy, "classifier-*.marshal")
+    except (OSError, ValueError) as exc:
+        logger.warning("cannot keep the classifier's arrays in %s (%s)", copy.parent, exc)
+    return names, weights, bias, intents, questions_digest
 
 
 def reading_features(text: str, words: tuple[str, ...], after: str | None) -> Sequence[str]:
