@@ -136,7 +136,7 @@ class TrieTokenizer(jieba.Tokenizer):
                                            for n in range(3))
         start += 24
         self.trie = marisa_trie.Trie().frombytes(data[start:start + size])
-        self._frequencies = array("Q", data[start + size:])
+        self._frequencies = memoryview(data)[start + size:].cast("Q")  # read in place, not copied (2.8 MB)
         if len(self._frequencies) != len(self.trie):
             raise ValueError(f"{path}: the frequencies do not match the words")
         self.added: dict[str, int] = {}  # add_word's words

@@ -8,11 +8,13 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
+from intents import prefixdict
 from intents.prefixdict import cache_key, cached_tokenizer, default_cache_dir, jieba
 from intents.storedwords import StoredWords
 
 DATA_DIR = Path(__file__).parent / "data"
 SYNONYMS_FILE = DATA_DIR / "synonyms.toml"
+WORD_FILES = ("domain_words.txt", "synonyms.toml", "stopwords.txt")  # the data files a text's words depend on
 _KEEP = re.compile(r"[\u4e00-\u9fffa-z]")  # a word counts when it has a CJK character or a letter
 jieba.setLogLevel(logging.WARNING)
 
@@ -40,11 +42,13 @@ class Segmenter:
         self.tokenizer = cached_tokenizer(data_dir / "domain_words.txt")
         self._recent = lru_cache(maxsize=500)(self._words)
         self.tokens = lru_cache(maxsize=500)(self._tokens)
-        # Phrasings cut by an earlier process from the same inputs: jieba, the data files, this code.
+        # Phrasings cut by an earlier process from the same inputs: jieba and the domain words, the synonyms and
+        # stopwords, the cutting code (this module's and the prefix dictionary's). Not the other data files: hashing
+        # the classifier's 2.6 MB at every start was most of what naming the store cost.
         self._stored = StoredWords.for_inputs(default_cache_dir(), [
             cache_key(data_dir / "domain_words.txt").encode(),
-            *(path.name.encode() + path.read_bytes() for path in sorted(data_dir.iterdir()) if path.is_file()),
-            Path(__file__).read_bytes(),
+            *(name.encode() + (data_dir / name).read_bytes() for name in WORD_FILES),
+            Path(__file__).read_bytes(), Path(prefixdict.__file__).read_bytes(),
         ])
 
     def words(self, text: str) -> tuple[str, ...]:
