@@ -404,7 +404,8 @@ class Bot:
         """Whether the message asks about renewing Shanghai's own permit or points: the topic with 上海 and a renewal
         word ("上海居住证到期是怎么弄的"), or a question naming the permit or points and their renewal itself, naming
         nowhere else and not asked on after an out-of-scope question ("居住證可以在網上續簽嗎"; not "车子年审在哪弄", nor
-        "那个也要每年签注吗" after another document's). `after`: the intent of the sender's previous question, when remembered."""
+        "那个也要每年签注吗" after another document's). `after`: the intent of the sender's previous question, when
+        remembered."""
         if not found.topic:
             return False
         if not self.scope.home.isdisjoint(found.words):
