@@ -22,7 +22,7 @@ _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族
 _LISTS = ("documents", "typos_of_permit_words", "materials", "material_context", "document_renewal", "policies", "uses",
           "school", "about_itself", "in_scope", "unrelated", "acknowledgements", "thanks", "renewal", "home",
           "foreign_en", "context_before", "context_after", "subject_after", "used_there", "moved_to", "not_places",
-          "foreign", "points_issuers", "other_points", "renewing", "visa_kinds", "upkeep")
+          "foreign", "points_issuers", "other_points", "renewing", "visa_kinds", "upkeep", "compared")
 # What a points scheme's issuer names right before it ("国航积分", "hotel points", "airline miles")
 _POINTS_UNITS = ("积分", "points", "miles")
 _PERMIT_WORDS = frozenset({"居住证", "积分", "居住证积分"})
@@ -48,6 +48,10 @@ _BEFORE_ANY_CARD = frozenset({"居住", "办理", "领取", "一张", "这张", 
 # "…我们是运城临猗的", "我是盐城人，…".
 _ORIGIN = re.compile(r"(?:我是|我们是|俺是|本人是|^)([\u4e00-\u9fff]{2,12}?)(?:的|人)(?:[\s,.!?;，。！？；]|$)")
 _PUNCTUATION = re.compile(r"[\W_]*")
+# After 居住证, besides a renewal word: what asks about the permit itself ("那居住证呢", "居住证续签在哪").
+_ASKED_OF_IT = frozenset({"呢", "续签", "签"})
+_HOLDERS = ("居民", "外国人", "foreigner", "foreigners", "港澳", "同胞")  # documents named by whom they are for
+_DOING = frozenset({"办", "办理", "补办", "换", "续"})  # a document done: "顺便办港澳通行证", "护照换了"
 
 
 # Verdict kinds: why a question is out of scope.
@@ -158,6 +162,7 @@ class Scope:
         self.typos = frozenset(data["typos_of_permit_words"])
         self.visa_kinds = frozenset(data["visa_kinds"])
         self.materials, self.upkeep = frozenset(data["materials"]), frozenset(data["upkeep"])
+        self.compared = frozenset(data["compared"])
         self.material_context = frozenset(data["material_context"])
         self.document_renewal = frozenset(data["document_renewal"])
         self.renewal = widened("renewal")  # "积分续签" is 积分 续办
@@ -215,9 +220,11 @@ class Scope:
         tokens = self._typos_joined([t for t in tokens if t.isalnum() or not _PUNCTUATION.fullmatch(t)])
         found = set(tokens)
         as_material = self.in_scope if found & self.document_renewal else self.in_scope | self.material_context
-        for at, document in _markers(tokens, self.documents):
+        for at, document, end in _markers(tokens, self.documents):
             if not _NEGATIONS.isdisjoint(tokens[max(0, at - 4):at]):
                 continue  # "my residence permit (居住证, not the sticker in my passport)": said it is not asked
+            if self._asks_permit_itself(tokens, at, end, holder=document.endswith(_HOLDERS)):
+                continue  # "港澳通行证怎么签注 居住证签注又怎么弄": the other document compared, the permit's asked
             if not (document in self.typos and found & _PERMIT_WORDS and not self._of_a_kind(tokens, at)
                     or document in self.materials and found & as_material
                     and self.upkeep.isdisjoint(tokens[at + 1:at + 3])):
@@ -283,6 +290,26 @@ class Scope:
                 continue
             return Verdict(PLACE, token)
         return None
+
+    def _asks_permit_itself(self, tokens: Sequence[str], at: int, end: int, *, holder: bool) -> bool:
+        """Whether a question naming another document (its tokens at `at` … `end`) asks about the permit's own
+        endorsement: 居住证 followed, over 的, by a renewal word or 呢, after the document ("港澳通行证怎么签注
+        居住证签注又怎么弄") or before a document not itself done ("居住证签注也是去出入境那边吗", "…要带他的护照吗");
+        not when the two are compared ("…和居住证签注是一回事吗") or the document is done too ("居住证签注能顺便办港澳通行证
+        吗"). `holder`: the document names people of another permit ("香港居民", "外国人"), whose 居住证 is theirs unless
+        the asker says it is their own ("老公是外国人 我的居住证签注要带啥")."""
+        if not self.compared.isdisjoint(tokens):
+            return False
+        done = self.renewal | _DOING
+        document_done = (not done.isdisjoint([t for t in tokens[end:end + 2] if t != "的"][:1])
+                         or not _DOING.isdisjoint(tokens[max(0, at - 3):at]))
+        for i, token in enumerate(tokens):
+            if token == "居住证" and not at <= i < end and (i >= end or not document_done) and (
+                    not holder or tokens[i - 1:i] in (["我"], ["我的"]) or tokens[i - 2:i] == ["我", "的"]):
+                named = [t for t in tokens[i + 1:i + 3] if t != "的"]
+                if named and (named[0] in self.renewing or named[0] in _ASKED_OF_IT):
+                    return True
+        return False
 
     def _of_a_kind(self, tokens: Sequence[str], at: int) -> bool:
         """Whether the document at `at` follows a place or a kind of visa ("日本签证", "旅游的签证"): the document
@@ -394,18 +421,18 @@ def _by_first(markers: tuple[tuple[str, ...], ...]) -> dict[str, list[tuple[str,
     return table
 
 
-def _markers(tokens: Sequence[str], markers: dict[str, list[tuple[str, ...]]]) -> Iterator[tuple[int, str]]:
+def _markers(tokens: Sequence[str], markers: dict[str, list[tuple[str, ...]]]) -> Iterator[tuple[int, str, int]]:
     """The markers whose tokens stand in a row in `tokens`, in the order they stand: (index of the first token, the
-    marker written as one string)."""
+    marker written as one string, index after its last token)."""
     for i, token in enumerate(tokens):
         for words in markers.get(token, ()):
             if len(words) == 1 or tuple(tokens[i:i + len(words)]) == words:
-                yield i, "".join(words)
+                yield i, "".join(words), i + len(words)
 
 
 def _first_marker(tokens: Sequence[str], markers: dict[str, list[tuple[str, ...]]]) -> str | None:
     """The first marker whose tokens stand in a row in `tokens`, written as one string; None when none does."""
-    return next((marker for _, marker in _markers(tokens, markers)), None)
+    return next((marker for _, marker, _ in _markers(tokens, markers)), None)
 
 
 def pinyin_places(cache_dir: Path | None = None) -> frozenset[str]:

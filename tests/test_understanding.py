@@ -1173,3 +1173,16 @@ def test_a_close_call_the_classifier_is_sure_of_gets_its_answer_not_a_menu(ask):
     # moved within the school's dormitories: the address changed, asked of the endorsement (intents.md address_change)
     result = asked(ask, "学校换了宿舍楼 住址变了 签注要学校开证明吗", mentioned=True)
     assert result.intent == "permit.address_change" and not result.menu
+
+
+@pytest.mark.parametrize("text", ["港澳通行证怎么签注 居住证签注又怎么弄", "居住证签注也是去出入境那边吗",
+                                  "港澳通行证签注和居住证签注是一个地方办吗 居住证的去哪签"])
+def test_the_permits_own_endorsement_asked_beside_another_document_is_answered(ask, text):
+    result = asked(ask, text, mentioned=True)
+    assert result.intent == "permit.process" and result.replied and not result.menu
+
+
+@pytest.mark.parametrize("text", ["港澳通行证签注要带居住证吗", "居住证签注能顺便办港澳通行证续签吗",
+                                  "港澳通行证签注和居住证签注是一回事吗", "香港居民来沪 居住证签注要什么"])
+def test_another_document_done_compared_or_its_holders_permit_stays_out_of_scope(ask, text):
+    assert asked(ask, text, mentioned=True).intent == "out_of_scope"
