@@ -342,13 +342,14 @@ class Scope:
                 and (before < 0 or tokens[before] not in self.context_before and tokens[before] not in _GONE_TO))
 
     def _turns_to_shanghai(self, tokens: Sequence[str], i: int) -> bool:
-        """Whether, after the place at `i`, the question names Shanghai and, within five words and before any other
-        place, its permit, points or their renewal ("上海这边是不是也会自动签"); not "在上海能用吗",
+        """Whether, after the place at `i`, the question names Shanghai and, within eight words and before any other
+        place, its permit, points, their renewal or 自动 ("上海这边是不是也会自动签", "上海也自动吗",
+        "上海的也可以在网上签吗"); not "在上海能用吗",
         "和上海居住证能同时有吗", "上海的是不是一样"."""
         for j in range(i + 1, len(tokens)):
             if tokens[j] in self.home and tokens[j - 1] not in _AT:
-                rest = list(itertools.takewhile(lambda t: t not in self.places, tokens[j + 1:j + 6]))
-                return not self.names_of_ours.isdisjoint(rest) or not self.renewal.isdisjoint(rest)
+                rest = list(itertools.takewhile(lambda t: t not in self.places, tokens[j + 1:j + 9]))
+                return not self.names_of_ours.isdisjoint(rest) or not self.renewal.isdisjoint(rest) or "自动" in rest
         return False
 
     def _certificate(self, tokens: Sequence[str]) -> str | None:
