@@ -51,6 +51,7 @@ _PUNCTUATION = re.compile(r"[\W_]*")
 # After 居住证, besides a renewal word: what asks about the permit itself ("那居住证呢", "居住证续签在哪").
 _ASKED_OF_IT = frozenset({"呢", "续签", "签"})
 _HOLDERS = ("居民", "外国人", "foreigner", "foreigners", "港澳", "同胞")  # documents named by whom they are for
+_FIELDS = frozenset({"地址", "住址", "信息", "名字", "姓名", "照片"})  # what a document records
 _DOING = frozenset({"办", "办理", "补办", "换", "续"})  # a document done: "顺便办港澳通行证", "护照换了"
 
 
@@ -228,8 +229,11 @@ class Scope:
             if not (document in self.typos and found & _PERMIT_WORDS and not self._of_a_kind(tokens, at)
                     or document in self.materials and found & as_material
                     and self.upkeep.isdisjoint(tokens[at + 1:at + 3])):
-                # "two way permit": another document's English name in several words, said of nothing else
-                return Verdict(DOCUMENT, document, decisive=document not in found and document.isascii())
+                # "two way permit": another document's English name in several words, said of nothing else;
+                # "驾驶证上的地址要改吗": a field of the document's own
+                field = [t for t in tokens[end:end + 3] if t not in ("上", "的")][:1]
+                return Verdict(DOCUMENT, document, decisive=document not in found and document.isascii()
+                               or not _FIELDS.isdisjoint(field))
         if found.isdisjoint(self._certificate_excused) and (certificate := self._certificate(tokens)):
             return Verdict(DOCUMENT, certificate)
         if other_points := _first_marker(tokens, self.other_points):

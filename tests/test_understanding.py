@@ -1186,3 +1186,12 @@ def test_the_permits_own_endorsement_asked_beside_another_document_is_answered(a
                                   "港澳通行证签注和居住证签注是一回事吗", "香港居民来沪 居住证签注要什么"])
 def test_another_document_done_compared_or_its_holders_permit_stays_out_of_scope(ask, text):
     assert asked(ask, text, mentioned=True).intent == "out_of_scope"
+
+
+@pytest.mark.parametrize("text", ["搬家了 驾驶证上的地址要改吗", "户口本上的地址搬家了要改吗", "身份证地址变更 搬家了要去派出所改吗"])
+def test_another_documents_own_address_after_a_move_stays_out_of_scope(ask, text):
+    assert asked(ask, text, mentioned=True).intent == "out_of_scope"
+
+
+def test_the_permits_address_beside_the_id_cards_is_still_ours(ask):
+    assert asked(ask, "身份证地址和居住证地址不一样 签注有影响吗", mentioned=True).intent == "permit.address_change"
