@@ -1195,3 +1195,14 @@ def test_another_documents_own_address_after_a_move_stays_out_of_scope(ask, text
 
 def test_the_permits_address_beside_the_id_cards_is_still_ours(ask):
     assert asked(ask, "身份证地址和居住证地址不一样 签注有影响吗", mentioned=True).intent == "permit.address_change"
+
+
+@pytest.mark.parametrize("text", ["帮我查一下快递到哪了", "双十一的快递寄到我居住证上那个老地址去了 咋改收货地址啊",
+                                  "孩子学校要原件还是复印件"])
+def test_a_parcel_or_the_schools_own_paperwork_stays_out_of_scope(ask, text):
+    assert asked(ask, text, mentioned=True).intent == "out_of_scope"
+
+
+def test_the_school_asking_for_points_with_the_two_compared_is_ours(ask):
+    result = asked(ask, "学校说要居住证积分 我只有居住证 这俩不一样吗", mentioned=True)
+    assert result.intent == "points.permit_vs_points"
