@@ -26,7 +26,7 @@ _LISTS = ("documents", "typos_of_permit_words", "materials", "material_context",
 # What a points scheme's issuer names right before it ("国航积分", "hotel points", "airline miles")
 _POINTS_UNITS = ("积分", "points", "miles")
 _PERMIT_WORDS = frozenset({"居住证", "积分", "居住证积分"})
-_LINKS = frozenset({"的", "办", "办的", "市", "那边", "这边", "还有", "也有", "一张"})
+_LINKS = frozenset({"的", "个", "办", "办的", "市", "那边", "这边", "还有", "也有", "一张"})  # 个: the dialects' 的
 _PERMIT_WORDS_EN = frozenset({"residence", "permit", "points", "juzhuzheng"})
 _PERMIT_NAMES_EN = _PERMIT_WORDS_EN | _PERMIT_WORDS
 _ROADS = frozenset({"路", "东路", "西路", "南路", "北路", "中路", "大道", "大街", "路上"})

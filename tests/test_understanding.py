@@ -1206,3 +1206,8 @@ def test_a_parcel_or_the_schools_own_paperwork_stays_out_of_scope(ask, text):
 def test_the_school_asking_for_points_with_the_two_compared_is_ours(ask):
     result = asked(ask, "学校说要居住证积分 我只有居住证 这俩不一样吗", mentioned=True)
     assert result.intent == "points.permit_vs_points"
+
+
+def test_another_citys_permit_asked_in_cantonese_stays_out_of_scope(ask):
+    result = asked(ask, "廣州個居住證點續期 人喺上海得唔得", mentioned=True)  # 個: Cantonese 的
+    assert result.intent == "out_of_scope" and not result.menu
