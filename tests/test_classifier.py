@@ -11,8 +11,8 @@ from sklearn.linear_model import LogisticRegression
 
 from bot.app import checked
 from bot.errors import StartupError
-from intents.classifier import (CLASSIFIER_FILE, MIN_COUNT, REGULARISATION, ClassifierError, IntentClassifier, digest,
-                                train, training_questions)
+from intents.classifier import (CLASSIFIER_FILE, MIN_COUNT, REGULARISATION, TOLERANCE, ClassifierError, IntentClassifier,
+                                digest, train, training_questions)
 from intents.matcher import features
 from intents.normalize import normalize
 from intents.segment import Segmenter
@@ -41,7 +41,7 @@ def test_the_arrays_read_a_question_as_scikit_learn_does(tmp_path):
         return [*features(text, segmenter.words(text)), *([f"@after:{after}", f"@after:{after.split('.')[0]}"]
                                                            if after else [])]
     vectorizer = CountVectorizer(analyzer=analyzer, binary=True, min_df=MIN_COUNT)
-    model = LogisticRegression(C=REGULARISATION, max_iter=3000).fit(
+    model = LogisticRegression(C=REGULARISATION, max_iter=3000, tol=TOLERANCE).fit(
         vectorizer.fit_transform([(text, after) for text, after, _ in TINY]), [intent for *_, intent in TINY])
     for text, after in [("签注要带什么", None), ("积分要多久", None), ("广州居住证怎么续", None), ("完全无关的话", None),
                         ("那积分呢", "permit.materials"), ("那积分呢", "permit.processing_time"),
