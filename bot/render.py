@@ -115,7 +115,7 @@ def pointer(earlier: datetime) -> str:
 # -- dated answers ------------------------------------------------------------------------------------------
 
 _ASK = {
-    r.RENEW_WINDOW: "居住证签注窗口是到期前 {p.window_opens_days_before_expiry} 天起，到期后 "
+    r.RENEW_WINDOW: "居住证一年一签，签注窗口是到期前 {p.window_opens_days_before_expiry} 天起，到期后 "
                     "{p.window_closes_days_after_expiry} 天内。告诉我你的到期日（比如“12月5号到期”），我帮你算出具体日期。",
     r.OVERDUE_INTENT: "居住证到期后 {p.window_closes_days_after_expiry} 天内仍可签注，居住年限连续计算；指南说逾期 "
                       "{p.window_closes_days_after_expiry}–{p.reapply_after_days_overdue} 天还能签注但年限重新计算，超过 "
