@@ -27,8 +27,9 @@ _DIALECT = {"伐": "吗", "哪能": "怎么", "今朝": "今天", "明朝": "明
 _DIALECT_WORDS = re.compile(r"(?<![采砍征讨步杀])伐(?=[\s?？!！,，。~～]|$)|(?<![在去从到])哪能(?=[办弄续签搞做])|仲(?!裁)|"
                             + "|".join(sorted((w for w in _DIALECT if w not in ("伐", "哪能", "仲")), key=len,
                                               reverse=True)))
-# WeChat ends a mention with U+2005; people typing by hand use a space, or end the message.
-_MENTION = re.compile(r"@[^\s@]{1,20}(?:[\u2005 ]|$)")
+# WeChat ends a mention with U+2005; people typing by hand use a space, or end the message; a reply typed by hand,
+# "回复 @李姐：你说…", ends the name with a colon.
+_MENTION = re.compile(r"@[^\s@:：]{1,20}(?:[\u2005 :：]|$)")
 
 
 _HALFWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}

@@ -1220,3 +1220,9 @@ def test_how_often_the_permit_is_endorsed_is_the_windows_question(ask, text):
     # domain.md: the card is valid one year at a time; the window answer says when to endorse each year
     result = asked(ask, text, mentioned=True)
     assert result.intent == "permit.renew_window" and not result.menu and "一年一签" in result.reply
+
+
+def test_a_reply_typed_by_hand_keeps_the_quoted_words_after_the_name(ask):
+    # "回复 @李姐：…": the mention ends at the colon; the words after it say what is asked (automatic endorsement)
+    result = asked(ask, "回复 @李姐：你说自动签注要房东同意？ 真的假的 我们租的房子房东不好说话", mentioned=True)
+    assert result.intent == "permit.auto_endorse"
