@@ -332,27 +332,30 @@ class IntentIndex:
         bincount adds each intent's contributions in query-word order, as the plain loop does, so the sums
         are the same floats; ties at the cut are ordered as the scan meets them (first query word, index).
         """
-        arrays = [self._posting_arrays[w] for w in words if w in self._posting_arrays]
+        postings = self._posting_arrays
+        arrays = [postings[w] for w in words if w in postings]
         if not arrays:
             return []
-        ids = np.concatenate([a[0] for a in arrays]) if len(arrays) > 1 else arrays[0][0]
-        contributions = np.concatenate([a[1] for a in arrays]) if len(arrays) > 1 else arrays[0][1]
+        if len(arrays) > 1:
+            ids, contributions = np.concatenate([a[0] for a in arrays]), np.concatenate([a[1] for a in arrays])
+        else:
+            ids, contributions = arrays[0]
         scores = np.bincount(ids, weights=contributions, minlength=len(self.intents))
-        met = np.flatnonzero(scores)  # the intents some query word reaches, and their scores
-        values = scores[met]
-        if len(met) > CANDIDATES:
-            kept = values >= np.partition(values, len(values) - CANDIDATES)[len(values) - CANDIDATES]
-            met, values = met[kept], values[kept]
+        # The intents some query word reaches (every contribution is above 0), only those at or above the CANDIDATES-th
+        # score when there are more: one partition of all the scores, the zeros with them.
+        last = len(scores) - CANDIDATES
+        cut = np.partition(scores, last)[last] if last >= 0 else 0.0
+        met = (scores >= cut).nonzero()[0] if cut > 0 else scores.nonzero()[0]
+        values, met = scores[met].tolist(), met.tolist()
 
         def scan_order(pair: tuple[float, int]) -> tuple[float, int, int]:
             score, index = pair
             profile = self.intents[index].profile
             return -score, next(position for position, w in enumerate(words) if w in profile), index
 
-        scores = values.tolist()
         # Scores all different (three queries in four) are ordered by score alone: no first word to look for.
-        order = scan_order if len(set(scores)) < len(scores) else (lambda pair: -pair[0])
-        return [(index, score) for score, index in sorted(zip(scores, met.tolist()), key=order)[:CANDIDATES]]
+        order = scan_order if len(set(values)) < len(values) else (lambda pair: -pair[0])
+        return [(index, score) for score, index in sorted(zip(values, met), key=order)[:CANDIDATES]]
 
     def _best_phrasing(self, query_set, weights, query_mass, query_joined, intent: _Intent) -> float:
         """The best phrasing's blend of weighted word overlap (dice) and rapidfuzz ratio.
