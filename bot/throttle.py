@@ -5,6 +5,7 @@ import re
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from bot.render import pointer
 
@@ -38,6 +39,7 @@ class _Conversation:
     answers: dict[str, _Earlier] = field(default_factory=dict)
 
 
+@lru_cache(maxsize=512)  # the same few answers again and again: a 300-character reply's pass is read once
 def answer_key(reply: str) -> str:
     """Two questions are the same question when their answers are the same text, give or take spacing."""
     return _NOT_CONTENT.sub("", reply)
