@@ -371,16 +371,17 @@ class IntentIndex:
         # The overlap with any phrasing counts only query words this intent has at all (`reach`) and at most the
         # phrasing's own mass: a blend is at most `ceiling` (with _EPSILON to spare for rounding) plus half the ratio.
         reach = sum([weights[w] for w in query_set if w in profile])
-        ceiling = reach / (query_mass + reach) + 2 * _EPSILON
+        slack = 2 * _EPSILON
+        ceiling = reach / (query_mass + reach) + slack
         for _, ratio, position in process.extract(query_joined, intent.joined, scorer=fuzz.ratio, limit=None):
-            fuzzy = ratio / 100.0
-            if ceiling + 0.5 * fuzzy <= best:
+            fuzzy = 0.5 * (ratio / 100.0)  # the ratio's half of the blend
+            if ceiling + fuzzy <= best:
                 break  # the phrasings left have a lower ratio still
             mass = masses[position]
-            if (reach if reach < mass else mass) / (query_mass + mass) + 0.5 * fuzzy + 2 * _EPSILON <= best:
+            if (reach if reach < mass else mass) / (query_mass + mass) + fuzzy + slack <= best:
                 continue
             shared = query_set.intersection(phrasings[position])
-            blend = 0.5 * (2 * sum(map(weight_of, shared)) / (query_mass + mass)) + 0.5 * fuzzy
+            blend = 0.5 * (2 * sum(map(weight_of, shared)) / (query_mass + mass)) + fuzzy
             if blend > best:
                 best = blend
         return best
