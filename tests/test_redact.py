@@ -38,7 +38,7 @@ PERSONAL = {
 VALUES = [(kind, value) for kind, values in PERSONAL.items() for value in values]
 # An address is a house number after a road: the road may stay, the numbers go.
 TEMPLATE = {"address": "我住张杨路{}，{}", "email": "我的邮箱 {} ，{}"}
-NONSENSE = "蓝色香蕉飞船怎么申请"  # no entry answers it: the message lands in the unanswered queue
+NONSENSE = "蓝色香蕉飞船积分怎么申请"  # no entry answers it surely (at most a weak points reading): it lands in the unanswered queue
 
 # What the bot needs from a message, and must find unchanged wherever it is kept.
 KEPT = ["2026年12月10日", "12月10号", "12月10日到期", "12.10", "12-10", "2026-12-10", "2026.12.10", "2026/12/10",
