@@ -33,7 +33,9 @@ REPO = Path(__file__).resolve().parent.parent
 TRAINING_SETS = ("eval/tuning_*_questions.jsonl", "eval/holdout_questions.jsonl", "tests/data/dev_questions.jsonl")
 RECENT = 2000  # readings kept, by text
 MIN_COUNT = 2  # a feature seen in fewer training questions is left out (half the features, the same accuracy)
-REGULARISATION = 20.0  # scikit-learn's C: at TOLERANCE, 20 of 3–20 on the older fresh sets (26,292 of 26,923 against 26,253 at 3, 26,278 at 10)
+# scikit-learn's C: at TOLERANCE, 20 of 3–20 on the older fresh sets (26,292 of 26,923 answered right against 26,253 at
+# 3, 26,278 at 10)
+REGULARISATION = 20.0
 # A training message this soon after its sender's previous one in the room is read with that one's label, as the
 # handler reads a message with the sender's remembered intent (config carry_minutes, 30 by default).
 CONTEXT = timedelta(minutes=30)
@@ -154,7 +156,8 @@ def train(questions: list[Question], segmenter: Segmenter, path: Path = CLASSIFI
     vectorizer = CountVectorizer(analyzer=lambda asked: reading_features(asked[0], segmenter.words(asked[0]), asked[1]),
                                  binary=True, min_df=MIN_COUNT)
     matrix = vectorizer.fit_transform([(text, after) for text, after, _ in questions])
-    model = LogisticRegression(C=REGULARISATION, max_iter=3000, tol=TOLERANCE).fit(matrix, [intent for *_, intent in questions])
+    model = LogisticRegression(C=REGULARISATION, max_iter=3000, tol=TOLERANCE).fit(
+        matrix, [intent for *_, intent in questions])
     np.savez_compressed(path, features=vectorizer.get_feature_names_out().astype(str),
                         weights=model.coef_.T.astype(np.float32), bias=model.intercept_.astype(np.float32),
                         intents=model.classes_.astype(str), digest=np.array(digest(questions)))

@@ -163,11 +163,12 @@ class Scope:
         self.typos = frozenset(data["typos_of_permit_words"])
         self.visa_kinds = frozenset(data["visa_kinds"])
         self.materials, self.upkeep = frozenset(data["materials"]), frozenset(data["upkeep"])
-        self.compared = frozenset(data["compared"])
         self.material_context = frozenset(data["material_context"])
         self.document_renewal = frozenset(data["document_renewal"])
         self.renewal = widened("renewal")  # "积分续签" is 积分 续办
         self.renewing = widened("renewing")
+        self.compared = widened("compared")
+        self._done = self.renewal | _DOING  # a document's own renewal or doing, right after it
         places, home, districts = gazetteer()
         self.home = home | frozenset(data["home"])
         self.places = (places | frozenset(data["foreign"])) - frozenset(data["not_places"])
@@ -304,8 +305,7 @@ class Scope:
         the asker says it is their own ("老公是外国人 我的居住证签注要带啥")."""
         if not self.compared.isdisjoint(tokens):
             return False
-        done = self.renewal | _DOING
-        document_done = (not done.isdisjoint([t for t in tokens[end:end + 2] if t != "的"][:1])
+        document_done = (not self._done.isdisjoint([t for t in tokens[end:end + 2] if t != "的"][:1])
                          or not _DOING.isdisjoint(tokens[max(0, at - 3):at]))
         for i, token in enumerate(tokens):
             if token == "居住证" and not at <= i < end and (i >= end or not document_done) and (
