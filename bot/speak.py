@@ -75,8 +75,8 @@ def decide(msg: Incoming, resolution: Resolution, found: Understanding, *, names
         return ANSWER
     if _TO_SOMEONE.search(msg.text or ""):  # "@小助手妈妈 你证签好了吗": one member talking to another
         return SILENT
-    if resolution.entry.id.startswith("bot."):
-        return ANSWER if names_bot else SILENT
+    if resolution.entry.id.startswith("bot."):  # "小助手能查进度吗"; not "谢谢群里各位和小助手一年的帮助"
+        return ANSWER if names_bot and looks_like_question(found.text) else SILENT
     # Unasked, only a real question: confident, asked as a question, and more than a one-word fragment ("签注？").
     asked = resolution.score >= thresholds.group and looks_like_question(found.text) and len(found.words) >= 2
     return ANSWER if asked else SILENT

@@ -268,6 +268,12 @@ def test_private_thanks_and_small_talk(ask):
     assert ask("感谢小助手 问题解决了", room=None, sender="d").reply.startswith("不客气")
 
 
+def test_the_bots_name_in_group_chatter_is_no_question_to_it(ask):
+    # Unmentioned in a group, the bot answers a question put to it by name, not a remark that names it.
+    assert ask("年底了 谢谢群里各位和小助手一年的帮助", room=GROUP, sender="e").reply is None
+    assert "居住证" in ask("小助手能帮我算签注日期吗", room=GROUP, sender="f").reply
+
+
 # Issue 13: quotes, fragments and system lines, as the handler sees them.
 def test_a_quoted_message_is_context_and_its_dates_are_not_the_askers(bot):
     from bot.events import Incoming
