@@ -20,7 +20,7 @@ from bot.transports.quotes import quoted_words
 from intents.classifier import IntentClassifier
 from intents.matcher import IntentIndex, Match, load_utterances
 from intents.dates import SHANGHAI
-from intents.roles import ENDORSED, EXPIRY, REVIEW, SUBMITTED
+from intents.roles import CORRECTION, ENDORSED, EXPIRY, REVIEW, SUBMITTED
 from intents.scope import DOCUMENT, OTHER_POINTS, UNRELATED, USE, Scope, Verdict
 from intents.segment import Segmenter
 from intents.understand import MAX_QUESTION_CHARS, Understanding, joined, two_parts, understand
@@ -65,8 +65,6 @@ _AFTER_ENDORSING = re.compile(r"签好|签完|补签|签注(?:后|以后|之后|
 # English words that only carry a follow-up ("and the points? same stuff?"), not counted as its content
 _EN_FILLERS = frozenset({"and", "the", "a", "so", "ok", "what", "about", "then", "my", "her", "his", "our", "their",
                          "i", "you", "he", "she", "we", "they", "it", "those", "them"})
-# A member correcting the date they just gave ("哦不对 我是13号签的 记错了"): not words of a new question.
-_CORRECTION = re.compile(r"不对|记错了?|说错了?|搞错了?|打错了?|写错了?|看错了?|更正一下|更正|纠正一下|sorry|typo|oops")
 _SAME_DAY = re.compile(r"这天|那天|同一天|一样的日子|同一个日子|也是这个日子|也是那个日子")
 
 
@@ -476,7 +474,7 @@ class Bot:
         rest = found.text
         for slot in sorted(found.slots, key=lambda slot: -slot.mention.start_index):
             rest = f"{rest[:slot.mention.start_index]} {rest[slot.mention.end_index:]}"
-        rest = _CORRECTION.sub(" ", rest)  # "不对 是13号签的": a correction of the date
+        rest = CORRECTION.sub(" ", rest)  # "不对 是13号签的": a correction of the date, not words of a new question
         return state.last_entry if len(self.index.words(rest)) <= MAX_WORDS_BESIDE_DATE else None
 
     def _asked_by_date(self, found: Understanding, resolution: Resolution, state: ChatState | None) -> str | None:

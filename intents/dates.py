@@ -335,6 +335,7 @@ class _Rule:
 
 _RULES: list[_Rule] = []
 _DIGIT = re.compile(r"\d")
+_LATIN_WORD, _HAN = re.compile(r"[a-z]{2,}"), re.compile(r"[\u4e00-\u9fff]")
 
 
 def _rule(pattern: str, *, needs: re.Pattern[str] | None = None) -> Callable[[_Builder], _Builder]:
@@ -398,14 +399,23 @@ def _compact_ymd(match: re.Match[str], ctx: _Context) -> DateMention | None:
     return _dated(match, ctx, int(match.group(1)), int(match.group(2)), int(match.group(3)))
 
 
-@_rule(r"(?<![\d./\-])(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})(?![\d./\-])", needs=_DIGIT)
+@_rule(r"(?<![\d./\-])(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})(?![\d/\-]|\.\d)", needs=_DIGIT)
 def _numeric_dmy(match: re.Match[str], ctx: _Context) -> DateMention | None:
-    first, second = int(match.group(1)), int(match.group(3))
-    year = _year_value(match.group(4), ctx.today)
-    if year is None:
+    """Three numbers with the year last (15/08/2026, 5.6.26) or a two-digit year first (26.4.18, as 2026.4.18 is
+    cut short): the reading whose year is nearer today's. With the year last the day comes first, as Hong Kong
+    and Europe write, unless it cannot or the text is English (3/1/2026 is 1 March, as Americans write)."""
+    first, second, last = match.group(1), match.group(3), match.group(4)
+    readings = []
+    if (year := _year_value(last, ctx.today)) is not None:
+        a, b = int(first), int(second)
+        month_first = b > 12 or (a <= 12 and len(_LATIN_WORD.findall(ctx.text)) > len(_HAN.findall(ctx.text)))
+        readings.append((year, a, b) if month_first else (year, b, a))
+    if len(first) == len(last) == 2 and (year := _year_value(first, ctx.today)) is not None:
+        readings.append((year, int(second), int(last)))
+    valid = [reading for reading in readings if _make_date(*reading)]
+    if not readings:
         return None
-    day, month = (second, first) if second > 12 else (first, second)
-    return _dated(match, ctx, year, month, day)
+    return _dated(match, ctx, *min(valid or readings[:1], key=lambda reading: abs(reading[0] - ctx.today.year)))
 
 
 @_rule(r"((?:19|20)\d{2})(?<![\d.]\d{4})([./\-])(\d{1,2})(?![\d./\-])", needs=_DIGIT)
@@ -426,11 +436,13 @@ def _numeric_md(match: re.Match[str], ctx: _Context) -> DateMention | None:
     if not (1 <= month <= 12 and 1 <= day <= _days_in_month(2024, month)):
         return None
     if match.group(4) is None:
-        if _UNIT_AFTER.match(ctx.text, match.end()) or _QUANTITY_BEFORE.search(ctx.text, 0, match.start()) \
+        event_after = _EVENT_AFTER.match(ctx.text, match.end()) is not None  # "jzz 8.1到期的" is no version 8.1
+        if _UNIT_AFTER.match(ctx.text, match.end()) or (_QUANTITY_BEFORE.search(ctx.text, 0, match.start())
+                                                         and not event_after) \
                 or _TIME_OF_DAY_BEFORE.search(ctx.text, max(0, match.start() - 8), match.start()):
             return None
         if match.group(2) == "-" and not match.group(3).startswith("0") and not match.group(1).startswith("0") \
-                and not _EVENT_AFTER.match(ctx.text, match.end()):
+                and not event_after:
             # 3-5 is a range more often than a date: 03-05, 3-5号 or 3-5到期 are dates.
             return None
     return _dated(match, ctx, None, month, day)
@@ -951,6 +963,7 @@ def _lunar_date(match: re.Match[str], ctx: _Context) -> DateMention | None:
 _TRIGGER = re.compile(r"[\d天日号月周星礼拜年今明昨前后晚早夜旬底末节旦宵夕秋午阳圣诞国五十一初廿腊正冬除清至分寒暑露霜雪春夏立谷芒满蛰雨]"
                       r"|day|week|month|year|tonight|tomorrow|tmr|ago|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec")
 _SEPARATOR = re.compile(r"[\s,，、()（）]*")
+_ANNOTATION_GAP = 6  # characters between a date and a weekday naming its own day ("那个调休")
 
 
 def find_dates(text: str, now: datetime) -> list[DateMention]:
@@ -991,15 +1004,17 @@ def _trimmed(mention: DateMention) -> DateMention:
 
 
 def _link(mentions: list[DateMention], text: str) -> list[DateMention]:
-    """Second pass: drop a weekday that only annotates the date before it ("10月12号，星期一"),
-    and count 第二天 / 次日 from the date mentioned before it."""
+    """Second pass: drop a weekday that only annotates the date before it ("10月12号，星期一", "2月28号那个调休周六"
+    when 2月28号 is a Saturday), and count 第二天 / 次日 from the date mentioned before it."""
     out: list[DateMention] = []
     for mention in mentions:
         previous = out[-1] if out else None
         if previous is not None and previous.date is not None:
             gap = text[previous.end_index:mention.start_index]
-            if _SEPARATOR.fullmatch(gap) and mention.kind == RELATIVE and mention.text.lstrip("周星期礼拜").strip() \
-                    and mention.text[0] in "周星礼" and previous.kind == ABSOLUTE:
+            weekday = mention.text.lstrip("周星期礼拜").strip()
+            if mention.kind == RELATIVE and weekday and mention.text[0] in "周星礼" and previous.kind == ABSOLUTE \
+                    and (_SEPARATOR.fullmatch(gap) or (len(gap) <= _ANNOTATION_GAP
+                                                       and _WEEKDAY.get(weekday) == previous.date.weekday())):
                 continue
             if mention.text in _DAY_AFTER_ANCHOR:
                 mention = replace(mention, date=previous.date + timedelta(days=_DAY_AFTER_ANCHOR[mention.text]))

@@ -432,3 +432,36 @@ def test_durations_near_the_edges_of_the_years() -> None:
     edge = datetime(2100, 12, 25, 10, tzinfo=SHANGHAI)
     assert one("还有90天就到期", edge)["date"] == "2101-03-25"  # 6 + 31 + 28 + 25: arithmetic, no overflow
     assert one("过期90天了", datetime(1900, 1, 5, tzinfo=SHANGHAI))["date"] == "1899-10-07"  # 5 + 31 + 30 + 24
+
+
+@pytest.mark.parametrize("text, now, day", [
+    ("26.4.18到期", datetime(2026, 3, 3, tzinfo=SHANGHAI), "2026-04-18"),  # a two-digit year first
+    ("12.5.26到期", datetime(2026, 3, 3, tzinfo=SHANGHAI), "2026-05-12"),  # the year last: nearer today
+    ("5/6/2026到期", NOW, "2026-06-05"),  # Chinese text: the day first, as Hong Kong writes
+    ("expires 5/6/2026", NOW, "2026-05-06"),  # English text: the month first
+    ("expires 15/08/2026.", NOW, "2026-08-15"),  # a day over 12 comes first; a full stop ends the date
+])
+def test_three_number_dates(text, now, day):
+    assert one(text, now)["date"] == day
+
+
+def test_a_corrected_date_is_left_out_and_a_question_is_no_correction():
+    from intents.roles import date_slots
+
+    may = datetime(2026, 5, 6, tzinfo=SHANGHAI)
+    assert [str(s.mention.date) for s in date_slots(normalize("到期日是上个月底 哦不对 是这个月底"), may, may.date())] \
+        == ["2026-05-31"]
+    assert [str(s.mention.date) for s in date_slots(normalize("12月5号到期 对不对 1月5号前签就行"), NOW, NOW.date())] \
+        == ["2026-12-05", "2027-01-05"]
+
+
+def test_a_date_before_its_event_is_no_version_number():
+    # after a Latin letter 8.1 reads as a version ("v8.1"), unless an event follows it
+    assert one("jzz 8.1到期的")["date"] == "2026-08-01"
+    assert found("版本v 8.1") == []
+
+
+def test_a_weekday_naming_the_day_of_the_date_before_it_annotates_it():
+    april = datetime(2026, 4, 9, tzinfo=SHANGHAI)
+    assert [m["date"] for m in found("2月28号那个调休周六签注的", april)] == ["2026-02-28"]  # 2026-02-28: a Saturday
+    assert [m["date"] for m in found("清明放假前那个周五签的", april)] == ["2026-04-05", "2026-04-03"]  # another day

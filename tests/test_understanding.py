@@ -1232,3 +1232,42 @@ def test_a_reply_typed_by_hand_keeps_the_quoted_words_after_the_name(ask):
     # "回复 @李姐：…": the mention ends at the colon; the words after it say what is asked (automatic endorsement)
     result = asked(ask, "回复 @李姐：你说自动签注要房东同意？ 真的假的 我们租的房子房东不好说话", mentioned=True)
     assert result.intent == "permit.auto_endorse"
+
+
+# Dates as members write them: the expected facts worked by hand from domain.md (window E − 30 to E + 60).
+@pytest.mark.parametrize("text, time, expiry, window_start, days, status", [
+    # 26.4.18 is 2026.4.18 cut short, not 26 April 2018 (asked 2026-03-03: 46 days left, window opens 03-19)
+    ("居住证到期日是26.4.18 啥时候能签", NOW.replace(month=3, day=3), "2026-04-18", "2026-03-19", 46, "too_early"),
+    # month first in English (3/1/2026 is 1 March): asked 2026-01-19, 41 days left, window opens 01-30
+    ("My permit says valid until 3/1/2026. Too early to go now?", NOW.replace(month=1, day=19), "2026-03-01",
+     "2026-01-30", 41, "too_early"),
+    # a day-first date ending a sentence: 15 August, asked 2026-06-25, 51 days left, window opens 07-16
+    ("My permit's expiry is 15/08/2026. Can I endorse it in July?", NOW.replace(month=6, day=25), "2026-08-15",
+     "2026-07-16", 51, "too_early"),
+    # the corrected date stands: this month's end, asked 2026-05-06, 25 days left, window opened 05-01
+    ("居住证到期日是上个月底 哦不对 是这个月底 现在办得了吗", NOW.replace(month=5, day=6), "2026-05-31", "2026-05-01",
+     25, "in_window"),
+    # "到期" belongs to the date right before it, not to 今天: 2026-06-28 asked 06-09, 19 days left, opened 05-29
+    ("今天才发现居住证这个月28号到期 还来得及吗", NOW.replace(month=6, day=9), "2026-06-28", "2026-05-29", 19,
+     "in_window"),
+    # the date the permit was issued is not its expiry: 2026-03-18 asked 2026-02-24, 22 days left, opened 02-16
+    ("居住证是去年三月份办的 上面写的到期是2026年3月18号 现在能签了吗", NOW.replace(month=2, day=24), "2026-03-18",
+     "2026-02-16", 22, "in_window"),
+])
+def test_dates_as_members_write_them(ask, text, time, expiry, window_start, days, status):
+    result = asked(ask, text, mentioned=True, time=time)
+    assert result.intent == "permit.renew_window" and not result.menu
+    assert (result.facts["expiry_date"], result.facts["window_start"], result.facts["days_to_expiry"],
+            result.facts["status"]) == (expiry, window_start, days, status)
+
+
+def test_the_day_the_permit_was_issued_is_no_expiry(ask):
+    # "去年10.8办的" is when the permit was made: taken as an expiry it read 345 days overdue, "apply anew"
+    result = asked(ask, "刚回国一年 居住证是去年10.8办的 今年是不是要去签注了 最早哪天能签", mentioned=True,
+                   time=NOW.replace(month=9, day=18))
+    assert result.intent == "permit.renew_window" and "expiry_date" not in result.facts
+    assert result.facts.get("status") != "reapply"
+    # a later expiry in the same clause is the expiry, not the issue month before it
+    result = asked(ask, "居住证是去年5月办的所以今年5月到期 公司说积分要续 我现在应该先干嘛", mentioned=True,
+                   time=NOW.replace(month=4, day=13))
+    assert result.facts.get("status") != "reapply"
