@@ -252,13 +252,15 @@ class Scope:
         named_home = bool(found & self.home)
         # where the asker is from matters only for a permit or points question that names a place
         origin = self.origin(text) if asks_in_scope and (found & self.places or found & self.districts) else frozenset()
-        if _LATIN.search(" ".join(tokens)) and (place := found & self.places_en) and any(
-                tokens[i + 1:i + 2] and tokens[i + 1] in _PERMIT_NAMES_EN
-                or not named_home and not _PERMIT_NAMES_EN.isdisjoint(tokens[max(0, i - 3):i])
-                for i, t in enumerate(tokens) if t in place):
-            # "a suzhou residence permit … in shanghai", "renew my residence permit in hangzhou": that place's permit;
-            # "we were back in canada for xmas, my 居住证 expired": where the asker was
-            return Verdict(PLACE, min(place))
+        if _LATIN.search(" ".join(tokens)) and (place := found & self.places_en):
+            at = [i for i, t in enumerate(tokens) if t in place]
+            owns = any(tokens[i + 1:i + 2] and tokens[i + 1] in _PERMIT_NAMES_EN for i in at)
+            if owns or not named_home and any(not _PERMIT_NAMES_EN.isdisjoint(tokens[max(0, i - 3):i]) for i in at):
+                # "a suzhou residence permit … in shanghai", "renew my residence permit in hangzhou": that place's
+                # permit, its own (decisive) when named before it and Shanghai is not ("is the beijing residence
+                # permit endorsement also 30 days before expiry"); "we were back in canada for xmas, my 居住证
+                # expired": where the asker was
+                return Verdict(PLACE, min(place), decisive=owns and not named_home and "shanghai" not in found)
         for i, token in enumerate(tokens):
             if token in origin:
                 continue  # "平江的 居住证6月19号签注的": the asker's home town, not the permit's
