@@ -1271,3 +1271,14 @@ def test_the_day_the_permit_was_issued_is_no_expiry(ask):
     result = asked(ask, "居住证是去年5月办的所以今年5月到期 公司说积分要续 我现在应该先干嘛", mentioned=True,
                    time=NOW.replace(month=4, day=13))
     assert result.facts.get("status") != "reapply"
+
+
+@pytest.mark.parametrize("text", [
+    "Is the Beijing residence permit endorsement also 30 days before expiry?",  # that city's own permit, in English
+    "Suzhou residence permit endorsement - can I do it online or must I go to the police station?",
+    "赴港签注随申办能办吗",  # the travel permit's endorsement for Hong Kong, not the residence permit's
+    "去台湾的入台证 签注在哪办",
+])
+def test_another_places_permit_or_a_travel_endorsement_is_out_of_scope_even_when_asked(ask, text):
+    result = asked(ask, text, mentioned=True)
+    assert result.intent == "out_of_scope" and not result.menu and "签注窗口" not in result.reply
