@@ -25,6 +25,9 @@ THANKS = "thanks"  # addressed thank-you: "不客气"
 
 _QUESTION = re.compile(
     r"[?？]|吗|么|呢|怎|什么|啥|哪|多久|多少|几|如何|能否|能不能|可不可以|可以|是否|要不要|有没有|会不会|还能|咋|求|请问|问下|问一下"
+    r"|(?:发|说|讲|介绍|解释|科普)一下|告诉我|想知道|想了解"  # a request for the answer: "签注步骤发一下"
+    r"|^\s*(?:how|what|when|where|which|who|why|can|could|should|do|does|did|is|are|will|would|may)\b",  # English
+    re.IGNORECASE,
 )
 # A shared card ("[链接] 2026年积分新政解读", "[小程序] 随申办") is its title, not a question.
 _NOT_TEXT = re.compile(r"^\s*(<\?xml|<msg\b|<appmsg\b)|^\s*\[[^\]]{1,8}\]\s*$|^\s*\[(链接|小程序|文件|视频号|公众号)\]",

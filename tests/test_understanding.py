@@ -1282,3 +1282,14 @@ def test_the_day_the_permit_was_issued_is_no_expiry(ask):
 def test_another_places_permit_or_a_travel_endorsement_is_out_of_scope_even_when_asked(ask, text):
     result = asked(ask, text, mentioned=True)
     assert result.intent == "out_of_scope" and not result.menu and "签注窗口" not in result.reply
+
+
+@pytest.mark.parametrize("text, intent, mentioned", [
+    # in a group, not mentioned, a question is answered when it is one: English without "?"
+    ("what documents do I need to bring for the residence permit endorsement", "permit.materials", False),
+    ("how do I check the status of my points renewal", "points.progress_query", False),
+    ("居住证签注步骤发一下谢谢", "permit.process", True),  # a request for the answer, thanked in advance
+])
+def test_a_question_without_a_question_mark_is_answered(ask, text, intent, mentioned):
+    result = asked(ask, text, mentioned=mentioned)
+    assert result.intent == intent and result.replied and not result.menu
