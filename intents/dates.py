@@ -399,7 +399,8 @@ def _compact_ymd(match: re.Match[str], ctx: _Context) -> DateMention | None:
     return _dated(match, ctx, int(match.group(1)), int(match.group(2)), int(match.group(3)))
 
 
-@_rule(r"(?<![\d./\-])(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})(?![\d/\-]|\.\d)", needs=_DIGIT)
+@_rule(r"(?<![\d./\-])(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})(?![\d/\-]|\.\d)",
+       needs=re.compile(r"\d[-/.]\d{1,2}[-/.]\d\d"))
 def _numeric_dmy(match: re.Match[str], ctx: _Context) -> DateMention | None:
     """Three numbers with the year last (15/08/2026, 5.6.26) or a two-digit year first (26.4.18, as 2026.4.18 is
     cut short): the reading whose year is nearer today's. With the year last the day comes first, as Hong Kong
@@ -534,7 +535,7 @@ def _english_month(match: re.Match[str], ctx: _Context) -> DateMention | None:
 
 
 @_rule(r"(?<![a-z\d])(?:the\s+)?(?P<d>\d{1,2})(?:st|nd|rd|th)(?:\s+of\s+(?P<rel>last|this|next)\s+month)?(?![a-z\d])",
-       needs=_DIGIT)
+       needs=re.compile(r"\d(?:st|nd|rd|th)"))
 def _english_day(match: re.Match[str], ctx: _Context) -> DateMention | None:
     """the 15th (that day of this month or the next; the last one for a past event), the 3rd of next month."""
     past, day, relative = _past(match, ctx), int(match.group("d")), match.group("rel")
@@ -551,7 +552,7 @@ def _english_day(match: re.Match[str], ctx: _Context) -> DateMention | None:
 @_rule(r"(?=[\d零〇一二两三四五六七八九十今明去前后大来次本当同翌上下这])(?:(?P<yrel>" + _alternation(_YEAR_REL) + r")|(?<![\d.])(?P<y>" + _YEAR + r")\s*年)?\s*的?\s*"
        r"(?:(?P<mrel>" + _alternation(_MONTH_REL) + r")|(?<![\d.个])(?P<m>" + _MONTH + r")\s*月份?)"
        r"(?:\s*的?\s*(?P<d>" + _DAY + r")(?:\s*(?P<sfx>[日号])|(?![\d十廿卅个天周年月点时分秒]))"
-       r"|\s*的?\s*月?(?P<part>上旬|中旬|下旬|底|末|初|中|头|尾|第一天|最后一天))?")
+       r"|\s*的?\s*月?(?P<part>上旬|中旬|下旬|底|末|初|中|头|尾|第一天|最后一天))?", needs=re.compile("月"))
 def _chinese_date(match: re.Match[str], ctx: _Context) -> DateMention | None:
     """[year] month [day | part]: 2026年12月5日, 十二月五日, 明年1月20日, 下个月10号, 8月底, 十二月月底 (月 doubled
     in voice input), 三月的最后一天, 月份."""
@@ -596,7 +597,8 @@ def _chinese_date(match: re.Match[str], ctx: _Context) -> DateMention | None:
     return _mention(match, kind, period=_month_period(year, month), past=past)
 
 
-@_rule(r"(?<![\d一二三四五六七八九十个月每])(?:月(?P<part>底|末|初|中|上旬|中旬|下旬)|(?P<xun>上旬|中旬|下旬))")
+@_rule(r"(?<![\d一二三四五六七八九十个月每])(?:月(?P<part>底|末|初|中|上旬|中旬|下旬)|(?P<xun>上旬|中旬|下旬))",
+       needs=re.compile("月|旬"))
 def _this_month_part(match: re.Match[str], ctx: _Context) -> DateMention | None:
     """月底 / 月初 / 中旬 said alone: of the current month (月底 its last day, the others a period)."""
     return _month_part(match, ctx, ctx.today.year, ctx.today.month, match.group("part") or match.group("xun"), RELATIVE)
@@ -604,7 +606,7 @@ def _this_month_part(match: re.Match[str], ctx: _Context) -> DateMention | None:
 
 @_rule(r"(?=[\d零〇一二三四五六七八九今明去前后大来次本当同翌上下年])"
        r"(?:(?P<yrel>" + _alternation(_YEAR_REL) + r")|(?<![\d.])(?P<y>\d{4}|[零〇一二三四五六七八九]{4}|\d{2})\s*(?=年))?"
-       r"\s*(?P<nian>年)?\s*(?P<part>底|末|初|中|尾)", needs=re.compile(r"[底末初中尾]"))
+       r"\s*(?P<nian>年)?\s*(?P<part>底|末|初|中|尾)", needs=re.compile(r"年\s*[底末初中尾]"))
 def _year_part(match: re.Match[str], ctx: _Context) -> DateMention | None:
     """年底 / 明年年底 / 19年底: the last day of the year; 年初 / 年中: a period."""
     groups = match.groupdict()
@@ -639,7 +641,7 @@ def _year_only(match: re.Match[str], ctx: _Context) -> DateMention | None:
 
 
 @_rule(r"(?<![\d月.\-/])(?P<d>\d{1,2}|[一二三]?十[一二三四五六七八九]?|廿[一二三四五六七八九]?|卅一?|[一二三四五六七八九])\s*(?P<sfx>[日号])",
-       needs=re.compile("[日号]"))
+       needs=re.compile(r"[\d十廿卅一二三四五六七八九]\s*[日号]"))
 def _day_only(match: re.Match[str], ctx: _Context) -> DateMention | None:
     """5号, 十五日: the day of the nearest month (or the latest one for a past event)."""
     if _NOT_A_DAY_AFTER.match(ctx.text, match.end()):
@@ -782,7 +784,7 @@ def _until_expiry(match: re.Match[str], ctx: _Context) -> DateMention | None:
 
 
 @_rule(r"(?P<verb>" + _alternation(_SINCE_VERB) + r")\s*(?:完|好|过)?\s*(?:了)?\s*" + _FILLER + r"\s*" + _FILLER +
-       r"\s*" + _DUR + r"\s*了", needs=re.compile("了"))
+       r"\s*" + _DUR + r"\s*了", needs=re.compile(r"(?:天|日|周|星期|礼拜|月|年)\s*多?半?(?:\s*左右)?\s*了"))
 def _since_event(match: re.Match[str], ctx: _Context) -> DateMention | None:
     """签注两个多月了, 提交5天了: the day (or period) the event happened."""
     return _duration_mention(match, ctx, -1, DURATION, _SINCE_VERB[match.group("verb")], True)
@@ -888,7 +890,7 @@ def _same_day_or_edge(match: re.Match[str], ctx: _Context) -> DateMention | None
 @_rule(r"(?:(?P<yrel>" + _alternation(_YEAR_REL) + r")|(?<![\d.])(?P<y>" + _YEAR + r")\s*年)?\s*的?\s*"
        r"(?:(?P<mrel>" + _alternation(_MONTH_REL) + r")|(?<![\d.个])(?P<m>" + _MONTH + r")\s*月份?)\s*的?\s*"
        r"(?:第\s*(?P<n>[一二三四五1-5])|(?P<last>最后))\s*一?\s*个?\s*(?:周|星期|礼拜)\s*(?P<d>[一二三四五六日天1-7])",
-       needs=re.compile("第|最后"))
+       needs=re.compile(r"(?:第\s*[一二三四五1-5]|最后)\s*一?\s*个?\s*(?:周|星期|礼拜)\s*[一二三四五六日天1-7]"))
 def _nth_weekday(match: re.Match[str], ctx: _Context) -> DateMention | None:
     """6月第3个星期日, 八月份的第一个周二, 下个月最后一个周五."""
     today, groups = ctx.today, match.groupdict()
@@ -926,7 +928,7 @@ _LUNAR_DAY = r"初[一二三四五六七八九十]|初[1-9]|十[一二三四五�
 @_rule(r"(?=[" + _YEAR_START + r"农阴闰正腊冬十])"
        r"(?:(?P<yrel>" + _alternation(_YEAR_REL) + r")|(?<![\d.])(?P<y>" + _YEAR + r")\s*年)?\s*的?\s*"
        r"(?P<lunar>农历|阴历)?\s*(?P<y2>" + _YEAR + r")?(?:\s*年)?\s*(?P<leap>闰)?(?P<m>" + _LUNAR_MONTH + r")\s*月\s*(?P<d>" + _LUNAR_DAY + r")"
-       r"|(?P<big>大年)(?P<d2>初[一二三四五六七八九十]|十[一二三四五])", needs=re.compile("初|廿|农历|阴历|正月|腊月|冬月|大年|闰"))
+       r"|(?P<big>大年)(?P<d2>初[一二三四五六七八九十]|十[一二三四五])", needs=re.compile(r"大年|农历|阴历|闰|[正腊冬]\s*月|月\s*[初廿]"))
 def _lunar_date(match: re.Match[str], ctx: _Context) -> DateMention | None:
     """农历八月十五, 正月初八, 腊月二十三, 大年初十: lunar dates (solar unless marked or unmistakable)."""
     groups = match.groupdict()
