@@ -413,9 +413,9 @@ def _numeric_dmy(match: re.Match[str], ctx: _Context) -> DateMention | None:
         readings.append((year, a, b) if month_first else (year, b, a))
     if len(first) == len(last) == 2 and (year := _year_value(first, ctx.today)) is not None:
         readings.append((year, int(second), int(last)))
-    valid = [reading for reading in readings if _make_date(*reading)]
     if not readings:
         return None
+    valid = [reading for reading in readings if _make_date(*reading)]
     return _dated(match, ctx, *min(valid or readings[:1], key=lambda reading: abs(reading[0] - ctx.today.year)))
 
 
