@@ -335,7 +335,8 @@ class _Rule:
 
 _RULES: list[_Rule] = []
 _DIGIT = re.compile(r"\d")
-_LATIN_WORD, _HAN = re.compile(r"[a-z]{2,}"), re.compile(r"[\u4e00-\u9fff]")
+# An English word and a Chinese character of normalised text (how English a message is: here and intents.understand).
+LATIN_WORD, HAN = re.compile(r"[a-z]{2,}"), re.compile(r"[\u4e00-\u9fff]")
 
 
 def _rule(pattern: str, *, needs: re.Pattern[str] | None = None) -> Callable[[_Builder], _Builder]:
@@ -409,7 +410,7 @@ def _numeric_dmy(match: re.Match[str], ctx: _Context) -> DateMention | None:
     readings = []
     if (year := _year_value(last, ctx.today)) is not None:
         a, b = int(first), int(second)
-        month_first = b > 12 or (a <= 12 and len(_LATIN_WORD.findall(ctx.text)) > len(_HAN.findall(ctx.text)))
+        month_first = b > 12 or (a <= 12 and len(LATIN_WORD.findall(ctx.text)) > len(HAN.findall(ctx.text)))
         readings.append((year, a, b) if month_first else (year, b, a))
     if len(first) == len(last) == 2 and (year := _year_value(first, ctx.today)) is not None:
         readings.append((year, int(second), int(last)))

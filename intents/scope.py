@@ -260,7 +260,7 @@ class Scope:
                 # permit, its own (decisive) when named before it and Shanghai is not ("is the beijing residence
                 # permit endorsement also 30 days before expiry"); "we were back in canada for xmas, my 居住证
                 # expired": where the asker was
-                return Verdict(PLACE, min(place), decisive=owns and not named_home and "shanghai" not in found)
+                return Verdict(PLACE, min(place), decisive=owns and not named_home)
         for i, token in enumerate(tokens):
             if token in origin:
                 continue  # "平江的 居住证6月19号签注的": the asker's home town, not the permit's

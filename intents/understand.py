@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from intents.dates import message_date
+from intents.dates import HAN, LATIN_WORD, message_date
 from intents.matcher import IntentIndex
 from intents.normalize import normalize
 from intents.roles import ENDORSED, PLANNED, DateSlot, date_slots
@@ -21,11 +21,9 @@ MAX_TWO_PART_CHARS = 100
 _JOINER = r"另外|还有就是|还想问|顺便问一下|顺便问|再问一下|再问下|还有个问题|and also|also|(?<=[\s,，])(?:还有(?!多久|几|没有)|and\b)"
 _SECOND_QUESTION = re.compile(_JOINER + r"|[?？。；;!！]")
 _JOINED = re.compile(_JOINER)
-_LATIN_WORD = re.compile(r"[a-z]{2,}")
 _AFTER_ENDORSEMENT = re.compile(r"签注(?:以后|之后|后)(?:那个|的)?\s*\d+\s*(?:天|个工作日)")  # days counted from it
 # A question about what would happen: "要是拖到过期了会怎样", "万一忘了签注", "what if it expires".
 _HYPOTHETICAL = re.compile(r"如果|万一|要是|假如|假设|拖到|拖过|\bif\b")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @dataclass
@@ -52,7 +50,7 @@ def understand(raw: str, now: datetime, *, index: IntentIndex, scope: Scope,
     words = index.words(text)
     today = message_date(now)
     tokens = index.segmenter.tokens(text)
-    english = len(_LATIN_WORD.findall(text)) >= 2 and not _CJK.search(text)
+    english = len(LATIN_WORD.findall(text)) >= 2 and not HAN.search(text)
     if not words:
         return Understanding(raw, text, words, today, tokens, english=english)
     slots = date_slots(text, now, today)
