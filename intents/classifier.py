@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tomllib
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -21,11 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
-from intents.cachefiles import kept
-from intents.matcher import message_features
+from intents.cachefiles import kept, write_atomically
+from intents.matcher import UTTERANCES_FILE, message_features
 from intents.normalize import normalize
 from intents.prefixdict import default_cache_dir
 from intents.segment import DATA_DIR, Segmenter
+from knowledge.faqfile import OUT_OF_SCOPE
 
 CLASSIFIER_FILE = DATA_DIR / "classifier.npz"
 REPO = Path(__file__).resolve().parent.parent
@@ -144,6 +146,38 @@ def training_questions(repo: Path = REPO) -> list[Question]:
     return questions
 
 
+def members_questions(repo: Path = REPO, path: Path = UTTERANCES_FILE) -> dict[str, list[str]]:
+    """catalog id → the members' questions the matcher's likelihood learns from (intents/data/utterances.toml): those
+    in `path`, then the first question of each asker in every training set whose first label is a catalog intent
+    (not out_of_scope), each text once. Raises OSError, ValueError on an unreadable file or set."""
+    table: dict[str, list[str]] = {intent: list(group["utterances"])
+                                   for intent, group in tomllib.loads(path.read_text(encoding="utf-8")).items()}
+    seen = {text for texts in table.values() for text in texts}
+    for set_path in sorted(p for pattern in TRAINING_SETS for p in repo.glob(pattern)):
+        askers: set[tuple[str, str]] = set()
+        for line in set_path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            message = json.loads(line)
+            asker = (message.get("room") or "", message.get("sender") or "")
+            labels = message["expect"]["intent"]
+            label = labels if isinstance(labels, str) else labels[0]
+            if asker not in askers and label != OUT_OF_SCOPE and message["text"] not in seen:
+                table.setdefault(label, []).append(message["text"])
+                seen.add(message["text"])
+            askers.add(asker)
+    return table
+
+
+def write_members_questions(table: dict[str, list[str]], path: Path = UTTERANCES_FILE) -> None:
+    """Write `table` (members_questions) as the utterances file, its header kept."""
+    header = "".join(line + "\n" for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("#"))
+    body = "\n".join(f'["{intent}"]\nutterances = [\n' + "".join(f"    {json.dumps(text, ensure_ascii=False)},\n"
+                                                                 for text in texts) + "]\n"
+                     for intent, texts in sorted(table.items()))
+    write_atomically(path, lambda out: out.write((header + body).encode()))
+
+
 def digest(questions: Iterable[Question]) -> str:
     """A SHA-256 of the training questions, kept with the arrays to tell a stale file."""
     return hashlib.sha256(json.dumps(list(questions), ensure_ascii=False).encode()).hexdigest()
@@ -165,5 +199,6 @@ def train(questions: list[Question], segmenter: Segmenter, path: Path = CLASSIFI
 
 
 if __name__ == "__main__":
+    write_members_questions(members_questions())
     train(training_questions(), Segmenter())
     print(f"wrote {CLASSIFIER_FILE}")

@@ -16,6 +16,8 @@ sets 4,815 → 4,828 of 5,038.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import tomllib
 import unicodedata
@@ -32,6 +34,7 @@ import opencc
 from rapidfuzz import fuzz, process
 
 from knowledge.faqfile import Entry
+from intents.cachefiles import kept
 from intents.normalize import normalize
 from intents.prefixdict import default_cache_dir
 from intents.segment import DATA_DIR, Segmenter
@@ -87,7 +90,9 @@ class _Intent:
     joined: list[str]
     masses: list[float]  # each phrasing's idf mass, filled once the idf is known
     profile: dict[str, float]  # word -> share of this intent's phrasings containing it
-    evidence: dict[str, float] = field(default_factory=dict)  # feature -> log(1 + count / SMOOTHING)
+    # feature -> log(1 + count / SMOOTHING), for its phrasings' features (counted with its members' questions')
+    evidence: dict[str, float] = field(default_factory=dict)
+    members: dict[str, float] = field(default_factory=dict)  # the same of its members' questions' other features
     unseen: float = 0.0  # log-probability of a feature its phrasings never have, filled once the vocabulary is known
 
 
@@ -139,10 +144,22 @@ def _normalised(texts: Sequence[str]) -> Mapping[str, str]:
     return table
 
 
-@lru_cache(maxsize=256)
-def _example_features(segmenter: Segmenter, texts: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
-    """The naive Bayes feature counts of members' questions: the same at every rebuild, so worked out once."""
-    return tuple(_feature_counts(segmenter, texts).items())
+def _example_features(segmenter: Segmenter, utterances: Mapping[str, Sequence[str]]) -> dict[str, dict[str, int]]:
+    """catalog id → the naive Bayes feature counts of its members' questions. The same at every rebuild and start, so
+    worked out once and kept in the cache directory, named by the questions and the segmenter's inputs (counting
+    30,000 questions cost 0.3 s at every start)."""
+    digest = hashlib.sha256(json.dumps([segmenter.inputs_key, sorted(utterances.items())],
+                                       ensure_ascii=False).encode()).hexdigest()[:20]
+    if digest not in _EXAMPLE_FEATURES:
+        _EXAMPLE_FEATURES.clear()  # one table per process: the utterances file is read once
+        _EXAMPLE_FEATURES[digest] = kept(
+            default_cache_dir() / f"examples-{digest}.marshal",
+            lambda: {intent: dict(_feature_counts(segmenter, texts)) for intent, texts in utterances.items()},
+            lambda table: table)
+    return _EXAMPLE_FEATURES[digest]
+
+
+_EXAMPLE_FEATURES: dict[str, dict[str, dict[str, int]]] = {}
 
 
 def _feature_counts(segmenter: Segmenter, texts: Sequence[str]) -> Counter[str]:
@@ -201,6 +218,8 @@ class IntentIndex:
         strengths = _Strengths()
         # Phrasings are read exactly as questions are: normalised first (traditional, full-width, case).
         normalised = _normalised([text for entry in entries for text in [entry.question, *entry.phrasings]])
+        examples = _example_features(segmenter, utterances)
+        members: dict[str, dict[str, float]] = {}  # catalog id → its members' questions' evidence
         for entry in entries:
             own = list(dict.fromkeys(normalised[p] for p in [entry.question, *entry.phrasings]))
             texts.extend(own)
@@ -211,11 +230,14 @@ class IntentIndex:
             seen = _feature_counts(segmenter, own)
             # A finer entry under a catalog intent (an operator's) learns that intent's questions too: its likelihood
             # is the intent's, so its own phrasings, not a lack of members' questions, decide against its parent.
-            examples = tuple(utterances.get(entry.catalog_id, ()))
-            texts.extend(examples)
-            seen.update(dict(_example_features(segmenter, examples)))
+            # The questions' evidence is held once per catalog intent (`members`), an entry's own (`evidence`) only
+            # for its phrasings' features, counted with the questions': 30,000 questions would otherwise be copied
+            # into each of a large knowledge's entries.
+            asked = examples.get(entry.catalog_id, {})
             shared = self.vocabulary.setdefault
-            evidence = {shared(f, f): strengths[c] for f, c in seen.items()}
+            if entry.catalog_id not in members:
+                members[entry.catalog_id] = {shared(f, f): strengths[c] for f, c in asked.items()}
+            evidence = {shared(f, f): strengths[c + asked.get(f, 0)] for f, c in seen.items()}
             # A phrasing's words are among its features: held as those same strings (and so are a question's words).
             phrasings = [tuple(map(self.vocabulary.__getitem__, words)) for words in phrasings]
             counts: dict[str, int] = defaultdict(int)
@@ -230,8 +252,9 @@ class IntentIndex:
                 masses=[],
                 profile={w: c / len(phrasings) for w, c in counts.items()},
                 evidence=evidence,
+                members=members[entry.catalog_id],
             ))
-            feature_counts.append(sum(seen.values()))
+            feature_counts.append(sum(seen.values()) + sum(asked.values()))
             for word in counts:
                 postings[word].append(index)
             for words in phrasings:
@@ -299,7 +322,8 @@ class IntentIndex:
             phrasing = best_phrasing(query_set, weights, query_mass, query_joined, intent)
             score = PROFILE_WEIGHT * profile_score / query_mass + (1 - PROFILE_WEIGHT) * phrasing
             scored.append((intent.entry_id, min(1.0, score * lift)))
-            likelihood[intent.entry_id] = known_count * intent.unseen + sum(map(intent.evidence.get, known, absent))
+            likelihood[intent.entry_id] = known_count * intent.unseen + sum(
+                map(intent.evidence.get, known, map(intent.members.get, known, absent)))
         ranked = Match.of(scored, likelihood).ranked[:limit]
         return Match(ranked, {entry_id: likelihood[entry_id] for entry_id, _ in ranked})
 

@@ -50,6 +50,7 @@ class Segmenter:
             *(name.encode() + (data_dir / name).read_bytes() for name in WORD_FILES),
             Path(__file__).read_bytes(), Path(prefixdict.__file__).read_bytes(),
         ])
+        self.inputs_key = self._stored.path.stem  # names what a text's words depend on, for stores derived from them
 
     def words(self, text: str) -> tuple[str, ...]:
         """The words of a normalised text: stored, recently cut, or cut now."""

@@ -107,3 +107,30 @@ def test_arrays_of_the_wrong_shape_are_refused(tmp_path):
 def test_the_shipped_file_loads():
     classifier = IntentClassifier(CLASSIFIER_FILE)
     assert "out_of_scope" in classifier.intents and "permit.materials" in classifier.intents
+
+
+def test_the_shipped_members_questions_hold_every_training_sets_first_questions():
+    import tomllib
+    from intents.classifier import members_questions
+    from intents.matcher import UTTERANCES_FILE
+    shipped = {intent: group["utterances"] for intent, group in tomllib.loads(UTTERANCES_FILE.read_text("utf-8")).items()}
+    assert members_questions() == shipped, "a training set changed since utterances.toml was written: `make classifier`"
+
+
+def test_members_questions_add_each_askers_first_in_scope_question_once(tmp_path):
+    from intents.classifier import members_questions
+    (tmp_path / "eval").mkdir()
+    lines = [  # asker 1 asks twice (only the first counts); asker 2's first is out of scope; asker 3 repeats a text
+        {"room": "群#a", "sender": "a", "text": "签注要带啥", "expect": {"intent": ["permit.materials"]}},
+        {"room": "群#a", "sender": "a", "text": "那积分呢", "expect": {"intent": ["points.materials"]}},
+        {"room": "群#b", "sender": "b", "text": "杭州居住证怎么续", "expect": {"intent": ["out_of_scope"]}},
+        {"room": "群#b", "sender": "b", "text": "那上海呢", "expect": {"intent": ["permit.process"]}},
+        {"room": "群#c", "sender": "c", "text": "积分多久审核完", "expect": {"intent": ["points.processing_time", "points.progress_query"]}},
+        {"room": "群#d", "sender": "d", "text": "积分续办要多久", "expect": {"intent": ["points.processing_time"]}},
+    ]
+    (tmp_path / "eval" / "tuning_zz_questions.jsonl").write_text(
+        "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8")
+    shipped = tmp_path / "utterances.toml"
+    shipped.write_text('# header\n["points.processing_time"]\nutterances = ["积分续办要多久"]\n', encoding="utf-8")
+    assert members_questions(tmp_path, shipped) == {
+        "points.processing_time": ["积分续办要多久", "积分多久审核完"], "permit.materials": ["签注要带啥"]}
