@@ -55,10 +55,11 @@ class ClassifierError(ValueError):
 
 @dataclass(frozen=True)
 class Reading:
-    """The classifier's likeliest catalog id for a message and its probability (0–1)."""
+    """The classifier's likeliest catalog id for a message and its probability (0–1), and that of out_of_scope."""
 
     intent: str
     probability: float
+    outside: float = 0.0  # the probability (0–1) that the message is out of scope
 
 
 class IntentClassifier:
@@ -73,6 +74,7 @@ class IntentClassifier:
         if self.weights.shape != (len(names), len(self.intents)) or self.bias.shape != (len(self.intents),):
             raise ClassifierError(f"{path}: arrays of mismatched shapes; rebuild it with `make classifier`")
         self.columns = dict(zip(names, range(len(names))))
+        self._outside = self.intents.index(OUT_OF_SCOPE) if OUT_OF_SCOPE in self.intents else None
         # An operator's preview reads the same logged questions at every edit: each is read once.
         self.read = lru_cache(maxsize=RECENT)(self._read)
 
@@ -82,8 +84,9 @@ class IntentClassifier:
         rows = list({row for row in map(self.columns.get, reading_features(text, words, after)) if row is not None})
         logits = self.bias + self.weights[rows].sum(axis=0, dtype=np.float64)
         best = int(logits.argmax())
-        probability = 1.0 / float(np.exp(logits - logits[best]).sum())
-        return Reading(self.intents[best], probability)
+        total = float(np.exp(logits - logits[best]).sum())
+        outside = 0.0 if self._outside is None else float(np.exp(logits[self._outside] - logits[best])) / total
+        return Reading(self.intents[best], 1.0 / total, outside)
 
 
 def _arrays(path: Path) -> tuple[list[str], np.ndarray, np.ndarray, list[str], str]:

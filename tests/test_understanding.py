@@ -113,6 +113,23 @@ def test_follow_up_without_a_topic_keeps_it_and_the_dates(ask):
     assert later.facts.get("expiry_date") == "2026-12-05"
 
 
+@pytest.mark.parametrize("follow, intent", [
+    ("孙子去要带什么证件", "permit.materials"),  # intents.md: permit.materials is what to bring
+    ("what should I bring for him", "permit.materials"),
+    ("要带孩子去吗", "permit.proxy"),  # bringing the person along asks who must go
+    ("能不能让她孙子代办", "permit.proxy"),
+])
+def test_what_to_bring_for_another_is_the_materials_and_who_may_go_the_proxy(ask, follow, intent):
+    assert ask("我奶奶80了 她的居住证签注我能替她去吗", room=GROUP, mentioned=True).intent == "permit.proxy"
+    assert ask(follow, room=GROUP, mentioned=True, time=NOW + timedelta(minutes=1)).intent == intent
+
+
+def test_an_answer_the_classifier_reads_as_likely_out_of_scope_waits_to_be_asked(ask):
+    # the card's use at a hospital is not the permit's endorsement (intents.md: out_of_scope is anything else)
+    assert asked(ask, "请问上海居住证过期了 社保卡看病还能用吗", room="unasked@chatroom").reply is None
+    assert asked(ask, "居住证过期半个月了 能补吗 要带什么", room="unasked@chatroom").reply is not None
+
+
 def test_follow_up_after_an_out_of_scope_turn(ask):
     assert ask("杭州居住证怎么续", room=GROUP, mentioned=True).intent == "out_of_scope"
     follow = ask("那上海呢", room=GROUP, mentioned=True, time=NOW + timedelta(minutes=1))
