@@ -299,9 +299,12 @@ class Bot:
         if second is None and (last_day := self._last_day(resolution, found)):  # "积分那边啥时候截止"
             resolution = self._settle(last_day, found, remembered, score=resolution.score)
         if (resolution.entry is not None and not resolution.outside and not msg.addressed
+                and resolution.entry.id not in self.taught
+                and resolution.entry.id not in self.index.phrased_as(found.text)
                 and self.classifier.read(found.text, found.words, after).outside >= LIKELIER_THAN_NOT):
             # unasked, an answer the classifier reads as likelier out of scope than not is kept for when it is asked
-            # ("请问上海居住证过期了 社保卡看病还能用吗"): as sure as the least recognised answer
+            # ("请问上海居住证过期了 社保卡看病还能用吗"), unless an operator's fix or a phrasing worded as the question
+            # says it is ours: as sure as the least recognised answer
             resolution = replace(resolution, score=min(resolution.score, self.thresholds.minimum))
         # speak
         say = speak.decide(msg, resolution, found, names_bot=self._names_bot(found.text), thresholds=self.thresholds,

@@ -117,7 +117,8 @@ def test_traditional_and_full_width_questions_match_like_simplified(ask):
 
 
 def _tiny_bot(tmp_path: Path) -> Bot:
-    """Two entries that the same short question fits equally: the handler must ask, not guess."""
+    """Two entries that the same short question fits equally: the handler must ask, not guess. ("怎么续签": the
+    members' classifier is not sure either; "续签怎么办理" it has read as the permit's, barely, since 2026-12-02.)"""
     faq = tmp_path / "faq"
     faq.mkdir()
     for intent, topic in (("permit.process", "居住证"), ("points.process", "积分")):
@@ -135,7 +136,7 @@ def test_ambiguous_question_offers_numbered_choices_and_a_number_picks_one(tmp_p
     from bot.events import Incoming
 
     bot = _tiny_bot(tmp_path)
-    first = bot.handle(Incoming(text="续签怎么办理", time=NOW, sender="a", room="r@chatroom", mentioned=True))
+    first = bot.handle(Incoming(text="怎么续签", time=NOW, sender="a", room="r@chatroom", mentioned=True))
     assert first.reply.startswith("你想问的是哪一个")
     assert "1. " in first.reply and "2. " in first.reply
     options = {line[3:] for line in first.reply.splitlines()[1:]}
@@ -153,7 +154,7 @@ def test_ambiguous_unmentioned_group_question_gets_silence(tmp_path):
     from bot.events import Incoming
 
     bot = _tiny_bot(tmp_path)
-    result = bot.handle(Incoming(text="续签怎么办理", time=NOW, sender="a", room="r@chatroom"))
+    result = bot.handle(Incoming(text="怎么续签", time=NOW, sender="a", room="r@chatroom"))
     assert not result.replied
 
 
