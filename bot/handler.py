@@ -507,7 +507,8 @@ class Bot:
         ("三月的最后一天到期") and of a topic the words allow, a dated intent no date of the message fits, of a day
         and a topic the words allow
         ("1月20号交的 过年前能出来吗" is not the permit's window), or "那上海呢" after another place's permit with
-        the asker's own expiry ("那上海呢 我的下个月到期": the window); None otherwise."""
+        the asker's own expiry and no question of its own the words say surely ("那上海呢 我的下个月到期": the
+        window); None otherwise."""
         roles = [slot.role for slot in found.slots if slot.role in INTENT_OF_ROLE]
         if not roles:
             return None
@@ -519,7 +520,8 @@ class Bot:
                 _STEP_OF_ROLE[role] == _STEP_OF_ROLE[ROLE_OF_INTENT[intent]] for role in roles):
             return INTENT_OF_ROLE[days[0]]
         if (EXPIRY in roles and intent not in ROLE_OF_INTENT and topic_of(intent) == "permit" and state is not None
-                and state.last_intent == OUT_OF_SCOPE and not self.scope.home.isdisjoint(found.words)):
+                and state.last_intent == OUT_OF_SCOPE and not self.scope.home.isdisjoint(found.words)
+                and resolution.score < self.thresholds.group):  # not "上海居住證10月底到期 可以在手機上簽注嗎"
             return INTENT_OF_ROLE[EXPIRY]
         return None
 
