@@ -1000,10 +1000,13 @@ def test_whether_the_bot_can_be_asked_about_something_gets_the_help_line(ask, te
     assert asked(ask, text, mentioned=True).intent == "bot.help"
 
 
-@pytest.mark.parametrize("text, intent", [("能问一下居住证到期了怎么办吗", "permit.overdue"),
-                                          ("@小助手 有没有真人可以问", "bot.handoff")])
-def test_a_question_asked_politely_or_for_a_person_is_not_about_what_the_bot_answers(ask, text, intent):
-    assert asked(ask, text, mentioned=True).intent == intent
+@pytest.mark.parametrize("text, intents", [
+    # "到期(了)怎么办" is the expiry come or coming: the window or the overdue answer (intents.md), not the bot's help
+    ("能问一下居住证到期了怎么办吗", {"permit.overdue", "permit.renew_window"}),
+    ("能问一下居住证过期了怎么办吗", {"permit.overdue"}),
+    ("@小助手 有没有真人可以问", {"bot.handoff"})])
+def test_a_question_asked_politely_or_for_a_person_is_not_about_what_the_bot_answers(ask, text, intents):
+    assert asked(ask, text, mentioned=True).intent in intents
 
 
 def test_an_acknowledgement_without_a_question_is_chatter_or_thanks(ask):
