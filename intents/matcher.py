@@ -155,8 +155,16 @@ def _example_features(segmenter: Segmenter, utterances: Mapping[str, Sequence[st
         _EXAMPLE_FEATURES[digest] = kept(
             default_cache_dir() / f"examples-{digest}.marshal",
             lambda: {intent: dict(_feature_counts(segmenter, texts)) for intent, texts in utterances.items()},
-            lambda table: table)
+            _checked_counts)
     return _EXAMPLE_FEATURES[digest]
+
+
+def _checked_counts(table: object) -> dict[str, dict[str, int]]:
+    """A kept table of feature counts as _example_features makes it; raises ValueError on anything else (a damaged
+    cache file, made again)."""
+    if not isinstance(table, dict) or not all(isinstance(counts, dict) for counts in table.values()):
+        raise ValueError("not a table of feature counts")
+    return table
 
 
 _EXAMPLE_FEATURES: dict[str, dict[str, dict[str, int]]] = {}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import shutil
 import time
@@ -137,3 +138,20 @@ def test_a_new_cache_file_replaces_whole_and_sweeps_only_old_ones_of_its_kind(tm
 def _half_then_fail(out) -> None:
     out.write(b"half")
     raise RuntimeError("write failed")
+
+
+@pytest.mark.parametrize("damage", [b"not marshal", marshal.dumps(["a", "list"]), marshal.dumps({"permit.process": 3})])
+def test_a_damaged_members_questions_cache_is_made_again(tmp_path, monkeypatch, damage):
+    from intents import matcher
+    from intents.segment import Segmenter
+    monkeypatch.setenv(prefixdict.CACHE_ENV, str(tmp_path))
+    segmenter, utterances = Segmenter(), {"permit.process": ("居住证签注在哪办",), "points.process": ("积分续办怎么弄",)}
+    matcher._EXAMPLE_FEATURES.clear()
+    made = matcher._example_features(segmenter, utterances)
+    # 签注 and 积分 are each a word and a character bigram of their question (matcher.features)
+    assert made["permit.process"]["签注"] == 2 and made["points.process"]["积分"] == 2
+    (kept_file,) = tmp_path.glob("examples-*.marshal")
+    kept_file.write_bytes(damage)
+    matcher._EXAMPLE_FEATURES.clear()
+    assert matcher._example_features(segmenter, utterances) == made
+    assert marshal.loads(kept_file.read_bytes()) == made
