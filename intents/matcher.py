@@ -17,7 +17,6 @@ sets 4,815 → 4,828 of 5,038.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import tomllib
 import unicodedata
@@ -148,8 +147,10 @@ def _example_features(segmenter: Segmenter, utterances: Mapping[str, Sequence[st
     """catalog id → the naive Bayes feature counts of its members' questions. The same at every rebuild and start, so
     worked out once and kept in the cache directory, named by the questions and the segmenter's inputs (counting
     30,000 questions cost 0.3 s at every start)."""
-    digest = hashlib.sha256(json.dumps([segmenter.inputs_key, sorted(utterances.items())],
-                                       ensure_ascii=False).encode()).hexdigest()[:20]
+    hashed = hashlib.sha256(segmenter.inputs_key.encode())
+    for intent in sorted(utterances):
+        hashed.update("\x00".join([intent, *utterances[intent], ""]).encode())
+    digest = hashed.hexdigest()[:20]
     if digest not in _EXAMPLE_FEATURES:
         _EXAMPLE_FEATURES.clear()  # one table per process: the utterances file is read once
         _EXAMPLE_FEATURES[digest] = kept(
@@ -243,8 +244,9 @@ class IntentIndex:
             # into each of a large knowledge's entries.
             asked = examples.get(entry.catalog_id, {})
             shared = self.vocabulary.setdefault
-            if entry.catalog_id not in members:
-                members[entry.catalog_id] = {shared(f, f): strengths[c] for f, c in asked.items()}
+            if entry.catalog_id not in members:  # its features join the vocabulary (a string met before may be
+                self.vocabulary.update(zip(asked, asked))  # held again as another, equal object: lookups alike)
+                members[entry.catalog_id] = dict(zip(asked, map(strengths.__getitem__, asked.values())))
             evidence = {shared(f, f): strengths[c + asked.get(f, 0)] for f, c in seen.items()}
             # A phrasing's words are among its features: held as those same strings (and so are a question's words).
             phrasings = [tuple(map(self.vocabulary.__getitem__, words)) for words in phrasings]
