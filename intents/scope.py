@@ -22,7 +22,8 @@ _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族
 _LISTS = ("documents", "typos_of_permit_words", "materials", "material_context", "document_renewal", "policies", "uses",
           "school", "about_itself", "in_scope", "unrelated", "acknowledgements", "thanks", "renewal", "home",
           "foreign_en", "context_before", "context_after", "subject_after", "used_there", "moved_to", "not_places",
-          "foreign", "points_issuers", "other_points", "renewing", "visa_kinds", "upkeep", "compared")
+          "foreign", "points_issuers", "other_points", "renewing", "visa_kinds", "upkeep", "compared",
+          "own_permit_holders", "may", "apply")
 # What a points scheme's issuer names right before it ("国航积分", "hotel points", "airline miles")
 _POINTS_UNITS = ("积分", "points", "miles")
 _PERMIT_WORDS = frozenset({"居住证", "积分", "居住证积分"})
@@ -64,7 +65,8 @@ OTHER_POINTS = "other points"
 class Verdict:
     """Out of scope because of `marker`, a word of kind DOCUMENT, UNRELATED, POLICY, USE, PLACE or OTHER_POINTS;
     `decisive`: the marker says what is asked about, not something named in passing: a place's own permit or points
-    ("宜宾居住证"), another document's English name in several words ("two way permit")."""
+    ("宜宾居住证"), another document's English name in several words ("two way permit"), whether a Hong Kong, Macau or
+    Taiwan resident may apply ("台湾人可以申请居住证积分吗")."""
 
     kind: str
     marker: str
@@ -145,6 +147,12 @@ class Scope:
                          for w in data[name])
 
         self.documents, self.policies = _by_first(markers("documents")), _by_first(markers("policies"))
+        self.own_permit_holders = _by_first(markers("own_permit_holders"))
+        self.may, self.apply = frozenset(data["may"]), frozenset(data["apply"])
+        gap = data.get("eligibility_gap")
+        if not isinstance(gap, int) or isinstance(gap, bool) or gap < 1:
+            raise ScopeError(f"{path}: `eligibility_gap` must be a whole number of tokens, at least 1")
+        self.eligibility_gap = gap
         self.unrelated, self.uses = _by_first(markers("unrelated")), _by_first(markers("uses"))
         self.school, self.about_itself = _by_first(markers("school")), frozenset(data["about_itself"])
         issued = tuple(issuer + (unit,) for issuer in markers("points_issuers") for unit in _POINTS_UNITS)
@@ -243,6 +251,8 @@ class Scope:
             return Verdict(UNRELATED, unrelated)
         if not found & self.renewal and (policy := _first_marker(tokens, self.policies)):
             return Verdict(POLICY, policy)
+        if not found & self.renewal and (holder := self._eligibility(tokens)):
+            return Verdict(POLICY, holder, decisive=True)  # said in so many words: no reading carries it back
         asks_in_scope = bool(found & self.in_scope)
         if not asks_in_scope and (use := _first_marker(tokens, self.uses)):
             return Verdict(USE, use)
@@ -296,6 +306,16 @@ class Scope:
             if named_home or (context and asks_in_scope):
                 continue
             return Verdict(PLACE, token)
+        return None
+
+    def _eligibility(self, tokens: Sequence[str]) -> str | None:
+        """The holder named when a Hong Kong, Macau or Taiwan resident asks whether they may apply ("台湾人在上海可以
+        申请居住证积分吗": `own_permit_holders`, then `may`, then `apply`, each within `eligibility_gap` tokens of the
+        one before), else None."""
+        for _, holder, end in _markers(tokens, self.own_permit_holders):
+            may = _within(tokens, end, self.eligibility_gap, self.may)
+            if may is not None and _within(tokens, may + 1, self.eligibility_gap, self.apply) is not None:
+                return holder
         return None
 
     def _asks_permit_itself(self, tokens: Sequence[str], at: int, end: int, *, holder: bool) -> bool:
@@ -418,6 +438,11 @@ class Scope:
         else:
             kept = [w for w in previous if w in topic_words]
         return [*kept, *current]
+
+
+def _within(tokens: Sequence[str], start: int, gap: int, words: frozenset[str]) -> int | None:
+    """The index of the first of `words` among the `gap` tokens from `start`, or None."""
+    return next((i for i in range(start, min(start + gap, len(tokens))) if tokens[i] in words), None)
 
 
 def _by_first(markers: tuple[tuple[str, ...], ...]) -> dict[str, list[tuple[str, ...]]]:

@@ -99,6 +99,8 @@ BREAKAGES = {
     "policy": ("knowledge/policy.toml", lambda t: t.replace("value = 90", "value = 0"), "reapply_after_days_overdue"),
     "policy syntax": ("knowledge/policy.toml", lambda t: t + "\n[[[", "policy.toml"),
     "scope": ("intents/data/scope.toml", lambda t: t.replace("documents = [", "documents = 3\nold_documents = [", 1), "documents"),
+    "scope gap": ("intents/data/scope.toml", lambda t: t.replace("eligibility_gap = 4", "eligibility_gap = 0"),
+                  "eligibility_gap"),
     "synonyms": ("intents/data/synonyms.toml", lambda t: "= broken\n" + t, "synonyms.toml"),
     "catalog": ("knowledge/catalog.toml", lambda t: "[[[\n" + t, "catalog.toml"),
     "sources": ("knowledge/sources.toml", lambda t: t.replace('title = ', 'titel = ', 1), "sources.toml"),

@@ -130,6 +130,18 @@ def test_an_answer_the_classifier_reads_as_likely_out_of_scope_waits_to_be_asked
     assert asked(ask, "居住证过期半个月了 能补吗 要带什么", room="unasked@chatroom").reply is not None
 
 
+@pytest.mark.parametrize("text", ["請問台灣人在上海可以申請居住證積分嗎", "我係香港人，香港人都可以申請積分㗎咩？",
+                                  "我是澳门人 能不能办上海居住证", "can Hong Kong people apply for Shanghai points?"])
+def test_whether_hong_kong_macau_or_taiwan_residents_may_apply_is_out_of_scope(ask, text):
+    # their own permit (港澳台居民居住证) and who may apply are another policy, not the renewal this bot answers
+    assert asked(ask, text, mentioned=True).intent == "out_of_scope"
+    assert asked(ask, text, room="unasked@chatroom").reply is None
+
+
+def test_a_hong_kong_residents_question_about_a_renewal_is_answered(ask):
+    assert asked(ask, "我是香港人 我太太的居住证签注能不能我代办", mentioned=True).intent == "permit.proxy"
+
+
 def test_follow_up_after_an_out_of_scope_turn(ask):
     assert ask("杭州居住证怎么续", room=GROUP, mentioned=True).intent == "out_of_scope"
     follow = ask("那上海呢", room=GROUP, mentioned=True, time=NOW + timedelta(minutes=1))
