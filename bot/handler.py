@@ -14,8 +14,9 @@ from bot.config import Config
 from bot.conversation import ChatState, Conversations
 from bot.events import PAT, Incoming, Result
 from bot.preview import Judge, Outcome
-from bot.resolve import (DEADLINE_AFTER_PERMIT, INTENT_OF_ROLE, OVERDUE_INTENT, PERMIT_VS_POINTS, ROLE_OF_INTENT,
-                          WHEN_TO_RENEW, Resolution, on_topic, resolve, ruled_out, settle, topic_of)
+from bot.resolve import (DEADLINE_AFTER_PERMIT, FAILURE_REASONS, INTENT_OF_ROLE, OVERDUE_INTENT, PERMIT_MATERIALS,
+                          PERMIT_VS_POINTS, PROXY, ROLE_OF_INTENT, WHEN_TO_RENEW, Resolution, on_topic, resolve,
+                          ruled_out, settle, topic_of)
 from bot.transports.quotes import quoted_words
 from intents.classifier import IntentClassifier
 from intents.matcher import IntentIndex, Match, load_utterances
@@ -34,9 +35,8 @@ _CHOICE = re.compile(r"^\s*([1-9])\s*$")
 # Whether the points still hold, asked after the permit lapsed, is asked of the lapse (catalog points_follow_up of
 # the overdue intent): the tuning sets' labels name failure_reasons for 50 of 60 such questions (122 of 136 short ones
 # in the sets of 2026-12-02, often beside permit.overdue). Read so, the classifier does not read it again.
-_WHETHER_POINTS_LAST = frozenset({"points.validity", DEADLINE_AFTER_PERMIT, WHEN_TO_RENEW, "points.permit_vs_points",
-                                  "points.failure_reasons"})
-PROXY, PERMIT_MATERIALS = "permit.proxy", "permit.materials"
+_WHETHER_POINTS_LAST = frozenset({"points.validity", DEADLINE_AFTER_PERMIT, WHEN_TO_RENEW, PERMIT_VS_POINTS,
+                                  FAILURE_REASONS})
 _MATERIALS = frozenset({PERMIT_MATERIALS, "points.materials", "points.paper_materials"})
 _NOT_DONE = frozenset({"没", "没有", "忘", "忘了", "没去"})
 _FOLLOW_UP = re.compile(r"^(那|那么|还有|另外|然后|那如果|如果|上海的|在上海|and\b|or\b|what about|how about)")
@@ -299,8 +299,7 @@ class Bot:
         if second is None and (last_day := self._last_day(resolution, found)):  # "积分那边啥时候截止"
             resolution = self._settle(last_day, found, remembered, score=resolution.score)
         if (resolution.entry is not None and not resolution.outside and not msg.addressed
-                and resolution.entry.id not in self.taught
-                and resolution.entry.id not in self.index.phrased_as(found.text)
+                and not self._ours_in_so_many_words(resolution, found)
                 and self.classifier.read(found.text, found.words, after).outside >= LIKELIER_THAN_NOT):
             # unasked, an answer the classifier reads as likelier out of scope than not is kept for when it is asked
             # ("请问上海居住证过期了 社保卡看病还能用吗"), unless an operator's fix or a phrasing worded as the question
@@ -329,11 +328,10 @@ class Bot:
         reading when that found one of ours, else just recognised (answered when asked, silent unasked in a group);
         read as the reading's own intent, the reading without its menu of close rivals. `after`: the intent of the
         sender's previous question, when remembered."""
-        if (resolution.entry is not None and resolution.entry.id in self.taught
-                or resolution.outside and found.outside is not None and (found.outside.kind == OTHER_POINTS
-                                                                          or found.outside.decisive)
+        if (resolution.outside and found.outside is not None and (found.outside.kind == OTHER_POINTS
+                                                                   or found.outside.decisive)
                 or resolution.intent not in self.classifier.intents
-                or resolution.entry is not None and resolution.entry.id in self.index.phrased_as(found.text)):
+                or self._ours_in_so_many_words(resolution, found)):
             # decided whatever the reading, and not asked: an operator's fix, another scheme's points ("国航积分快过期
             # 了"), a place's own permit ("宜宾居住证") or another document named in full, an intent it does not know,
             # an entry with a phrasing worded as the question
@@ -357,6 +355,12 @@ class Bot:
         ours = resolution.entry is not None and not resolution.outside
         return self._settle(reading.intent, found, remembered,
                             score=resolution.score if ours else self.thresholds.minimum)
+
+    def _ours_in_so_many_words(self, resolution: Resolution, found: Understanding) -> bool:
+        """Whether the reading is an entry an operator added or taught, or one with a phrasing worded as the question:
+        the classifier's reading does not overrule it."""
+        return resolution.entry is not None and (resolution.entry.id in self.taught
+                                                 or resolution.entry.id in self.index.phrased_as(found.text))
 
     def _outside(self) -> Resolution:
         """Out of scope, answered (when asked) by the out-of-scope entry."""
@@ -503,17 +507,17 @@ class Bot:
         return state.last_entry if len(self.index.words(rest)) <= MAX_WORDS_BESIDE_DATE else None
 
     def _asked_by_date(self, found: Understanding, resolution: Resolution, state: ChatState | None) -> str | None:
-        """The intent a date's role asks (resolve.INTENT_OF_ROLE) when the words do not say it: nothing recognised
-        ("三月的最后一天到期") and of a topic the words allow, a dated intent no date of the message fits, of a day
-        and a topic the words allow
-        ("1月20号交的 过年前能出来吗" is not the permit's window), or "那上海呢" after another place's permit with
+        """The intent a date's role asks (resolve.INTENT_OF_ROLE) when the words do not say it, of a topic the words
+        allow: nothing recognised ("三月的最后一天到期"; "积分刚好这个月到期" is not the permit's), a dated intent no
+        date of the message fits, of a day ("1月20号交的 过年前能出来吗" is not the permit's window), or "那上海呢"
+        after another place's permit with
         the asker's own expiry and no question of its own the words say surely ("那上海呢 我的下个月到期": the
         window); None otherwise."""
         roles = [slot.role for slot in found.slots if slot.role in INTENT_OF_ROLE]
         if not roles:
             return None
         intent = resolution.intent if resolution.entry is not None else None
-        if intent is None:  # "积分刚好这个月到期" is not the permit's expiry: the topic the words name decides
+        if intent is None:
             return INTENT_OF_ROLE[roles[0]] if found.topic in (None, topic_of(INTENT_OF_ROLE[roles[0]])) else None
         days = [slot.role for slot in found.slots if slot.role in INTENT_OF_ROLE and slot.mention.date is not None]
         if days and intent in ROLE_OF_INTENT and found.topic in (None, topic_of(INTENT_OF_ROLE[days[0]])) and not any(

@@ -21,6 +21,8 @@ DEADLINE_AFTER_PERMIT = "points.deadline_after_permit"
 PAPER_MATERIALS = "points.paper_materials"
 PROCESSING_TIME = "points.processing_time"
 PERMIT_VS_POINTS = "points.permit_vs_points"
+FAILURE_REASONS = "points.failure_reasons"
+PERMIT_MATERIALS, PROXY = "permit.materials", "permit.proxy"
 PERMIT_SIBLINGS = frozenset({RENEW_WINDOW, OVERDUE_INTENT})  # told apart by the sign of days to expiry
 # Both worked out from the endorsement date, each dated answer saying what to do by when (the confirm answer adds the
 # deadline): with the date a menu between them is pointless ("签注完积分有时间限制吗 我6月10号签的").

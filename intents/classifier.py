@@ -14,7 +14,7 @@ import hashlib
 import json
 import tomllib
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -129,19 +129,14 @@ def training_questions(repo: Path = REPO) -> list[Question]:
     from knowledge.faqfile import load_faq_dir
 
     questions: list[Question] = []
-    for path in sorted(p for pattern in TRAINING_SETS for p in repo.glob(pattern)):
+    for messages in _training_sets(repo):
         previous: dict[tuple[str, str], tuple[datetime, str]] = {}  # (room, sender) → (time, label)
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                message = json.loads(line)
-                labels = message["expect"]["intent"]
-                label = labels if isinstance(labels, str) else labels[0]
-                time = datetime.fromisoformat(message["time"])
-                asker = (message.get("room") or "", message.get("sender") or "")
-                before = previous.get(asker)
-                after = before[1] if before and timedelta(0) <= time - before[0] <= CONTEXT else None
-                previous[asker] = (time, label)
-                questions.append((normalize(message["text"]), after, label))
+        for message, label, asker in messages:
+            time = datetime.fromisoformat(message["time"])
+            before = previous.get(asker)
+            after = before[1] if before and timedelta(0) <= time - before[0] <= CONTEXT else None
+            previous[asker] = (time, label)
+            questions.append((normalize(message["text"]), after, label))
     for entry in load_faq_dir():
         questions.extend((normalize(text), None, entry.catalog_id) for text in [entry.question, *entry.phrasings])
     for intent, texts in load_utterances().items():
@@ -156,20 +151,23 @@ def members_questions(repo: Path = REPO, path: Path = UTTERANCES_FILE) -> dict[s
     table: dict[str, list[str]] = {intent: list(group["utterances"])
                                    for intent, group in tomllib.loads(path.read_text(encoding="utf-8")).items()}
     seen = {text for texts in table.values() for text in texts}
-    for set_path in sorted(p for pattern in TRAINING_SETS for p in repo.glob(pattern)):
+    for messages in _training_sets(repo):
         askers: set[tuple[str, str]] = set()
-        for line in set_path.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            message = json.loads(line)
-            asker = (message.get("room") or "", message.get("sender") or "")
-            labels = message["expect"]["intent"]
-            label = labels if isinstance(labels, str) else labels[0]
+        for message, label, asker in messages:
             if asker not in askers and label != OUT_OF_SCOPE and message["text"] not in seen:
                 table.setdefault(label, []).append(message["text"])
                 seen.add(message["text"])
             askers.add(asker)
     return table
+
+
+def _training_sets(repo: Path) -> Iterator[list[tuple[dict, str, tuple[str, str]]]]:
+    """Each training set's messages in order, a list a set: (the message, its first label, its asker as (room,
+    sender)). Raises OSError, ValueError on an unreadable set."""
+    for path in sorted(p for pattern in TRAINING_SETS for p in repo.glob(pattern)):
+        messages = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        yield [(message, labels if isinstance(labels := message["expect"]["intent"], str) else labels[0],
+                (message.get("room") or "", message.get("sender") or "")) for message in messages]
 
 
 def write_members_questions(table: dict[str, list[str]], path: Path = UTTERANCES_FILE) -> None:

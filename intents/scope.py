@@ -249,10 +249,11 @@ class Scope:
             return Verdict(OTHER_POINTS, other_points)
         if unrelated := _first_marker(tokens, self.unrelated):
             return Verdict(UNRELATED, unrelated)
-        if not found & self.renewal and (policy := _first_marker(tokens, self.policies)):
-            return Verdict(POLICY, policy)
-        if not found & self.renewal and (holder := self._eligibility(tokens)):
-            return Verdict(POLICY, holder, decisive=True)  # said in so many words: no reading carries it back
+        if not found & self.renewal:
+            if policy := _first_marker(tokens, self.policies):
+                return Verdict(POLICY, policy)
+            if holder := self._eligibility(tokens):
+                return Verdict(POLICY, holder, decisive=True)  # said in so many words: no reading carries it back
         asks_in_scope = bool(found & self.in_scope)
         if not asks_in_scope and (use := _first_marker(tokens, self.uses)):
             return Verdict(USE, use)
